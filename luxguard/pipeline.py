@@ -1,0 +1,66 @@
+"""The stages of a run wired together once, so every command and the policy pack agree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Optional
+
+from .engine import Engine
+from .errors import LuxguardError
+from .locations import DEFAULT_PINNED_COUNTRY, load_locations
+from .model import Resource
+from .outputs import Report
+from .pulumi_capture import Capture, capture_program
+from .pulumi_normalise import normalise
+from .rules import Rule, load_rules
+
+
+@dataclass
+class Settings:
+    """What every command shares: the rule catalogue, locations and the pinned country."""
+
+    rule_dirs: tuple[Path, ...] = ()
+    location_files: tuple[Path, ...] = ()
+    pinned_country: Optional[str] = None
+
+    def rules(self) -> list[Rule]:
+        return load_rules(self.rule_dirs)
+
+    def engine(self, default_pinned: str = DEFAULT_PINNED_COUNTRY) -> Engine:
+        return Engine.create(self.rules(), load_locations(self.location_files), self.pinned_country or default_pinned)
+
+
+def default_stack(program_dir: Path) -> str:
+    """The only Pulumi.<stack>.yaml in the directory; otherwise the user must say which."""
+    stacks = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in program_dir.glob("Pulumi.*.yaml"))
+    if len(stacks) == 1:
+        return stacks[0]
+    if not stacks:
+        raise LuxguardError(f"{program_dir}: no Pulumi.<stack>.yaml stack config found (pass --stack NAME)")
+    raise LuxguardError(f"{program_dir}: several stacks ({', '.join(stacks)}); pass --stack NAME")
+
+
+def load_capture(path: Optional[Path], stack: Optional[str], plan: Optional[Path]) -> Capture:
+    if plan is not None:
+        return Capture.from_file(plan)
+    program_dir = Path(path or ".")
+    if not program_dir.exists():
+        raise LuxguardError(f"{program_dir}: path not found")
+    if program_dir.is_file() or not (program_dir / "Pulumi.yaml").is_file():
+        raise LuxguardError(f"{program_dir}: not a Pulumi project (no Pulumi.yaml)")
+    return capture_program(program_dir, stack or default_stack(program_dir))
+
+
+def check_capture(capture: Capture, settings: Settings) -> Report:
+    """Normalise and evaluate a captured program: the verdicts of `luxguard check`."""
+    pinned = str(capture.config.get("luxguard:pinnedCountry") or DEFAULT_PINNED_COUNTRY)
+    engine = settings.engine(default_pinned=pinned)
+    resources = normalise(capture)
+    return evaluate(engine, resources, "pulumi", Path(capture.program_dir) if capture.program_dir else None)
+
+
+def evaluate(engine: Engine, resources: Iterable[Resource], source: str, base_dir: Optional[Path] = None) -> Report:
+    resources = list(resources)
+    findings = engine.evaluate(resources)
+    return Report(source=source, findings=findings, resources=len(resources), rules=engine.rules, base_dir=base_dir)

@@ -1,0 +1,98 @@
+"""Reading IAM/S3 policy documents the same way for plans, live buckets and state."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional, Union
+
+# Condition keys that restrict a "*" principal to known callers: such a statement is not public.
+RESTRICTING_CONDITION_KEYS = {
+    "aws:sourcearn", "aws:sourceaccount", "aws:sourcevpc", "aws:sourcevpce", "aws:sourceip",
+    "aws:principalaccount", "aws:principalarn", "aws:principalorgid", "aws:sourceorgid",
+    "aws:userid", "aws:username", "aws:sourceowner", "aws:principalorgpaths",
+}
+
+
+def parse(document: Union[str, dict, None]) -> Optional[dict]:
+    """A policy as a dict; None for no policy. Raises ValueError for malformed JSON."""
+    if document in (None, "", {}):
+        return None
+    if isinstance(document, dict):
+        return document
+    return json.loads(document)
+
+
+def statements(policy: Optional[dict]) -> list[dict]:
+    if not policy:
+        return []
+    raw = policy.get("Statement", [])
+    return [raw] if isinstance(raw, dict) else list(raw)
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _is_everyone(principal: Any) -> bool:
+    if principal == "*":
+        return True
+    if isinstance(principal, dict):
+        return any(v == "*" or "*" in _as_list(v) for v in principal.values())
+    return False
+
+
+def _condition_keys(statement: dict) -> set[str]:
+    keys: set[str] = set()
+    for operator_block in (statement.get("Condition") or {}).values():
+        if isinstance(operator_block, dict):
+            keys.update(k.lower() for k in operator_block)
+    return keys
+
+
+def is_public_statement(statement: dict) -> bool:
+    """An Allow to everyone with no condition that narrows who the caller can be."""
+    if statement.get("Effect") != "Allow" or not _is_everyone(statement.get("Principal")):
+        return False
+    return not (_condition_keys(statement) & RESTRICTING_CONDITION_KEYS)
+
+
+def _condition_value(statement: dict, operator: str, key: str) -> list[str]:
+    block = (statement.get("Condition") or {}).get(operator) or {}
+    for k, v in block.items():
+        if k.lower() == key.lower():
+            return [str(x).lower() for x in _as_list(v)]
+    return []
+
+
+def denies_insecure_transport(statement: dict) -> bool:
+    return statement.get("Effect") == "Deny" and "false" in _condition_value(
+        statement, "Bool", "aws:SecureTransport"
+    )
+
+
+def denies_unencrypted_uploads(statement: dict) -> bool:
+    if statement.get("Effect") != "Deny":
+        return False
+    actions = {a.lower() for a in _as_list(statement.get("Action"))}
+    if not actions & {"s3:putobject", "s3:*", "*"}:
+        return False
+    key = "s3:x-amz-server-side-encryption"
+    return bool(
+        _condition_value(statement, "StringNotEquals", key)
+        or "true" in _condition_value(statement, "Null", key)
+    )
+
+
+def summarise_bucket_policy(document: Union[str, dict, None]) -> dict[str, Any]:
+    """The `policy.*` properties of the normalised bucket model."""
+    policy = parse(document)
+    stmts = statements(policy)
+    return {
+        "present": policy is not None,
+        "public": any(is_public_statement(s) for s in stmts),
+        "denies_insecure_transport": any(denies_insecure_transport(s) for s in stmts),
+        "denies_unencrypted_uploads": any(denies_unencrypted_uploads(s) for s in stmts),
+        "statement_ids": sorted(str(s["Sid"]) for s in stmts if s.get("Sid")),
+    }

@@ -1,0 +1,77 @@
+"""One boto3 client per (service, region), configured once, with every API call counted.
+
+Counting uses botocore events on each client:
+- `before-call.<service>.<Operation>`: one logical API call (what the code asked for);
+- `before-send.<service>.<Operation>`: one HTTP attempt, so retries show up as
+  `http_requests - api_calls` for the same operation.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any, Optional
+from urllib.parse import urlsplit, urlunsplit
+
+import boto3
+from botocore.config import Config
+
+MAX_ATTEMPTS = 5
+
+
+def _operation_key(event_name: str) -> str:
+    """'before-call.s3.GetBucketPolicy' -> 's3.GetBucketPolicy'."""
+    return ".".join(event_name.split(".")[1:3])
+
+
+class ClientFactory:
+    """Thread-safe client cache shared by all collectors of one scan."""
+
+    def __init__(self, session: boto3.Session, endpoint_url: Optional[str], max_workers: int = 8):
+        self.session = session
+        self.endpoint_url = endpoint_url
+        self.max_workers = max_workers
+        self.api_calls: Counter[str] = Counter()
+        self.http_requests: Counter[str] = Counter()
+        self._clients: dict[tuple[str, str, bool], Any] = {}
+        self._lock = threading.Lock()
+
+    def client(self, service: str, region: str, single_attempt: bool = False) -> Any:
+        """The cached client; `single_attempt` for probes that must fail fast (no retries)."""
+        key = (service, region, single_attempt)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self._create(service, region, single_attempt)
+            return self._clients[key]
+
+    def _create(self, service: str, region: str, single_attempt: bool) -> Any:
+        config = Config(
+            retries={"mode": "standard", "max_attempts": 1 if single_attempt else MAX_ATTEMPTS},
+            max_pool_connections=max(10, self.max_workers),
+            connect_timeout=5 if single_attempt else 60,
+        )
+        client = self.session.client(
+            service, region_name=region, endpoint_url=self.endpoint_url, config=config
+        )
+        client.meta.events.register("before-call.*.*", self._count_call)
+        client.meta.events.register("before-send.*.*", self._count_request)
+        if service == "s3control" and self.endpoint_url:
+            client.meta.events.register("before-sign.s3-control.*", self._strip_account_prefix)
+        return client
+
+    def _count_call(self, event_name: str, **_: Any) -> None:
+        with self._lock:
+            self.api_calls[_operation_key(event_name)] += 1
+
+    def _count_request(self, event_name: str, **_: Any) -> None:
+        with self._lock:
+            self.http_requests[_operation_key(event_name)] += 1
+
+    def _strip_account_prefix(self, request: Any, **_: Any) -> None:
+        """S3 Control's endpoint rules prepend '<account>.' to the host, even to a custom
+        endpoint (http://123456789012.127.0.0.1:5000 does not resolve); send the request
+        to the endpoint the user gave instead."""
+        wanted = urlsplit(self.endpoint_url or "").netloc
+        parts = urlsplit(request.url)
+        if wanted and parts.netloc != wanted and parts.netloc.endswith("." + wanted):
+            request.url = urlunsplit(parts._replace(netloc=wanted))

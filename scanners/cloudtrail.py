@@ -1,0 +1,58 @@
+"""CloudTrail trails: multi-region, log file validation, where logs go, whether it logs.
+
+Calls per region: DescribeTrails (home-region trails only); per trail: GetTrailStatus;
+GetBucketLocation only for a log bucket the S3 inventory does not know (another account's).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from luxguard.model import Resource, common_properties
+
+from .calls import FAILED, describe_error, read_group
+from .clients import ClientFactory
+from .s3 import S3Context, region_from_location
+
+TYPE = "AWS::CloudTrail::Trail"
+
+
+def _bucket_region(clients: ClientFactory, bucket: Optional[str], context: S3Context,
+                   resource: Resource) -> Optional[str]:
+    if not bucket:
+        return None
+    if context.locations.get(bucket):
+        return context.locations[bucket]
+    try:
+        response = clients.client("s3", context.home_region).get_bucket_location(Bucket=bucket)
+        return region_from_location(response.get("LocationConstraint"))
+    except Exception as error:  # noqa: BLE001 - recorded on the trail, scan goes on
+        resource.collection_errors["s3_bucket_region"] = describe_error(error)
+        return None
+
+
+def _trail(clients: ClientFactory, cloudtrail: Any, trail: dict[str, Any], region: str,
+           context: S3Context) -> Resource:
+    arn = trail.get("TrailARN")
+    resource = Resource(type=TYPE, id=trail["Name"], region=region, arn=arn)
+    status = read_group(resource, "logging", lambda: cloudtrail.get_trail_status(Name=arn or trail["Name"]), ())
+    resource.properties = {
+        **common_properties(trail["Name"], region, {}),
+        "multi_region": bool(trail.get("IsMultiRegionTrail")),
+        "log_file_validation": bool(trail.get("LogFileValidationEnabled")),
+        "s3_bucket": trail.get("S3BucketName"),
+        "s3_bucket_region": _bucket_region(clients, trail.get("S3BucketName"), context, resource),
+    }
+    if status is not FAILED:
+        resource.properties["logging"] = bool(status.get("IsLogging"))
+    return resource
+
+
+def collect_trails(clients: ClientFactory, region: str, context: S3Context) -> list[Resource]:
+    """Trails whose home region is `region` (a multi-region trail is reported once)."""
+    cloudtrail = clients.client("cloudtrail", region)
+    trails = cloudtrail.describe_trails(includeShadowTrails=False).get("trailList", [])
+    return [
+        _trail(clients, cloudtrail, t, region, context)
+        for t in trails if t.get("HomeRegion", region) == region
+    ]

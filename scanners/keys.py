@@ -1,0 +1,86 @@
+"""Answering "which region is this KMS key in, and is it customer-managed?" for every collector.
+
+The KMS collector fills the index for the scanned regions; a key outside them (or referenced
+by an alias the index does not know) is resolved with one DescribeKey, cached.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Optional
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import arns
+from .clients import ClientFactory
+
+AWS_ALIAS_PREFIX = "alias/aws/"
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    arn: Optional[str]
+    region: Optional[str]
+    customer_managed: Optional[bool]   # None: could not tell
+
+
+def is_aws_managed(key_manager: Optional[str], aliases: list[str]) -> bool:
+    """KeyManager AWS, or the target of an `alias/aws/...` alias (moto reports its aws/s3,
+    aws/ebs... keys as KeyManager CUSTOMER; real AWS says AWS)."""
+    return key_manager == "AWS" or any(a.startswith(AWS_ALIAS_PREFIX) for a in aliases)
+
+
+class KeyResolver:
+    """Thread-safe index of keys by (region, key id | alias name) plus lazy DescribeKey."""
+
+    def __init__(self, clients: ClientFactory):
+        self._clients = clients
+        self._index: dict[tuple[str, str], KeyInfo] = {}
+        self._lock = threading.Lock()
+
+    def add(self, region: str, key_id: str, arn: str, customer_managed: bool, aliases: list[str]) -> None:
+        info = KeyInfo(arn=arn, region=region, customer_managed=customer_managed)
+        with self._lock:
+            for name in [key_id, *aliases]:
+                self._index[(region, name)] = info
+
+    def resolve(self, reference: Optional[str], default_region: Optional[str]) -> Optional[KeyInfo]:
+        """KeyInfo for an ARN, key id, alias name or alias ARN; None for no reference."""
+        if not reference:
+            return None
+        region = arns.region_of(reference) or default_region
+        name = arns.resource_part(reference)
+        name = name[len("key/"):] if name.startswith("key/") else name
+        if not region:
+            return KeyInfo(arn=None, region=None, customer_managed=None)
+        with self._lock:
+            cached = self._index.get((region, name))
+            if cached is None:
+                cached = self._describe(reference, region, name)
+                self._index[(region, name)] = cached
+            return cached
+
+    def _describe(self, reference: str, region: str, name: str) -> KeyInfo:
+        """One DescribeKey (under the lock: each unknown key is described once per scan)."""
+        fallback = KeyInfo(
+            arn=reference if arns.is_arn(reference) and "key/" in reference else None,
+            region=arns.region_of(reference),
+            customer_managed=False if name.startswith(AWS_ALIAS_PREFIX) else None,
+        )
+        try:
+            meta = self._clients.client("kms", region).describe_key(KeyId=reference)["KeyMetadata"]
+        except (ClientError, BotoCoreError):
+            return fallback
+        aws_managed = is_aws_managed(meta.get("KeyManager"), [name])
+        return KeyInfo(arn=meta.get("Arn"), region=arns.region_of(meta.get("Arn")) or region,
+                       customer_managed=not aws_managed)
+
+
+def key_properties(info: Optional[KeyInfo], reference: Optional[str]) -> dict:
+    """The kms_key_id / kms_key_region / customer_managed_key triple used by several types."""
+    return {
+        "kms_key_id": reference,
+        "kms_key_region": info.region if info else None,
+        "customer_managed_key": info.customer_managed if info else False,
+    }

@@ -1,0 +1,72 @@
+"""KMS keys: who manages them, their state, rotation and whether their policy is public.
+
+Calls per region: ListKeys + ListAliases (paginated); per key: DescribeKey; per
+customer-managed key: GetKeyPolicy, plus GetKeyRotationStatus when it is Enabled.
+AWS-managed keys rotate automatically and have AWS-owned policies: no calls for those.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from luxguard.model import Resource, common_properties
+from luxguard.policy_documents import is_public_statement, statements
+
+from .calls import FAILED, read_group
+from .clients import ClientFactory
+from .keys import KeyResolver, is_aws_managed
+
+TYPE = "AWS::KMS::Key"
+
+
+def _aliases_by_key(kms: Any) -> dict[str, list[str]]:
+    aliases: dict[str, list[str]] = defaultdict(list)
+    for page in kms.get_paginator("list_aliases").paginate():
+        for alias in page.get("Aliases", []):
+            if alias.get("TargetKeyId"):
+                aliases[alias["TargetKeyId"]].append(alias["AliasName"])
+    return aliases
+
+
+def _policy_public(document: str) -> bool:
+    return any(is_public_statement(s) for s in statements(json.loads(document)))
+
+
+def _key(kms: Any, region: str, key_id: str, aliases: list[str], keys: KeyResolver) -> Resource:
+    own_aliases = sorted(a for a in aliases if not a.startswith("alias/aws/"))
+    name = own_aliases[0][len("alias/"):] if own_aliases else (aliases[0] if aliases else key_id)
+    resource = Resource(type=TYPE, id=key_id, region=region)
+    resource.properties = common_properties(name, region, {})
+    described = read_group(resource, "state", lambda: kms.describe_key(KeyId=key_id))
+    if described is FAILED:
+        for group in ("key_manager", "rotation_enabled", "policy"):
+            resource.collection_errors[group] = resource.collection_errors["state"]
+        return resource
+    meta = described["KeyMetadata"]
+    resource.arn = meta.get("Arn")
+    aws_managed = is_aws_managed(meta.get("KeyManager"), aliases)
+    keys.add(region, key_id, meta.get("Arn"), not aws_managed, aliases)
+    resource.properties.update(key_manager="AWS" if aws_managed else "CUSTOMER", state=meta.get("KeyState"))
+    if aws_managed:
+        resource.properties.update(rotation_enabled=True, policy={"public": False})
+        return resource
+    if meta.get("KeyState") == "Enabled":
+        rotation = read_group(resource, "rotation_enabled", lambda: kms.get_key_rotation_status(KeyId=key_id))
+        if rotation is not FAILED:
+            resource.properties["rotation_enabled"] = bool(rotation.get("KeyRotationEnabled"))
+    policy = read_group(resource, "policy", lambda: kms.get_key_policy(KeyId=key_id, PolicyName="default"))
+    if policy is not FAILED:
+        resource.properties["policy"] = {"public": _policy_public(policy.get("Policy") or "{}")}
+    return resource
+
+
+def collect_keys(clients: ClientFactory, region: str, keys: KeyResolver) -> list[Resource]:
+    """Every key in `region`, PendingDeletion and Disabled ones included (state says so)."""
+    kms = clients.client("kms", region)
+    aliases = _aliases_by_key(kms)
+    key_ids = [
+        k["KeyId"] for page in kms.get_paginator("list_keys").paginate() for k in page.get("Keys", [])
+    ]
+    return [_key(kms, region, key_id, aliases.get(key_id, []), keys) for key_id in key_ids]

@@ -1,0 +1,42 @@
+"""RDS DB instances: storage encryption, its key, public accessibility.
+
+Calls per region: DescribeDBInstances (paginated; tags come in TagList, so none per instance).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from luxguard.model import Resource, common_properties
+
+from . import arns
+from .calls import tag_dict
+from .clients import ClientFactory
+from .keys import KeyResolver, key_properties
+
+TYPE = "AWS::RDS::DBInstance"
+
+
+def db_instance(db: dict[str, Any], region: str, keys: KeyResolver) -> Resource:
+    identifier = db["DBInstanceIdentifier"]
+    tags = tag_dict(db.get("TagList"))
+    key = db.get("KmsKeyId")
+    resource = Resource(type=TYPE, id=identifier, region=region,
+                        arn=db.get("DBInstanceArn") or arns.build("rds", region, None, f"db:{identifier}"))
+    resource.properties = {
+        **common_properties(identifier, region, tags),
+        "storage_encrypted": bool(db.get("StorageEncrypted")),
+        **key_properties(keys.resolve(key, region), key),
+        "publicly_accessible": bool(db.get("PubliclyAccessible")),
+        "engine": db.get("Engine"),
+    }
+    return resource
+
+
+def collect_db_instances(clients: ClientFactory, region: str, keys: KeyResolver) -> list[Resource]:
+    rds = clients.client("rds", region)
+    return [
+        db_instance(db, region, keys)
+        for page in rds.get_paginator("describe_db_instances").paginate()
+        for db in page.get("DBInstances", [])
+    ]

@@ -1,0 +1,29 @@
+"""Pulumi components that are compliant with the LuxCloud privacy policy by construction.
+
+Each component refuses, in its constructor, a configuration that would break a promise of
+the policy (data leaves Luxembourg, is unencrypted, is reachable from anywhere, is kept
+too long or not long enough), so a non-compliant stack fails before anything is deployed.
+"""
+
+from .encryption_key import EncryptionKey, EncryptionKeyArgs
+from .errors import StackConfigError
+from .firewall import AllowedEgress, AllowedIngress, Firewall, FirewallArgs
+from .pinning import ensure_region_allowed, pinned_provider, pinned_provider_from_settings
+from .secure_bucket import SecureBucket, SecureBucketArgs
+from .settings import StackSettings
+
+__all__ = [
+    "AllowedEgress",
+    "AllowedIngress",
+    "EncryptionKey",
+    "EncryptionKeyArgs",
+    "Firewall",
+    "FirewallArgs",
+    "SecureBucket",
+    "SecureBucketArgs",
+    "StackConfigError",
+    "StackSettings",
+    "ensure_region_allowed",
+    "pinned_provider",
+    "pinned_provider_from_settings",
+]
