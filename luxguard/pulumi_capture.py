@@ -249,7 +249,7 @@ def _run_isolated(recorder: _Recorder, project: str, stack: str, config: dict, m
     mocks_instance, monitor = _make_monitor(recorder)
     runtime.set_all_config(_config_values(config))
     runtime.set_mocks(mocks_instance, project=project, stack=stack, preview=False, monitor=monitor)
-    saved_cwd, saved_path = os.getcwd(), list(sys.path)
+    saved_cwd, saved_path, saved_modules = os.getcwd(), list(sys.path), set(sys.modules)
     os.chdir(program_dir)
     sys.path.insert(0, str(program_dir))
     try:
@@ -262,4 +262,17 @@ def _run_isolated(recorder: _Recorder, project: str, stack: str, config: dict, m
     finally:
         os.chdir(saved_cwd)
         sys.path[:] = saved_path
+        _forget_program_modules(program_dir, saved_modules)
     return None
+
+
+def _forget_program_modules(program_dir: Path, loaded_before: set[str]) -> None:
+    """Drop modules the run imported from the program's folder, so the next run starts from
+    fresh state (a module-level provider cache of one program must not leak into another)."""
+    root = str(program_dir)
+    for name, module in list(sys.modules.items()):
+        if name in loaded_before:
+            continue
+        file = getattr(module, "__file__", None) or ""
+        if file.startswith(root + os.sep):
+            del sys.modules[name]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from luxguard.model import Resource
 
@@ -43,8 +44,10 @@ def describe_error(error: Exception) -> str:
     """'<ErrorCode>: <message>' for the resource's collection_errors."""
     if isinstance(error, ClientError):
         message = error.response.get("Error", {}).get("Message") or str(error)
-        return f"{error_code(error)}: {message}"
-    return f"{type(error).__name__}: {error}"
+    else:
+        message = str(error)
+    first_line = (message.strip().splitlines() or [""])[0]
+    return f"{error_code(error)}: {first_line[:200]}"
 
 
 def read_group(
@@ -64,7 +67,7 @@ def read_group(
             return NOT_CONFIGURED
         resource.collection_errors[group] = describe_error(error)
         return FAILED
-    except BotoCoreError as error:
+    except (BotoCoreError, ResponseParserError) as error:  # e.g. a 5xx HTML page after retries
         resource.collection_errors[group] = describe_error(error)
         return FAILED
 

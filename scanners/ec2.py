@@ -104,7 +104,7 @@ def collect_snapshots(clients: ClientFactory, region: str, account: Optional[str
             tags = tag_dict(snapshot.get("Tags"))
             key = snapshot.get("KmsKeyId")
             resource = Resource(type=SNAPSHOT_TYPE, id=snapshot_id, region=region,
-                                arn=arns.build("ec2", region, None, f"snapshot/{snapshot_id}"))
+                                arn=arns.build("ec2", region, snapshot.get("OwnerId") or account, f"snapshot/{snapshot_id}"))
             resource.properties = {
                 **common_properties(_name(tags, snapshot_id), region, tags),
                 "encrypted": bool(snapshot.get("Encrypted")),

@@ -107,7 +107,8 @@ def _check(rule: AllowedIngress, direction: str) -> dict:
                 names = ", ".join(f"{p} ({RESTRICTED_PORTS[p]})" for p in exposed)
                 ports = "port" if len(exposed) == 1 else "ports"
                 raise StackConfigError(
-                    f"ingress {_describe(protocol, low, high)} from {cidr} opens {ports} {names} to the whole internet: "
+                    f"ingress {_describe(protocol, low, high)} from {cidr} opens {ports} {names} "
+                    "to the whole internet: "
                     "admin and database ports must only be reachable from known networks "
                     "(e.g. a VPC CIDR or a bastion's /32)"
                 )

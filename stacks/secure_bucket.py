@@ -237,7 +237,8 @@ class SecureBucket(pulumi.ComponentResource):
         if args.is_log_bucket:
             # Real S3 only delivers server access logs to a target bucket whose default
             # encryption is SSE-S3 (AES256), never SSE-KMS: the one exception to aws:kms,
-            # marked by the luxguard:role=access-logs tag. Logs hold no customer data.
+            # marked by the luxguard:role=access-logs tag. Logs name requesters (IPs, ARNs),
+            # so the bucket is otherwise treated like the others: private, TLS-only, in LU.
             sse_default: dict = {"sse_algorithm": "AES256"}
             bucket_key = None
         else:
@@ -292,7 +293,9 @@ class SecureBucket(pulumi.ComponentResource):
                 rule={"default_retention": {"mode": "COMPLIANCE", "years": retention.object_lock_years}},
                 opts=after_versioning,
             )
-        aws.s3.BucketLifecycleConfiguration(name, bucket=bucket_id, rules=_lifecycle_rules(retention), opts=after_versioning)
+        aws.s3.BucketLifecycleConfiguration(
+            name, bucket=bucket_id, rules=_lifecycle_rules(retention), opts=after_versioning
+        )
         self.register_outputs(
             {"bucket": bucket_id, "arn": self.arn, CLASSIFICATION_TAG: tags[CLASSIFICATION_TAG]}
         )

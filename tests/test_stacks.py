@@ -37,6 +37,20 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pulumi_aws.*
 ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT = "111122223333"
 LU = "lu-central-1"
+# Pulumi type tokens of the resources the stacks declare.
+KEY = "aws:kms/key:Key"
+ALIAS = "aws:kms/alias:Alias"
+BUCKET = "aws:s3/bucket:Bucket"
+SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+LOGGING = "aws:s3/bucketLogging:BucketLogging"
+OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
+SG = "aws:ec2/securityGroup:SecurityGroup"
+PROVIDER = "pulumi:providers:aws"
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -49,15 +63,15 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         state = dict(args.inputs)
         resource_id = f"{args.name}-id"
-        if args.typ == "aws:kms/key:Key":
+        if args.typ == KEY:
             region = self.region_of(args.provider)
             state.update(arn=f"arn:aws:kms:{region}:{ACCOUNT}:key/{args.name}", keyId=args.name)
             resource_id = args.name
-        elif args.typ == "aws:s3/bucket:Bucket":
+        elif args.typ == BUCKET:
             bucket = args.inputs["bucket"]
             state.update(arn=f"arn:aws:s3:::{bucket}", bucket=bucket, id=bucket)
             resource_id = bucket
-        elif args.typ == "aws:ec2/securityGroup:SecurityGroup":
+        elif args.typ == SG:
             resource_id = f"sg-{args.name}"
             state["arn"] = f"arn:aws:ec2:{self.region_of(args.provider)}:{ACCOUNT}:security-group/{resource_id}"
         self.resources.append(
@@ -82,7 +96,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         """A provider reference is '<urn>::<id>'; find the registered provider it points to."""
         urn, _, provider_id = ref.rpartition("::")
         name = urn.rsplit("::", 1)[-1]
-        matches = [r for r in self.of_type("pulumi:providers:aws") if r["name"] == name and r["id"] == provider_id]
+        matches = [r for r in self.of_type(PROVIDER) if r["name"] == name and r["id"] == provider_id]
         assert len(matches) == 1, ref
         return matches[0]
 
@@ -188,7 +202,7 @@ def test_component_outside_lu_with_approval_is_accepted_and_tagged(mocks):
                       opts=lu_opts("eu-central-1", approval="APR-2026-001"))
 
     run(program)
-    kms = mocks.one("aws:kms/key:Key", "k")
+    kms = mocks.one(KEY, "k")
     assert mocks.region_of(kms["provider"]) == "eu-central-1"
     assert kms["inputs"]["tags"] == {"luxguard:approval": "APR-2026-001"}
 
@@ -220,13 +234,15 @@ def test_every_component_refuses_a_missing_or_unpinned_provider_or_another_regio
 
 def test_key_is_customer_managed_rotated_and_scoped_to_the_account(mocks):
     run(lambda: key(lu_opts(), name="data"))
-    kms = mocks.one("aws:kms/key:Key", "data")["inputs"]
+    kms = mocks.one(KEY, "data")["inputs"]
     assert kms["enableKeyRotation"] is True
     assert kms["deletionWindowInDays"] == 30
     assert kms["multiRegion"] is False
     (statement,) = json.loads(kms["policy"])["Statement"]
     assert statement["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
-    alias = mocks.one("aws:kms/alias:Alias", "data")["inputs"]
+    provider = mocks.provider_by_ref(mocks.one(KEY, "data")["provider"])["inputs"]
+    assert provider["region"] == LU and "endpoints" not in provider  # no endpoint: plain AWS API
+    alias = mocks.one(ALIAS, "data")["inputs"]
     assert alias == {"name": "alias/data", "targetKeyId": "data"}
 
 
@@ -235,7 +251,7 @@ def test_key_reads_the_account_from_config_and_refuses_when_missing(mocks):
             "luxguard:accountId", "Pulumi.<stack>.yaml")
     pulumi.runtime.set_all_config({"luxguard:accountId": "123456789012"})
     run(lambda: EncryptionKey("k2", EncryptionKeyArgs(alias="k2"), region=LU, opts=lu_opts()))
-    policy = json.loads(mocks.one("aws:kms/key:Key", "k2")["inputs"]["policy"])
+    policy = json.loads(mocks.one(KEY, "k2")["inputs"]["policy"])
     assert policy["Statement"][0]["Principal"]["AWS"] == "arn:aws:iam::123456789012:root"
 
 
@@ -298,57 +314,57 @@ def test_bucket_refuses_missing_key_missing_log_bucket_and_logging_to_itself(moc
 
 def test_contact_bucket_is_encrypted_private_logged_versioned_and_expires(mocks):
     run(data_bucket(["contact"]))
-    bucket = mocks.one("aws:s3/bucket:Bucket", "data")["inputs"]
+    bucket = mocks.one(BUCKET, "data")["inputs"]
     assert bucket["bucket"] == "acme-data"
     assert bucket["tags"] == {"data-classification": "contact"}
     assert "objectLockEnabled" not in bucket
 
-    (sse_rule,) = mocks.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "data")["inputs"]["rules"]
+    (sse_rule,) = mocks.one(SSE, "data")["inputs"]["rules"]
     assert sse_rule["applyServerSideEncryptionByDefault"] == {
         "sseAlgorithm": "aws:kms", "kmsMasterKeyId": f"arn:aws:kms:{LU}:{ACCOUNT}:key/k"}
     assert sse_rule["bucketKeyEnabled"] is True
 
-    pab = mocks.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "data")["inputs"]
+    pab = mocks.one(PAB, "data")["inputs"]
     assert all(pab[f] is True for f in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
 
-    statements = {s["Sid"]: s for s in json.loads(mocks.one("aws:s3/bucketPolicy:BucketPolicy", "data")["inputs"]["policy"])["Statement"]}
+    statements = {s["Sid"]: s for s in json.loads(mocks.one(POLICY, "data")["inputs"]["policy"])["Statement"]}
     assert set(statements) == {"DenyInsecureTransport", "DenyUnencryptedUploads"}
     assert statements["DenyInsecureTransport"]["Effect"] == "Deny"
     assert statements["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert statements["DenyUnencryptedUploads"]["Condition"] == {
         "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}
 
-    assert mocks.one("aws:s3/bucketVersioning:BucketVersioning", "data")["inputs"]["versioningConfiguration"] == {"status": "Enabled"}
-    logging = mocks.one("aws:s3/bucketLogging:BucketLogging", "data")["inputs"]
+    assert mocks.one(VERSIONING, "data")["inputs"]["versioningConfiguration"] == {"status": "Enabled"}
+    logging = mocks.one(LOGGING, "data")["inputs"]
     assert (logging["bucket"], logging["targetBucket"]) == ("acme-data", "acme-logs")
-    assert mocks.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "data")["inputs"]["rule"] == {
+    assert mocks.one(OWNERSHIP, "data")["inputs"]["rule"] == {
         "objectOwnership": "BucketOwnerEnforced"}
-    rules = {r["id"]: r for r in mocks.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "data")["inputs"]["rules"]}
+    rules = {r["id"]: r for r in mocks.one(LIFECYCLE, "data")["inputs"]["rules"]}
     assert rules["expire-personal-data"]["expiration"] == {"days": 730}
     assert rules["expire-noncurrent-versions"]["noncurrentVersionExpiration"] == {"noncurrentDays": 90}
-    assert not mocks.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    assert not mocks.of_type(LOCK)
 
 
 def test_accounting_bucket_is_locked_ten_years_and_never_expires_sooner(mocks):
     run(data_bucket(["accounting", "billing"]))
-    bucket = mocks.one("aws:s3/bucket:Bucket", "data")["inputs"]
+    bucket = mocks.one(BUCKET, "data")["inputs"]
     assert bucket["objectLockEnabled"] is True
     assert bucket["tags"] == {"data-classification": "billing+accounting"}
-    lock = mocks.one("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "data")["inputs"]
+    lock = mocks.one(LOCK, "data")["inputs"]
     assert lock["rule"] == {"defaultRetention": {"mode": "COMPLIANCE", "years": 10}}
-    rules = mocks.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "data")["inputs"]["rules"]
+    rules = mocks.one(LIFECYCLE, "data")["inputs"]["rules"]
     assert [r["id"] for r in rules] == ["expire-noncurrent-versions"]
     assert rules[0]["noncurrentVersionExpiration"]["noncurrentDays"] >= 3650
 
 
 def test_log_bucket_uses_sse_s3_is_tagged_and_grants_only_log_delivery(mocks):
     run(lambda: log_bucket(lu_opts()))
-    bucket = mocks.one("aws:s3/bucket:Bucket", "logs")["inputs"]
+    bucket = mocks.one(BUCKET, "logs")["inputs"]
     assert bucket["tags"] == {"data-classification": "technical", "luxguard:role": "access-logs"}
-    (sse_rule,) = mocks.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "logs")["inputs"]["rules"]
+    (sse_rule,) = mocks.one(SSE, "logs")["inputs"]["rules"]
     assert sse_rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
-    assert not mocks.of_type("aws:s3/bucketLogging:BucketLogging")
-    statements = {s["Sid"]: s for s in json.loads(mocks.one("aws:s3/bucketPolicy:BucketPolicy", "logs")["inputs"]["policy"])["Statement"]}
+    assert not mocks.of_type(LOGGING)
+    statements = {s["Sid"]: s for s in json.loads(mocks.one(POLICY, "logs")["inputs"]["policy"])["Statement"]}
     assert set(statements) == {"DenyInsecureTransport", "AllowS3ServerAccessLogs"}
     assert statements["AllowS3ServerAccessLogs"]["Principal"] == {"Service": "logging.s3.amazonaws.com"}
     assert statements["AllowS3ServerAccessLogs"]["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
@@ -397,7 +413,7 @@ def test_firewall_allows_https_from_world_and_db_from_vpc_with_no_egress(mocks):
         AllowedIngress(port=5432, cidrs=["10.0.0.0/16"], description="postgres from vpc"),
         AllowedIngress(port=0, protocol="-1", cidrs=["10.1.0.0/16"], description="peer vpc"),
     ))
-    sg = mocks.one("aws:ec2/securityGroup:SecurityGroup", "fw")["inputs"]
+    sg = mocks.one(SG, "fw")["inputs"]
     assert sg["egress"] == []
     assert sg["revokeRulesOnDelete"] is True
     assert sg["ingress"][0] == {"fromPort": 443, "toPort": 443, "protocol": "tcp", "cidrBlocks": ["0.0.0.0/0"],
@@ -423,7 +439,7 @@ def test_reference_program_is_pinned_encrypted_and_private(mocks, stack, endpoin
     pulumi.runtime.set_all_config(config)
     run(reference_main)
 
-    (provider,) = mocks.of_type("pulumi:providers:aws")
+    (provider,) = mocks.of_type(PROVIDER)
     assert provider["inputs"]["region"] == LU
     endpoints = json.loads(provider["inputs"]["endpoints"])
     assert endpoints == [{s: endpoint for s in ("s3", "kms", "ec2", "rds", "dynamodb", "sts", "iam")}]
@@ -434,40 +450,40 @@ def test_reference_program_is_pinned_encrypted_and_private(mocks, stack, endpoin
 
     assert {r["type"] for r in mocks.resources if not r["custom"]} == {
         "luxguard:index:EncryptionKey", "luxguard:index:SecureBucket", "luxguard:index:Firewall"}
-    others = [r for r in mocks.resources if r["custom"] and r["type"] != "pulumi:providers:aws"]
+    others = [r for r in mocks.resources if r["custom"] and r["type"] != PROVIDER]
     assert {r["type"] for r in others} == {
-        "aws:kms/key:Key", "aws:kms/alias:Alias", "aws:s3/bucket:Bucket", "aws:ec2/securityGroup:SecurityGroup",
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucketPolicy:BucketPolicy",
-        "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketLogging:BucketLogging",
-        "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-        "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+        KEY, ALIAS, BUCKET, SG,
+        SSE,
+        PAB, POLICY,
+        VERSIONING, LOGGING,
+        OWNERSHIP,
+        LIFECYCLE,
+        LOCK,
     }
     for resource in others:
         assert resource["provider"], f"{resource['type']} {resource['name']} has no explicit provider"
         assert mocks.region_of(resource["provider"]) == LU, resource["name"]
 
-    buckets = {r["name"]: r["inputs"] for r in mocks.of_type("aws:s3/bucket:Bucket")}
+    buckets = {r["name"]: r["inputs"] for r in mocks.of_type(BUCKET)}
     assert {n: b["bucket"] for n, b in buckets.items()} == {
         "access-logs": f"{prefix}-access-logs", "customer-contacts": f"{prefix}-customer-contacts",
         "invoices": f"{prefix}-invoices"}
     key_arn = f"arn:aws:kms:{LU}:{ACCOUNT}:key/data-key"
     for name in ("customer-contacts", "invoices"):
-        (rule,) = mocks.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", name)["inputs"]["rules"]
+        (rule,) = mocks.one(SSE, name)["inputs"]["rules"]
         assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key_arn}
-        sids = {s["Sid"] for s in json.loads(mocks.one("aws:s3/bucketPolicy:BucketPolicy", name)["inputs"]["policy"])["Statement"]}
+        sids = {s["Sid"] for s in json.loads(mocks.one(POLICY, name)["inputs"]["policy"])["Statement"]}
         assert sids == {"DenyInsecureTransport", "DenyUnencryptedUploads"}
-        assert mocks.one("aws:s3/bucketLogging:BucketLogging", name)["inputs"]["targetBucket"] == f"{prefix}-access-logs"
-    assert json.loads(mocks.one("aws:kms/key:Key", "data-key")["inputs"]["policy"])["Statement"][0]["Principal"] == {
+        assert mocks.one(LOGGING, name)["inputs"]["targetBucket"] == f"{prefix}-access-logs"
+    assert json.loads(mocks.one(KEY, "data-key")["inputs"]["policy"])["Statement"][0]["Principal"] == {
         "AWS": f"arn:aws:iam::{account}:root"}
 
-    (lock,) = mocks.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    (lock,) = mocks.of_type(LOCK)
     assert lock["name"] == "invoices" and lock["inputs"]["rule"]["defaultRetention"] == {"mode": "COMPLIANCE", "years": 10}
-    contact_rules = mocks.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "customer-contacts")["inputs"]["rules"]
+    contact_rules = mocks.one(LIFECYCLE, "customer-contacts")["inputs"]["rules"]
     assert any(r.get("expiration", {}).get("days") == 730 for r in contact_rules)
 
-    sg = mocks.one("aws:ec2/securityGroup:SecurityGroup", "app")["inputs"]
+    sg = mocks.one(SG, "app")["inputs"]
     assert sg["egress"] == []
     assert [(r["fromPort"], r["cidrBlocks"]) for r in sg["ingress"]] == [(443, ["0.0.0.0/0"]), (5432, ["10.0.0.0/16"])]
 
@@ -478,9 +494,9 @@ def test_reference_program_refuses_a_stack_outside_lu_until_approved(mocks):
     refused(reference_main, "eu-west-1", "IE", "set luxguard:approval in Pulumi.<stack>.yaml")
     pulumi.runtime.set_all_config({**config, "luxguard:approval": "APR-2026-007"})
     run(reference_main)
-    (provider,) = mocks.of_type("pulumi:providers:aws")
+    (provider,) = mocks.of_type(PROVIDER)
     assert provider["inputs"]["region"] == "eu-west-1"
-    assert all(r["inputs"]["tags"]["luxguard:approval"] == "APR-2026-007" for r in mocks.of_type("aws:s3/bucket:Bucket"))
+    assert all(r["inputs"]["tags"]["luxguard:approval"] == "APR-2026-007" for r in mocks.of_type(BUCKET))
 
 
 def test_reference_program_requires_its_config(mocks):

@@ -1,0 +1,34 @@
+"""Writing real Pulumi projects to disk and running the real CLI on them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from cli import run
+
+PROGRAMS = Path(__file__).parent / "programs"
+
+
+def write_program(directory: Path, body: str, stack: str = "test", config: dict[str, Any] | None = None) -> Path:
+    """A Pulumi project: Pulumi.yaml, Pulumi.<stack>.yaml and a __main__.py importing the toolkit."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "Pulumi.yaml").write_text("name: case\nruntime: python\n")
+    settings = {"aws:region": "lu-central-1", **(config or {})}
+    (directory / f"Pulumi.{stack}.yaml").write_text(json.dumps({"config": settings}))
+    shutil.copy(PROGRAMS / "toolkit.py", directory / "toolkit.py")
+    (directory / "__main__.py").write_text("import toolkit as t\n" + body + "\n")
+    return directory
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = run([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def failing_rule_ids(findings_json: str) -> set[str]:
+    return {f["rule_id"] for f in json.loads(findings_json)["findings"] if f["status"] == "fail"}

@@ -1,0 +1,289 @@
+"""A moto server on loopback that stands in for the cloud, with Luxembourg's lu-central-1.
+
+Fixtures: `moto_endpoint` (one server per test session), `fresh_cloud` (reset state per test).
+Helpers: `register_luxembourg_region()`, `seed_estate(endpoint)`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import urllib.request
+from typing import Any, Iterator
+
+import boto3
+import pytest
+
+LU, EU, US = "lu-central-1", "eu-west-1", "us-east-1"
+ACCOUNT = "123456789012"
+FAKE_ENV = {
+    "MOTO_ALLOW_NONEXISTENT_REGION": "true",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": LU,
+    "AWS_EC2_METADATA_DISABLED": "true",   # never let the credential chain leave loopback
+    "AWS_CONFIG_FILE": "/nonexistent/luxguard-test-aws-config",
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/luxguard-test-aws-credentials",
+}
+
+
+def register_luxembourg_region() -> None:
+    """Teach moto's EC2 backend about lu-central-1 and its zones a/b/c (class data, so the
+    in-process server sees it). Without it DescribeRegions omits the region and volumes
+    cannot be created in lu-central-1a. Idempotent."""
+    from moto.ec2.models.availability_zones_and_regions import Region, RegionsAndZonesBackend, Zone
+
+    if not any(r.name == LU for r in RegionsAndZonesBackend.regions):
+        RegionsAndZonesBackend.regions.append(Region(LU, f"ec2.{LU}.amazonaws.com", "opt-in-not-required"))
+    RegionsAndZonesBackend.zones[LU] = [
+        Zone(region_name=LU, name=f"{LU}{letter}", zone_id=f"luc1-az{n}")
+        for n, letter in enumerate("abc", start=1)
+    ]
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL",
+                     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+            patch.delenv(name, raising=False)
+        for name, value in FAKE_ENV.items():
+            patch.setenv(name, value)
+        register_luxembourg_region()
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        assert host == "127.0.0.1"
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.stop()
+
+
+def reset(endpoint: str) -> None:
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", data=b"", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
+@pytest.fixture
+def fresh_cloud(moto_endpoint: str) -> str:
+    reset(moto_endpoint)
+    return moto_endpoint
+
+
+def client(endpoint: str, service: str, region: str = LU) -> Any:
+    if service == "s3control":  # needs the account-prefix fix the scanner's factory applies
+        from scanners.clients import ClientFactory
+
+        return ClientFactory(boto3.Session(region_name=region), endpoint).client(service, region)
+    return boto3.client(service, region_name=region, endpoint_url=endpoint)
+
+
+# ---------------------------------------------------------------------------- the estate
+
+def _bucket(s3: Any, name: str, region: str, **extra: Any) -> None:
+    if region == US:
+        s3.create_bucket(Bucket=name, **extra)
+    else:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region}, **extra)
+
+
+def _kms_sse(key_arn: str) -> dict:
+    return {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
+                                                              "KMSMasterKeyID": key_arn},
+                       "BucketKeyEnabled": True}]}
+
+
+ALL_BLOCKED = {"BlockPublicAcls": True, "IgnorePublicAcls": True,
+               "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
+
+
+def tls_policy(bucket: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        {"Sid": "DenyUnencryptedUploads", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+         "Resource": f"arn:aws:s3:::{bucket}/*",
+         "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}},
+    ]})
+
+
+def public_policy(bucket: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{bucket}/*"}]})
+
+
+def _seed_keys(endpoint: str, ids: dict[str, str]) -> dict[str, str]:
+    """Returns key ARNs by label."""
+    arns = {}
+    for label, region, rotate in (("kms_lu_cmk", LU, True), ("kms_lu_no_rotation", LU, False),
+                                  ("kms_eu_cmk", EU, True)):
+        kms = client(endpoint, "kms", region)
+        meta = kms.create_key(Description=label)["KeyMetadata"]
+        if rotate:
+            kms.enable_key_rotation(KeyId=meta["KeyId"])
+        kms.create_alias(AliasName=f"alias/{label.replace('_', '-')}", TargetKeyId=meta["KeyId"])
+        ids[label], arns[label] = meta["KeyId"], meta["Arn"]
+    return arns
+
+
+def _seed_buckets(endpoint: str, keys: dict[str, str]) -> None:
+    lu, eu, us = (client(endpoint, "s3", r) for r in (LU, EU, US))
+    _bucket(lu, "lux-access-logs", LU)
+    lu.put_bucket_encryption(Bucket="lux-access-logs", ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    lu.put_bucket_tagging(Bucket="lux-access-logs", Tagging={"TagSet": [{"Key": "luxguard:role", "Value": "access-logs"}]})
+    lu.put_bucket_acl(Bucket="lux-access-logs", ACL="log-delivery-write")
+
+    name = "lux-compliant"
+    _bucket(lu, name, LU)
+    lu.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration=_kms_sse(keys["kms_lu_cmk"]))
+    lu.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=ALL_BLOCKED)
+    lu.put_bucket_policy(Bucket=name, Policy=tls_policy(name))
+    lu.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    lu.put_bucket_logging(Bucket=name, BucketLoggingStatus={"LoggingEnabled": {
+        "TargetBucket": "lux-access-logs", "TargetPrefix": f"{name}/"}})
+    lu.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [
+        {"ID": "expire", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 365},
+         "NoncurrentVersionExpiration": {"NoncurrentDays": 30}},
+        {"ID": "shorter", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 90}},
+        {"ID": "disabled", "Status": "Disabled", "Filter": {"Prefix": "x/"}, "Expiration": {"Days": 1}},
+    ]})
+    lu.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    lu.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": "data-classification", "Value": "contact+billing"}]})
+
+    _bucket(lu, "lux-accounting", LU, ObjectLockEnabledForBucket=True)
+    lu.put_object_lock_configuration(Bucket="lux-accounting", ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": 10}}})
+    lu.put_bucket_encryption(Bucket="lux-accounting", ServerSideEncryptionConfiguration=_kms_sse(keys["kms_lu_cmk"]))
+
+    _bucket(eu, "euw-unencrypted", EU)
+    _bucket(lu, "lux-public-policy", LU)
+    lu.put_bucket_policy(Bucket="lux-public-policy", Policy=public_policy("lux-public-policy"))
+    _bucket(lu, "lux-public-acl", LU)
+    lu.put_bucket_acl(Bucket="lux-public-acl", ACL="public-read")
+
+    _bucket(eu, "euw-replica", EU)
+    eu.put_bucket_versioning(Bucket="euw-replica", VersioningConfiguration={"Status": "Enabled"})
+    _bucket(lu, "lux-replicated", LU)
+    lu.put_bucket_versioning(Bucket="lux-replicated", VersioningConfiguration={"Status": "Enabled"})
+    lu.put_bucket_replication(Bucket="lux-replicated", ReplicationConfiguration={
+        "Role": f"arn:aws:iam::{ACCOUNT}:role/replication", "Rules": [
+            {"ID": "to-ireland", "Priority": 1, "Filter": {}, "Status": "Enabled",
+             "DeleteMarkerReplication": {"Status": "Disabled"},
+             "Destination": {"Bucket": "arn:aws:s3:::euw-replica"}},
+            {"ID": "to-partner", "Priority": 2, "Filter": {"Prefix": "p/"}, "Status": "Enabled",
+             "DeleteMarkerReplication": {"Status": "Disabled"},
+             "Destination": {"Bucket": "arn:aws:s3:::partner-bucket-elsewhere"}},
+        ]})
+
+    _bucket(lu, "lux-foreign-key", LU)
+    lu.put_bucket_encryption(Bucket="lux-foreign-key", ServerSideEncryptionConfiguration=_kms_sse(keys["kms_eu_cmk"]))
+    _bucket(us, "us-legacy", US)
+    us.put_bucket_encryption(Bucket="us-legacy", ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]})
+    _bucket(lu, "lux-trail-logs", LU)
+    _bucket(eu, "euw-trail-logs", EU)
+
+
+def _seed_ec2(endpoint: str, keys: dict[str, str], ids: dict[str, str]) -> None:
+    ec2 = client(endpoint, "ec2", LU)
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    ids["sg_open_admin"] = ec2.create_security_group(GroupName="open-admin", Description="x", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=ids["sg_open_admin"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "ssh"}]},
+        {"IpProtocol": "tcp", "FromPort": 3389, "ToPort": 3389, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]},
+    ])
+    ids["sg_app_tier"] = ec2.create_security_group(GroupName="app-tier", Description="x", VpcId=vpc)["GroupId"]
+    ids["sg_web_ok"] = ec2.create_security_group(
+        GroupName="web-ok", Description="x", VpcId=vpc,
+        TagSpecifications=[{"ResourceType": "security-group", "Tags": [{"Key": "Team", "Value": "web"}]}])["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=ids["sg_web_ok"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+         "IpRanges": [{"CidrIp": "10.0.0.0/8", "Description": "internal https"}]},
+        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
+         "UserIdGroupPairs": [{"GroupId": ids["sg_app_tier"]}]},
+    ])
+    ids["vol_encrypted"] = ec2.create_volume(
+        AvailabilityZone=f"{LU}a", Size=1, Encrypted=True, KmsKeyId=keys["kms_lu_cmk"],
+        TagSpecifications=[{"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": "db-data"}]}])["VolumeId"]
+    ids["vol_plain"] = ec2.create_volume(AvailabilityZone=f"{LU}a", Size=1)["VolumeId"]
+    ids["snap_public"] = ec2.create_snapshot(VolumeId=ids["vol_plain"])["SnapshotId"]
+    ec2.modify_snapshot_attribute(SnapshotId=ids["snap_public"], Attribute="createVolumePermission",
+                                  OperationType="add", GroupNames=["all"])
+    ids["snap_private"] = ec2.create_snapshot(VolumeId=ids["vol_encrypted"])["SnapshotId"]
+    ec2.enable_ebs_encryption_by_default()
+    ids["vol_eu"] = client(endpoint, "ec2", EU).create_volume(AvailabilityZone=f"{EU}a", Size=1)["VolumeId"]
+
+
+def _seed_databases(endpoint: str, keys: dict[str, str]) -> None:
+    rds = client(endpoint, "rds", LU)
+    common = {"DBInstanceClass": "db.t3.micro", "MasterUsername": "admin",
+              "MasterUserPassword": "not-a-secret-1", "AllocatedStorage": 20}
+    rds.create_db_instance(DBInstanceIdentifier="lux-db-ok", Engine="postgres", StorageEncrypted=True,
+                           KmsKeyId=keys["kms_lu_cmk"], PubliclyAccessible=False,
+                           Tags=[{"Key": "data-classification", "Value": "billing"}], **common)
+    rds.create_db_instance(DBInstanceIdentifier="lux-db-public", Engine="mysql", StorageEncrypted=False,
+                           PubliclyAccessible=True, **common)
+    ddb = client(endpoint, "dynamodb", LU)
+    table = {"AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}], "BillingMode": "PAY_PER_REQUEST"}
+    ddb.create_table(TableName="lux-orders", SSESpecification={
+        "Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": keys["kms_lu_cmk"]},
+        Tags=[{"Key": "data-classification", "Value": "billing"}], **table)
+    ddb.create_table(TableName="lux-sessions", **table)
+
+
+def _seed_trails(endpoint: str) -> None:
+    lu = client(endpoint, "cloudtrail", LU)
+    lu.create_trail(Name="lux-trail", S3BucketName="lux-trail-logs", IsMultiRegionTrail=True,
+                    EnableLogFileValidation=True)
+    lu.start_logging(Name="lux-trail")
+    lu.create_trail(Name="lux-trail-single", S3BucketName="euw-trail-logs")
+
+
+def seed_estate(endpoint: str) -> dict[str, Any]:
+    """Create a mixed estate; returns {'ids': label -> id, 'compliant': [ids],
+    'violating': violation -> [ids]} (ids are bucket names, key ids, sg-/vol-/snap- ids...)."""
+    ids: dict[str, str] = {}
+    keys = _seed_keys(endpoint, ids)
+    _seed_buckets(endpoint, keys)
+    _seed_ec2(endpoint, keys, ids)
+    _seed_databases(endpoint, keys)
+    _seed_trails(endpoint)
+    client(endpoint, "s3control").put_public_access_block(
+        AccountId=ACCOUNT, PublicAccessBlockConfiguration={"BlockPublicAcls": True})
+    return {
+        "ids": ids,
+        "compliant": ["lux-compliant", "lux-accounting", ids["kms_lu_cmk"], ids["sg_web_ok"],
+                      ids["vol_encrypted"], ids["snap_private"], LU, "lux-db-ok", "lux-orders", "lux-trail"],
+        "violating": {
+            "bucket_outside_lu": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "us-legacy"],
+            "bucket_unencrypted": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "lux-public-acl",
+                                   "lux-public-policy", "lux-replicated", "lux-trail-logs"],
+            "bucket_public_policy": ["lux-public-policy"],
+            "bucket_public_acl": ["lux-public-acl"],
+            "bucket_replicates_abroad": ["lux-replicated"],
+            "bucket_key_outside_lu": ["lux-foreign-key", "us-legacy"],
+            "kms_rotation_off": [ids["kms_lu_no_rotation"]],
+            "kms_key_outside_lu": [ids["kms_eu_cmk"]],
+            "sg_open_admin": [ids["sg_open_admin"]],
+            "volume_unencrypted": [ids["vol_eu"], ids["vol_plain"]],
+            "snapshot_public": [ids["snap_public"]],
+            "rds_public": ["lux-db-public"],
+            "rds_unencrypted": ["lux-db-public"],
+            "dynamodb_default_sse": ["lux-sessions"],
+            "trail_single_region": ["lux-trail-single"],
+            "trail_bucket_outside_lu": ["lux-trail-single"],
+            "trail_not_logging": ["lux-trail-single"],
+        },
+    }

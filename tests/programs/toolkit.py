@@ -1,0 +1,165 @@
+"""Building blocks for the per-rule test programs: each builds a fully compliant resource,
+and one keyword argument breaks exactly one promise. Programs import it like any module."""
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+ACCOUNT = "123456789012"
+_providers = {}
+
+
+def provider(region="lu-central-1"):
+    if region not in _providers:
+        _providers[region] = aws.Provider(f"aws-{region}", region=region)
+    return _providers[region]
+
+
+def opts(region="lu-central-1"):
+    return pulumi.ResourceOptions(provider=provider(region))
+
+
+def key(name="key", region="lu-central-1", rotation=True, public_policy=False):
+    principal = "*" if public_policy else {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Account", "Effect": "Allow", "Principal": principal, "Action": "kms:*", "Resource": "*"}]}
+    return aws.kms.Key(name, enable_key_rotation=rotation, policy=json.dumps(policy), opts=opts(region))
+
+
+def log_bucket(name="logs-lu", region="lu-central-1"):
+    bucket = aws.s3.Bucket(name, bucket=name, tags={"data-classification": "technical", "luxguard:role": "access-logs"},
+                           opts=opts(region))
+    _configure(bucket, name, region, sse="AES256", key_arn=None, logging_to=None, policy="tls_only",
+               lifecycle_days=None, noncurrent_days=90)
+    return bucket
+
+
+def _configure(bucket, name, region, sse, key_arn, logging_to, policy, lifecycle_days, noncurrent_days,
+               pab=True, versioning=True, ownership="BucketOwnerEnforced", object_lock_days=None):
+    o = opts(region)
+    if sse:
+        default = {"sse_algorithm": sse}
+        if key_arn is not None:
+            default["kms_master_key_id"] = key_arn
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-sse", bucket=bucket.id, opts=o,
+            rules=[{"apply_server_side_encryption_by_default": default, "bucket_key_enabled": True}])
+    if pab:
+        aws.s3.BucketPublicAccessBlock(f"{name}-pab", bucket=bucket.id, block_public_acls=True,
+                                       ignore_public_acls=True, block_public_policy=True,
+                                       restrict_public_buckets=True, opts=o)
+    statements = []
+    if policy in ("secure", "tls_only", "public"):
+        statements.append({"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                           "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
+                           "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
+    if policy in ("secure", "public"):
+        statements.append({"Sid": "DenyUnencryptedUploads", "Effect": "Deny", "Principal": "*",
+                           "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{name}/*",
+                           "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}})
+    if policy == "public":
+        statements.append({"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                           "Resource": f"arn:aws:s3:::{name}/*"})
+    if statements:
+        aws.s3.BucketPolicy(f"{name}-policy", bucket=bucket.id, opts=o,
+                            policy=json.dumps({"Version": "2012-10-17", "Statement": statements}))
+    if versioning:
+        aws.s3.BucketVersioning(f"{name}-versioning", bucket=bucket.id, opts=o,
+                                versioning_configuration={"status": "Enabled"})
+    if logging_to:
+        aws.s3.BucketLogging(f"{name}-logging", bucket=bucket.id, target_bucket=logging_to,
+                             target_prefix=f"{name}/", opts=o)
+    if ownership:
+        aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=bucket.id, opts=o,
+                                       rule={"object_ownership": ownership})
+    rules = []
+    if lifecycle_days:
+        rules.append({"id": "expire", "status": "Enabled", "filter": {}, "expiration": {"days": lifecycle_days}})
+    if noncurrent_days:
+        rules.append({"id": "noncurrent", "status": "Enabled", "filter": {},
+                      "noncurrent_version_expiration": {"noncurrent_days": noncurrent_days}})
+    if rules:
+        aws.s3.BucketLifecycleConfiguration(f"{name}-lifecycle", bucket=bucket.id, rules=rules, opts=o)
+    if object_lock_days:
+        aws.s3.BucketObjectLockConfiguration(f"{name}-lock", bucket=bucket.id, opts=o,
+                                             rule={"default_retention": {"mode": "COMPLIANCE", "days": object_lock_days}})
+
+
+def bucket(name="data-lu", region="lu-central-1", classification="contact", sse="aws:kms", key_region="lu-central-1",
+           aws_managed_key=False, pab=True, policy="secure", acl=None, versioning=True, logging=True,
+           log_region="lu-central-1", lifecycle_days=365, noncurrent_days=90, object_lock_days=None,
+           replicate_to=None, ownership="BucketOwnerEnforced"):
+    """A compliant bucket by default; each keyword breaks one thing."""
+    kms_key = None if aws_managed_key or sse != "aws:kms" else key(f"{name}-key", region=key_region)
+    bucket_args = {"bucket": name, "tags": {"data-classification": classification} if classification else {}}
+    if object_lock_days:
+        bucket_args["object_lock_enabled"] = True
+    b = aws.s3.Bucket(name, opts=opts(region), **bucket_args)
+    logs = log_bucket(f"logs-{log_region}", log_region) if logging else None
+    _configure(b, name, region, sse=sse, key_arn=kms_key.arn if kms_key else None,
+               logging_to=logs.id if logs else None, policy=policy, lifecycle_days=lifecycle_days,
+               noncurrent_days=noncurrent_days, pab=pab, versioning=versioning, ownership=ownership,
+               object_lock_days=object_lock_days)
+    if acl:
+        aws.s3.BucketAcl(f"{name}-acl", bucket=b.id, acl=acl, opts=opts(region))
+    if replicate_to:
+        target = bucket(f"{name}-replica", region=replicate_to, classification=classification,
+                        key_region=replicate_to, log_region=replicate_to)
+        aws.s3.BucketReplicationConfig(f"{name}-replication", bucket=b.id, role=f"arn:aws:iam::{ACCOUNT}:role/repl",
+                                       rules=[{"id": "all", "status": "Enabled",
+                                               "destination": {"bucket": target.arn}}], opts=opts(region))
+    return b
+
+
+def security_group(name="app", ingress=None, region="lu-central-1", default=False):
+    ingress = ingress if ingress is not None else [
+        {"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["0.0.0.0/0"]},
+        {"protocol": "tcp", "from_port": 5432, "to_port": 5432, "cidr_blocks": ["10.0.0.0/16"]},
+    ]
+    if default:
+        return aws.ec2.DefaultSecurityGroup(name, vpc_id="vpc-1", ingress=ingress, egress=[], opts=opts(region))
+    return aws.ec2.SecurityGroup(name, name=name, ingress=ingress, egress=[], opts=opts(region))
+
+
+def volume(name="vol", region="lu-central-1", encrypted=True, cmk=True, key_region="lu-central-1",
+           classification="billing"):
+    kms_key = key(f"{name}-key", region=key_region) if encrypted and cmk else None
+    return aws.ebs.Volume(name, availability_zone=f"{region}a", size=10, encrypted=encrypted,
+                          kms_key_id=kms_key.arn if kms_key else None,
+                          tags={"data-classification": classification} if classification else {}, opts=opts(region))
+
+
+def snapshot(name="snap", region="lu-central-1", encrypted=True, public=False):
+    vol = volume(f"{name}-vol", region=region, encrypted=encrypted)
+    snap = aws.ebs.Snapshot(name, volume_id=vol.id, tags={"data-classification": "billing"}, opts=opts(region))
+    if public:
+        aws.ec2.SnapshotCreateVolumePermission(f"{name}-public", snapshot_id=snap.id, account_id="all", opts=opts(region))
+    return snap
+
+
+def database(name="db", region="lu-central-1", encrypted=True, public=False, key_region="lu-central-1"):
+    kms_key = key(f"{name}-key", region=key_region) if encrypted else None
+    return aws.rds.Instance(name, identifier=name, engine="postgres", instance_class="db.t3.micro",
+                            allocated_storage=20, username="app", manage_master_user_password=True,
+                            storage_encrypted=encrypted, kms_key_id=kms_key.arn if kms_key else None,
+                            publicly_accessible=public, tags={"data-classification": "contact"}, opts=opts(region))
+
+
+def table(name="orders", region="lu-central-1", cmk=True, replicas=(), key_region="lu-central-1"):
+    kms_key = key(f"{name}-key", region=key_region) if cmk else None
+    sse = {"enabled": True, "kms_key_arn": kms_key.arn} if kms_key else None
+    return aws.dynamodb.Table(name, name=name, hash_key="id", attributes=[{"name": "id", "type": "S"}],
+                              billing_mode="PAY_PER_REQUEST", server_side_encryption=sse,
+                              replicas=[{"region_name": r} for r in replicas],
+                              tags={"data-classification": "billing"}, opts=opts(region))
+
+
+def trail(name="audit", region="lu-central-1", multi_region=True, validation=True, bucket_region="lu-central-1"):
+    logs = log_bucket(f"trail-logs-{bucket_region}", bucket_region)
+    return aws.cloudtrail.Trail(name, name=name, s3_bucket_name=logs.id, is_multi_region_trail=multi_region,
+                                enable_log_file_validation=validation, opts=opts(region))
+
+
+def ebs_default(region="lu-central-1", enabled=True):
+    return aws.ebs.EncryptionByDefault(f"ebs-default-{region}", enabled=enabled, opts=opts(region))
