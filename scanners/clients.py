@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 import boto3
 from botocore.config import Config
 
+# botocore's `max_attempts` counts retries: 5 means 1 attempt + up to 5 retries (6 HTTP requests).
 MAX_ATTEMPTS = 5
 
 
@@ -46,7 +47,8 @@ class ClientFactory:
 
     def _create(self, service: str, region: str, single_attempt: bool) -> Any:
         config = Config(
-            retries={"mode": "standard", "max_attempts": 1 if single_attempt else MAX_ATTEMPTS},
+            retries={"mode": "standard", "total_max_attempts": 1} if single_attempt
+            else {"mode": "standard", "max_attempts": MAX_ATTEMPTS},
             max_pool_connections=max(10, self.max_workers),
             connect_timeout=5 if single_attempt else 60,
         )

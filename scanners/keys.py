@@ -38,6 +38,7 @@ class KeyResolver:
         self._clients = clients
         self._index: dict[tuple[str, str], KeyInfo] = {}
         self._lock = threading.Lock()
+        self._describing: dict[tuple[str, str], threading.Lock] = {}
 
     def add(self, region: str, key_id: str, arn: str, customer_managed: bool, aliases: list[str]) -> None:
         info = KeyInfo(arn=arn, region=region, customer_managed=customer_managed)
@@ -54,15 +55,22 @@ class KeyResolver:
         name = name[len("key/"):] if name.startswith("key/") else name
         if not region:
             return KeyInfo(arn=None, region=None, customer_managed=None)
+        key = (region, name)
         with self._lock:
-            cached = self._index.get((region, name))
-            if cached is None:
-                cached = self._describe(reference, region, name)
-                self._index[(region, name)] = cached
-            return cached
+            if key in self._index:
+                return self._index[key]
+            key_lock = self._describing.setdefault(key, threading.Lock())
+        with key_lock:  # each unknown key is described once per scan, others are not blocked
+            with self._lock:
+                if key in self._index:
+                    return self._index[key]
+            info = self._describe(reference, region, name)
+            with self._lock:
+                self._index[key] = info
+            return info
 
     def _describe(self, reference: str, region: str, name: str) -> KeyInfo:
-        """One DescribeKey (under the lock: each unknown key is described once per scan)."""
+        """One DescribeKey; failures give what the reference itself tells (region of an ARN)."""
         fallback = KeyInfo(
             arn=reference if arns.is_arn(reference) and "key/" in reference else None,
             region=arns.region_of(reference),

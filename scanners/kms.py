@@ -35,8 +35,8 @@ def _policy_public(document: str) -> bool:
 
 
 def _key(kms: Any, region: str, key_id: str, aliases: list[str], keys: KeyResolver) -> Resource:
-    own_aliases = sorted(a for a in aliases if not a.startswith("alias/aws/"))
-    name = own_aliases[0][len("alias/"):] if own_aliases else (aliases[0] if aliases else key_id)
+    own_aliases = sorted(a for a in aliases if not a.startswith("alias/aws/")) or sorted(aliases)
+    name = own_aliases[0][len("alias/"):] if own_aliases else key_id
     resource = Resource(type=TYPE, id=key_id, region=region)
     resource.properties = common_properties(name, region, {})
     described = read_group(resource, "state", lambda: kms.describe_key(KeyId=key_id))

@@ -55,7 +55,8 @@ class _Scan:
         self.home = session.region_name or (self.regions[0] if self.regions else "us-east-1")
         self.keys = KeyResolver(self.clients)
         self.progress = progress or (lambda _message: None)
-        self.pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="luxguard-scan")
+        self.max_workers = max_workers
+        self.pool: ThreadPoolExecutor
         self.resources: list[Resource] = []
         self.errors: dict[str, str] = {}
 
@@ -86,6 +87,7 @@ class _Scan:
     def run(self) -> ScanResult:
         account = check_access(self.clients, self.home)
         context = s3.S3Context(home_region=self.home, account_id=account, keys=self.keys)
+        self.pool = ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="luxguard-scan")
         with self.pool:
             # Phase 1: keys (everyone resolves against them) and the bucket inventory.
             key_jobs = [self.submit(f"kms {r}", lambda r=r: kms.collect_keys(self.clients, r, self.keys))
