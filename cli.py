@@ -32,10 +32,27 @@ def common_options(fn: Callable) -> Callable:
         click.option("--locations", "location_files", multiple=True, type=click.Path(path_type=Path),
                      help="Extra location catalogue file (repeatable)."),
         click.option("--pinned-country", help="ISO country personal data is pinned to (default: LU)."),
+        click.option("--approvals", "approvals_file", type=click.Path(path_type=Path),
+                     help="Customers' written approvals of transfers (YAML)."),
+        click.option("--waivers", "waivers_file", type=click.Path(path_type=Path),
+                     help="Reviewed, expiring exceptions to other rules (YAML)."),
+        click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]),
+                     help="Judge approvals and waivers as of this date (default: today)."),
     ]
     for option in reversed(options):
         fn = option(fn)
     return fn
+
+
+def make_settings(rule_dirs: tuple[Path, ...] = (), location_files: tuple[Path, ...] = (),
+                  pinned_country: Optional[str] = None, approvals_file: Optional[Path] = None,
+                  waivers_file: Optional[Path] = None, as_of: Any = None) -> Settings:
+    """Settings from the common options; every input file is validated before any work."""
+    settings = Settings(rule_dirs=rule_dirs, location_files=location_files, pinned_country=pinned_country,
+                        approvals_file=approvals_file, waivers_file=waivers_file,
+                        as_of=as_of.date() if as_of else None)
+    settings.validate_inputs()
+    return settings
 
 
 def emit(report: Report, fmt: str, output: Optional[Path], fail_on: str) -> int:
@@ -63,11 +80,9 @@ def cli() -> None:
 @click.option("--save-plan", type=click.Path(dir_okay=False, path_type=Path), help="Write the capture to FILE.")
 @common_options
 def check(path: Optional[Path], stack: Optional[str], plan: Optional[Path], save_plan: Optional[Path], fmt: str,
-          output: Optional[Path], fail_on: str, rule_dirs: tuple[Path, ...], location_files: tuple[Path, ...],
-          pinned_country: Optional[str]) -> int:
+          output: Optional[Path], fail_on: str, **shared: Any) -> int:
     """Gate a Pulumi program before deploy: run it under mocks and evaluate every rule."""
-    settings = Settings(rule_dirs=rule_dirs, location_files=location_files, pinned_country=pinned_country)
-    settings.rules()  # a bad rule is reported before the program runs
+    settings = make_settings(**shared)
     capture = load_capture(path, stack, plan)
     if save_plan is not None:
         write_atomically(save_plan, capture.to_json())
@@ -115,6 +130,79 @@ def rules_validate(directory: Optional[Path]) -> int:
 
     loaded = load_rules([directory], include_builtin=False) if directory else load_rules()
     click.echo(f"{len(loaded)} rules valid")
+    return EXIT_OK
+
+
+def _status(today: Any, start: Any, end: Any) -> str:
+    from luxguard.exceptions import EXPIRY_WARNING_DAYS
+
+    if start is not None and today < start:
+        return f"not yet (from {start})"
+    if today > end:
+        return "expired"
+    return "expiring" if (end - today).days <= EXPIRY_WARNING_DAYS else "active"
+
+
+@cli.group()
+def approvals() -> None:
+    """Customers' prior written approvals of transfers outside the pinned country."""
+
+
+@approvals.command("list")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Judge validity on this date.")
+def approvals_list(file: Path, as_of: Any) -> int:
+    """One line per approval: id, status, customer, destinations, categories, validity."""
+    from datetime import date
+
+    from luxguard.exceptions import load_approvals
+
+    today = as_of.date() if as_of else date.today()
+    for a in sorted(load_approvals(file), key=lambda a: a.id):
+        where = ",".join(sorted(a.countries | a.regions))
+        click.echo(f"{a.id}  {_status(today, a.granted, a.expires):<22}  {a.customer}  -> {where}  "
+                   f"[{'+'.join(sorted(a.data_categories))}]  {a.granted}..{a.expires}  {a.document}")
+    return EXIT_OK
+
+
+@approvals.command("validate")
+@click.argument("file", type=click.Path(path_type=Path))
+def approvals_validate(file: Path) -> int:
+    """Validate an approvals file against its schema."""
+    from luxguard.exceptions import load_approvals
+
+    click.echo(f"{len(load_approvals(file))} approvals valid")
+    return EXIT_OK
+
+
+@cli.group()
+def waivers() -> None:
+    """Reviewed, expiring exceptions to non-residency rules."""
+
+
+@waivers.command("list")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Judge validity on this date.")
+def waivers_list(file: Path, as_of: Any) -> int:
+    """One line per waiver: id, status, rule, resource pattern, owner, expiry, reason."""
+    from datetime import date
+
+    from luxguard.exceptions import load_waivers
+
+    today = as_of.date() if as_of else date.today()
+    for w in sorted(load_waivers(file, Settings().rules()), key=lambda w: w.id):
+        click.echo(f"{w.id}  {_status(today, None, w.expires):<9}  {w.rule}  {w.resource}  {w.owner}  "
+                   f"until {w.expires}  {w.reason}")
+    return EXIT_OK
+
+
+@waivers.command("validate")
+@click.argument("file", type=click.Path(path_type=Path))
+def waivers_validate(file: Path) -> int:
+    """Validate a waivers file against its schema and the rule catalogue."""
+    from luxguard.exceptions import load_waivers
+
+    click.echo(f"{len(load_waivers(file, Settings().rules()))} waivers valid")
     return EXIT_OK
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Iterable, Optional
 
 from .engine import Engine
 from .errors import LuxguardError
+from .exceptions import Exceptions, load_approvals, load_waivers
 from .locations import DEFAULT_PINNED_COUNTRY, load_locations
-from .model import Resource
+from .model import Resource, sort_findings
 from .outputs import Report
 from .pulumi_capture import Capture, capture_program
 from .pulumi_normalise import normalise
@@ -23,12 +25,28 @@ class Settings:
     rule_dirs: tuple[Path, ...] = ()
     location_files: tuple[Path, ...] = ()
     pinned_country: Optional[str] = None
+    approvals_file: Optional[Path] = None
+    waivers_file: Optional[Path] = None
+    as_of: Optional[date] = None
 
     def rules(self) -> list[Rule]:
         return load_rules(self.rule_dirs)
 
     def engine(self, default_pinned: str = DEFAULT_PINNED_COUNTRY) -> Engine:
         return Engine.create(self.rules(), load_locations(self.location_files), self.pinned_country or default_pinned)
+
+    def exceptions(self, rules: list[Rule]) -> Exceptions:
+        """Approvals and waivers in force on --as-of (default: today)."""
+        return Exceptions(
+            approvals=load_approvals(self.approvals_file) if self.approvals_file else [],
+            waivers=load_waivers(self.waivers_file, rules) if self.waivers_file else [],
+            today=self.as_of or date.today(),
+        )
+
+    def validate_inputs(self) -> None:
+        """Load every input file once, so a bad one stops the run before any work."""
+        self.exceptions(self.rules())
+        load_locations(self.location_files)
 
 
 def default_stack(program_dir: Path) -> str:
@@ -57,10 +75,15 @@ def check_capture(capture: Capture, settings: Settings) -> Report:
     pinned = str(capture.config.get("luxguard:pinnedCountry") or DEFAULT_PINNED_COUNTRY)
     engine = settings.engine(default_pinned=pinned)
     resources = normalise(capture)
-    return evaluate(engine, resources, "pulumi", Path(capture.program_dir) if capture.program_dir else None)
+    return evaluate(engine, settings, resources, "pulumi", Path(capture.program_dir) if capture.program_dir else None)
 
 
-def evaluate(engine: Engine, resources: Iterable[Resource], source: str, base_dir: Optional[Path] = None) -> Report:
+def evaluate(engine: Engine, settings: Settings, resources: Iterable[Resource], source: str,
+             base_dir: Optional[Path] = None) -> Report:
+    """Rules, then approvals and waivers: the findings every command reports."""
     resources = list(resources)
     findings = engine.evaluate(resources)
-    return Report(source=source, findings=findings, resources=len(resources), rules=engine.rules, base_dir=base_dir)
+    exceptions = settings.exceptions(engine.rules)
+    exceptions.apply(findings, engine.rules, engine.locations, engine.pinned_country)
+    return Report(source=source, findings=sort_findings(findings), resources=len(resources), rules=engine.rules,
+                  base_dir=base_dir, notes=exceptions.notes())
