@@ -1,0 +1,65 @@
+"""What every command shares: common options, settings from them, and rendering with exit codes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import click
+
+from ..model import SEVERITIES
+from ..outputs import Report, render, write_atomically
+from ..pipeline import Settings
+
+FORMATS = ("text", "json", "sarif", "junit")
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def common_options(fn: Callable) -> Callable:
+    """Options every evaluating command takes (interface.md)."""
+    options = [
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+                     help="Output format."),
+        click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Write the report to FILE instead of stdout."),
+        click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
+                     help="Exit 1 when a failing finding is at or above this severity."),
+        click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path),
+                     help="Extra rule folder (repeatable)."),
+        click.option("--locations", "location_files", multiple=True, type=click.Path(path_type=Path),
+                     help="Extra location catalogue file (repeatable)."),
+        click.option("--pinned-country", help="ISO country personal data is pinned to (default: LU)."),
+        click.option("--approvals", "approvals_file", type=click.Path(path_type=Path),
+                     help="Customers' written approvals of transfers (YAML)."),
+        click.option("--waivers", "waivers_file", type=click.Path(path_type=Path),
+                     help="Reviewed, expiring exceptions to other rules (YAML)."),
+        click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]),
+                     help="Judge approvals and waivers as of this date (default: today)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def make_settings(rule_dirs: tuple[Path, ...] = (), location_files: tuple[Path, ...] = (),
+                  pinned_country: Optional[str] = None, approvals_file: Optional[Path] = None,
+                  waivers_file: Optional[Path] = None, as_of: Any = None) -> Settings:
+    """Settings from the common options; every input file is validated before any work."""
+    settings = Settings(rule_dirs=rule_dirs, location_files=location_files, pinned_country=pinned_country,
+                        approvals_file=approvals_file, waivers_file=waivers_file,
+                        as_of=as_of.date() if as_of else None)
+    settings.validate_inputs()
+    return settings
+
+
+def emit(report: Report, fmt: str, output: Optional[Path], fail_on: str) -> int:
+    """Render, write atomically, and turn the findings into the exit code."""
+    color = output is None and fmt == "text" and sys.stdout.isatty()
+    content = render(report, fmt, color=color)
+    if output is not None:
+        write_atomically(output, content)
+        click.echo(f"wrote {output} ({report.summary()['failed']} failing findings)", err=True)
+    else:
+        click.echo(content, nl=False)
+    return EXIT_FINDINGS if report.failing_at_or_above(fail_on) else EXIT_OK

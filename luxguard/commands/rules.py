@@ -1,0 +1,55 @@
+"""`luxguard rules`: browse and validate the rule catalogue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from ..pipeline import Settings
+from .common import EXIT_OK
+
+
+@click.group()
+def rules() -> None:
+    """Browse and validate the rule catalogue."""
+
+
+@rules.command("list")
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path), help="Extra rule folder.")
+@click.option("--category", type=click.Choice(["residency", "encryption", "access", "retention", "logging", "classification"]))
+def rules_list(rule_dirs: tuple[Path, ...], category: Optional[str]) -> int:
+    """One line per rule: id, severity, category, title."""
+    for rule in Settings(rule_dirs=rule_dirs).rules():
+        if category is None or rule.category == category:
+            click.echo(f"{rule.id}  {rule.severity:<8}  {rule.category:<14}  {rule.title}")
+    return EXIT_OK
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path), help="Extra rule folder.")
+def rules_show(rule_id: str, rule_dirs: tuple[Path, ...]) -> int:
+    """Everything about one rule, including the policy clause it enforces."""
+    from luxguard.rules import find_rule
+
+    rule = find_rule(Settings(rule_dirs=rule_dirs).rules(), rule_id)
+    click.echo(f"{rule.id}: {rule.title}\n"
+               f"  category:   {rule.category}\n  severity:   {rule.severity}\n"
+               f"  applies to: {', '.join(rule.resource_types)}\n"
+               f"  policy:     \"{rule.clause_quote}\" ({rule.clause_section})\n"
+               f"  GDPR:       {', '.join(rule.gdpr)}\n  remediation: {rule.remediation}\n"
+               f"  repair:     {rule.action['name'] if rule.action else 'manual'}\n  file:       {rule.path}")
+    return EXIT_OK
+
+
+@rules.command("validate")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+def rules_validate(directory: Optional[Path]) -> int:
+    """Validate a rule folder (default: the built-in catalogue) against the schema and the model."""
+    from luxguard.rules import load_rules
+
+    loaded = load_rules([directory], include_builtin=False) if directory else load_rules()
+    click.echo(f"{len(loaded)} rules valid")
+    return EXIT_OK
