@@ -6,13 +6,15 @@ the stages (source -> model -> engine -> findings -> outputs | history | enforce
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import sys
 from typing import Any
 
 import click
 
+import luxguard.commands
 from luxguard import __version__
-from luxguard.commands import check, exceptions, rules
 from luxguard.commands.common import EXIT_OK, EXIT_USAGE
 from luxguard.errors import LuxguardError
 
@@ -23,10 +25,15 @@ def cli() -> None:
     """luxguard: keep personal data in Luxembourg, encrypted, firewalled and access-restricted."""
 
 
-cli.add_command(check.check)
-cli.add_command(rules.rules)
-cli.add_command(exceptions.approvals)
-cli.add_command(exceptions.waivers)
+def register_commands() -> None:
+    """Every module of luxguard/commands lists its click commands in COMMANDS."""
+    for module_info in sorted(pkgutil.iter_modules(luxguard.commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"luxguard.commands.{module_info.name}")
+        for command in getattr(module, "COMMANDS", ()):
+            cli.add_command(command)
+
+
+register_commands()
 
 
 def run(argv: list[str]) -> int:

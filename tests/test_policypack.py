@@ -41,6 +41,8 @@ OWN_REGION_OUTSIDE = ("import pulumi_aws as aws\n"
                       "tags={'data-classification': 'contact'}, opts=t.opts())")
 OWN_REGION_INSIDE = ("import pulumi_aws as aws\n"
                      "aws.kms.Key('k', enable_key_rotation=True, region='lu-central-1', opts=t.opts('eu-west-1'))")
+# No explicit provider: the region is the stack's aws:region (the default provider's).
+DEFAULT_PROVIDER = "import pulumi_aws as aws\naws.kms.Key('k', enable_key_rotation=True)"
 
 
 # --- captures ----------------------------------------------------------------------------------
@@ -54,6 +56,9 @@ def capture_of(label: str, tmp_root: Path) -> Capture:
         kind, variant = label.split("/")
         if kind == "reference":
             _captures[label] = capture_program(REPO, variant)
+        elif kind == "default-provider":
+            program = write_program(tmp_root / label.replace("/", "-"), DEFAULT_PROVIDER, config={"aws:region": variant})
+            _captures[label] = capture_program(program, "test")
         else:
             body = {"outside": OWN_REGION_OUTSIDE, "inside": OWN_REGION_INSIDE}.get(variant) if kind == "own-region" \
                 else CASES[kind][0 if variant == "compliant" else 1]
@@ -73,7 +78,8 @@ def expected(capture: Capture) -> set[tuple[str, str]]:
 
 
 ALL_LABELS = ([f"{rid}/{variant}" for rid in CASES for variant in ("compliant", "violating")]
-              + ["reference/local", "reference/production", "own-region/outside", "own-region/inside"])
+              + ["reference/local", "reference/production", "own-region/outside", "own-region/inside",
+                 "default-provider/lu-central-1", "default-provider/eu-west-1"])
 
 
 # --- 1. validators called directly ---------------------------------------------------------------
@@ -127,6 +133,8 @@ def test_own_region_input_beats_the_provider_region(tmp_root, direct_policies):
     # a bare bucket fails other rules too; residency is the point here
     assert "lux-res-001" in {name for name, _ in expected(capture_of("own-region/outside", tmp_root))}
     assert expected(capture_of("own-region/inside", tmp_root)) == set()
+    assert expected(capture_of("default-provider/lu-central-1", tmp_root)) == set()
+    assert {name for name, _ in expected(capture_of("default-provider/eu-west-1", tmp_root))} == {"lux-res-001"}
 
 
 def test_enforcement_defaults_and_overrides(tmp_path):
@@ -274,6 +282,7 @@ GRPC_CASES = [
     ("LUX-ACC-007/violating", False),   # RDS instance
     ("LUX-RES-002/violating", False),   # replication to another region: several rules
     ("own-region/outside", False), ("own-region/inside", False),
+    ("default-provider/lu-central-1", False), ("default-provider/eu-west-1", False),
     ("LUX-ENC-001/compliant", True),
 ]
 

@@ -26,3 +26,6 @@ def check(path: Optional[Path], stack: Optional[str], plan: Optional[Path], save
     if save_plan is not None:
         write_atomically(save_plan, capture.to_json())
     return emit(check_capture(capture, settings), fmt, output, fail_on)
+
+
+COMMANDS = [check]

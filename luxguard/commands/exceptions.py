@@ -82,3 +82,6 @@ def waivers_validate(file: Path) -> int:
 
     click.echo(f"{len(load_waivers(file, Settings().rules()))} waivers valid")
     return EXIT_OK
+
+
+COMMANDS = [approvals, waivers]

@@ -53,3 +53,6 @@ def rules_validate(directory: Optional[Path]) -> int:
     loaded = load_rules([directory], include_builtin=False) if directory else load_rules()
     click.echo(f"{len(loaded)} rules valid")
     return EXIT_OK
+
+
+COMMANDS = [rules]

@@ -1,0 +1,104 @@
+"""`luxguard scan` and `luxguard watch`: the live account against the same rules."""
+
+from __future__ import annotations
+
+import re
+import signal
+import threading
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import click
+
+from ..errors import LuxguardError
+from ..history import HistoryStore
+from ..live import ScanOptions, interactive, progress_reporter, record
+from ..live import scan as run_scan
+from .common import EXIT_OK, common_options, emit, make_settings
+
+
+def scan_options(fn: Callable) -> Callable:
+    options = [
+        click.option("--endpoint-url", help="Cloud API endpoint (e.g. LuxCloud's, or a local cloud)."),
+        click.option("--profile", help="AWS profile for credentials."),
+        click.option("--regions", default="all", show_default=True,
+                     help="'all' (every account region plus the location catalogue) or r1,r2."),
+        click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True,
+                     help="Parallel API workers."),
+        click.option("--db", help="History store: a SQLite path or a SQLAlchemy URL (default .luxguard/history.db)."),
+        click.option("--no-history", is_flag=True, help="Do not store this run."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _warn(message: str) -> None:
+    click.echo(f"luxguard: warning: {message}", err=True)
+
+
+@click.command()
+@scan_options
+@common_options
+def scan(endpoint_url: Optional[str], profile: Optional[str], regions: str, workers: int, db: Optional[str],
+         no_history: bool, fmt: str, output: Optional[Path], fail_on: str, **shared: Any) -> int:
+    """Read live resources in every region and evaluate the rules; store the run in the history."""
+    settings = make_settings(**shared)
+    store = None if no_history else HistoryStore(db)
+    options = ScanOptions(endpoint_url=endpoint_url, profile=profile, regions=regions, workers=workers)
+    with progress_reporter(interactive()) as progress:
+        report, target = run_scan(options, settings, _warn, progress)
+    if store is not None:
+        record(store, report, target)
+    return emit(report, fmt, output, fail_on)
+
+
+def parse_interval(text: str) -> float:
+    """'90', '90s', '5m', '1h' -> seconds."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text)
+    if not match or float(match.group(1)) <= 0:
+        raise LuxguardError(f"--interval {text!r}: give a positive number of seconds, or e.g. 30s, 5m, 1h")
+    return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
+
+
+@click.command()
+@click.option("--interval", default="5m", show_default=True, help="Time between scans (30s, 5m, 1h).")
+@click.option("--max-runs", type=click.IntRange(1), help="Stop after this many scans (default: run until stopped).")
+@scan_options
+@common_options
+def watch(interval: str, max_runs: Optional[int], endpoint_url: Optional[str], profile: Optional[str], regions: str,
+          workers: int, db: Optional[str], no_history: bool, fmt: str, output: Optional[Path], fail_on: str,
+          **shared: Any) -> int:
+    """Scan on a schedule and keep the history; a failed scan is reported and the next one still runs."""
+    seconds = parse_interval(interval)
+    settings = make_settings(**shared)
+    store = None if no_history else HistoryStore(db)
+    options = ScanOptions(endpoint_url=endpoint_url, profile=profile, regions=regions, workers=workers)
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    runs = 0
+    try:
+        while not stop.is_set():
+            runs += 1
+            try:
+                report, target = run_scan(options, settings, _warn)
+                if store is not None:
+                    record(store, report, target)
+                s = report.summary()
+                click.echo(f"scan {runs}: {s['resources']} resources, {s['failed']} failed, {s['waived']} waived, "
+                           f"{s['errors']} errors", err=True)
+                if output is not None:
+                    emit(report, fmt, output, fail_on)
+            except LuxguardError as exc:
+                _warn(f"scan {runs} failed: {exc}; next scan in {interval}")
+            if max_runs is not None and runs >= max_runs:
+                break
+            stop.wait(seconds)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo(f"watch stopped after {runs} scan(s)", err=True)
+    return EXIT_OK
+
+
+COMMANDS = [scan, watch]
