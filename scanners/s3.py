@@ -109,8 +109,8 @@ def _encryption(response: Any, region: Optional[str], keys: KeyResolver) -> dict
         if key_id:
             info = keys.resolve(key_id, region)
             result.update(kms_key_region=info.region, customer_managed_key=info.customer_managed)
-        else:  # the AWS-managed aws/s3 key of the bucket's own region
-            result.update(kms_key_region=region, customer_managed_key=False)
+        else:  # the AWS-managed aws/s3 key of the bucket's own region (named as plans name it)
+            result.update(kms_key_id="alias/aws/s3", kms_key_region=region, customer_managed_key=False)
     return result
 
 

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import select
@@ -46,6 +47,12 @@ DEFAULT_PROVIDER = "import pulumi_aws as aws\naws.kms.Key('k', enable_key_rotati
 
 
 # --- captures ----------------------------------------------------------------------------------
+
+# Loaded before any capture: capture_program forgets the modules a run imported from under the
+# program's folder, and for the reference stack (the repo root) that includes .venv/, so pulumi_aws
+# modules first imported there would be dropped and fail to re-register in the next capture.
+for _module in ("cloudtrail", "dynamodb", "ebs", "ec2", "kms", "rds", "s3", "vpc"):
+    importlib.import_module(f"pulumi_aws.{_module}")
 
 _captures: dict[str, Capture] = {}
 

@@ -258,16 +258,15 @@ def capture_to_plan(capture: Capture) -> TerraformPlan:
                         "provider_name": PROVIDER_NAME,
                         "change": {"actions": ["create"], "before": None, "after": values, "after_unknown": {}}})
 
-    stack_region = capture.config.get("aws:region")
-    provider_regions = sorted({str(r) for r in regions.providers.values() if r} | ({str(stack_region)} if stack_region else set()))
-    provider_config = {"aws": {"name": "aws", "full_name": PROVIDER_NAME,
-                               "expressions": {"region": {"constant_value": stack_region or (provider_regions or [None])[0]}}}}
+    # No provider_config: each resource carries its own `region`, resolved as Pulumi resolves it
+    # (own input, explicit provider, stack aws:region); the stack's default provider may serve none.
+    regions_used = sorted({e.region for e in entries.values() if e.region})
     document = {
         "format_version": PLAN_FORMAT_VERSION,
         "terraform_version": TERRAFORM_VERSION,
         "planned_values": {"root_module": {"resources": planned}},
         "resource_changes": changes,
-        "configuration": {"provider_config": provider_config, "root_module": {"resources": configured}},
-        "luxguard": {"project": capture.project, "stack": capture.stack, "regions": provider_regions},
+        "configuration": {"root_module": {"resources": configured}},
+        "luxguard": {"project": capture.project, "stack": capture.stack, "regions": regions_used},
     }
     return TerraformPlan(document=document, entries=entries, unmapped=sorted(unmapped))

@@ -1,0 +1,155 @@
+"""`luxguard scan` and `watch` end to end against moto's server over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+
+from luxguard.history import HistoryStore
+from tests.helpers import run_cli
+from tests.moto_cloud import LU, client, seed_estate
+
+REGIONS = "lu-central-1,eu-west-1,us-east-1"
+ROOT = Path(__file__).resolve().parent.parent
+
+# seed_estate's violation labels -> the rule that must fail on each listed resource
+EXPECTED_RULE = {
+    "bucket_outside_lu": "LUX-RES-001", "bucket_unencrypted": "LUX-ENC-001", "bucket_public_policy": "LUX-ACC-002",
+    "bucket_public_acl": "LUX-ACC-003", "bucket_replicates_abroad": "LUX-RES-002",
+    "bucket_key_outside_lu": "LUX-RES-003", "kms_rotation_off": "LUX-ENC-005", "kms_key_outside_lu": "LUX-RES-001",
+    "sg_open_admin": "LUX-ACC-004", "volume_unencrypted": "LUX-ENC-006", "snapshot_public": "LUX-ACC-008",
+    "rds_public": "LUX-ACC-007", "rds_unencrypted": "LUX-ENC-008", "dynamodb_default_sse": "LUX-ENC-009",
+    "trail_single_region": "LUX-LOG-002", "trail_bucket_outside_lu": "LUX-RES-007", "trail_not_logging": "LUX-LOG-002",
+}
+
+
+def scan_json(capsys, endpoint: str, *args: str) -> tuple[int, dict]:
+    code, out, err = run_cli(capsys, "scan", "--endpoint-url", endpoint, "--regions", REGIONS, "--format", "json", *args)
+    assert code in (0, 1), err
+    return code, json.loads(out)
+
+
+def failing(document: dict) -> set[tuple[str, str]]:
+    return {(f["rule_id"], f["resource"]["id"]) for f in document["findings"] if f["status"] == "fail"}
+
+
+def test_every_seeded_violation_is_found(fresh_cloud, capsys, tmp_path):
+    estate = seed_estate(fresh_cloud)
+    code, document = scan_json(capsys, fresh_cloud, "--db", str(tmp_path / "h.db"))
+    assert code == 1 and document["source"] == "aws"
+    found = failing(document)
+    for label, ids in estate["violating"].items():
+        for resource_id in ids:
+            assert (EXPECTED_RULE[label], resource_id) in found, (label, resource_id)
+    regions = {f["resource"]["region"] for f in document["findings"]}
+    assert regions == {"lu-central-1", "eu-west-1", "us-east-1"}
+
+
+def test_unreachable_endpoint_and_bad_regions_are_one_line_exit_2(moto_endpoint, capsys):
+    code, _, err = run_cli(capsys, "scan", "--endpoint-url", "http://127.0.0.1:9", "--regions", LU, "--no-history")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "127.0.0.1:9" in err and "Traceback" not in err
+    code, _, err = run_cli(capsys, "scan", "--endpoint-url", moto_endpoint, "--regions", "Luxembourg!", "--no-history")
+    assert code == 2 and "--regions" in err and len(err.strip().splitlines()) == 1
+
+
+def test_history_timeline_first_seen_last_seen_resolved(fresh_cloud, capsys, tmp_path):
+    db = str(tmp_path / "history.db")
+    kms = client(fresh_cloud, "kms", LU)
+    key_id = kms.create_key(Description="no rotation")["KeyMetadata"]["KeyId"]
+    scan_json(capsys, fresh_cloud, "--db", db)
+    scan_json(capsys, fresh_cloud, "--db", db)
+    store = HistoryStore(db)
+    (row,) = [t for t in store.timeline() if t["resource_id"] == key_id and t["rule_id"] == "LUX-ENC-005"]
+    assert row["resolved_at"] is None and row["last_seen"] > row["first_seen"]
+    kms.enable_key_rotation(KeyId=key_id)
+    scan_json(capsys, fresh_cloud, "--db", db)
+    (row,) = [t for t in store.timeline() if t["resource_id"] == key_id and t["rule_id"] == "LUX-ENC-005"]
+    assert row["resolved_at"] is not None
+    runs = store.runs()
+    assert [r.summary["failed"] for r in runs][-1] < runs[0].summary["failed"]
+    stored = store.findings(runs[-1].id)
+    assert any(f["rule_id"] == "LUX-ENC-005" and f["status"] == "pass" for f in stored)
+
+
+def test_interrupted_scan_leaves_history_intact(fresh_cloud, capsys, tmp_path, monkeypatch):
+    db = str(tmp_path / "history.db")
+    client(fresh_cloud, "kms", LU).create_key(Description="k")
+    scan_json(capsys, fresh_cloud, "--db", db)
+    before = [(r.id, r.summary) for r in HistoryStore(db).runs()]
+    timeline_before = HistoryStore(db).timeline()
+
+    original = boto3.Session.client
+
+    def interrupting_client(self, service, *args, **kwargs):
+        made = original(self, service, *args, **kwargs)
+        if service == "ec2":
+            def interrupt(**_):
+                raise KeyboardInterrupt
+            made.meta.events.register("before-call.ec2.DescribeVolumes", interrupt)
+        return made
+
+    monkeypatch.setattr(boto3.Session, "client", interrupting_client)
+    code, _, err = run_cli(capsys, "scan", "--endpoint-url", fresh_cloud, "--regions", REGIONS, "--db", db)
+    assert code == 130 and "aborted" in err
+    assert [(r.id, r.summary) for r in HistoryStore(db).runs()] == before
+    assert HistoryStore(db).timeline() == timeline_before
+
+
+def test_failed_history_write_changes_nothing(fresh_cloud, capsys, tmp_path, monkeypatch):
+    db = str(tmp_path / "history.db")
+    client(fresh_cloud, "kms", LU).create_key(Description="k")
+    scan_json(capsys, fresh_cloud, "--db", db)
+    before = HistoryStore(db).runs()
+
+    def broken_timeline(*_args, **_kwargs):
+        from sqlalchemy.exc import OperationalError
+        raise OperationalError("UPDATE timeline", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(HistoryStore, "_move_timeline", staticmethod(broken_timeline))
+    code, _, err = run_cli(capsys, "scan", "--endpoint-url", fresh_cloud, "--regions", REGIONS, "--db", db)
+    assert code == 2 and "history unchanged" in err
+    assert [r.id for r in HistoryStore(db).runs()] == [r.id for r in before]
+
+
+def test_watch_runs_scans_and_survives_a_failing_one(moto_endpoint, capsys, tmp_path):
+    db = str(tmp_path / "history.db")
+    code, _, err = run_cli(capsys, "watch", "--endpoint-url", moto_endpoint, "--regions", LU, "--interval", "0.1s",
+                           "--max-runs", "2", "--db", db)
+    assert code == 0 and "watch stopped after 2 scan(s)" in err
+    assert len(HistoryStore(db).runs()) == 2
+    code, _, err = run_cli(capsys, "watch", "--endpoint-url", "http://127.0.0.1:9", "--regions", LU,
+                           "--interval", "0.1s", "--max-runs", "2", "--db", db)
+    assert code == 0 and err.count("failed: cannot reach the cloud endpoint") == 2
+    assert "watch stopped after 2 scan(s)" in err
+
+
+def test_watch_stops_cleanly_on_sigterm(moto_endpoint, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import cli; cli.main()", "watch", "--endpoint-url", moto_endpoint, "--regions", LU,
+         "--interval", "1h", "--db", str(tmp_path / "h.db")],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and not HistoryStore(str(tmp_path / "h.db")).runs():
+            time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert "watch stopped after 1 scan(s)" in err
+
+
+@pytest.mark.parametrize("interval", ["0", "-5s", "five minutes"])
+def test_watch_rejects_bad_interval(interval, capsys):
+    code, _, err = run_cli(capsys, "watch", "--interval", interval)
+    assert code == 2 and "--interval" in err
