@@ -14,6 +14,8 @@ from typing import Any, Iterator
 import boto3
 import pytest
 
+from luxguard.local_cloud import register_luxembourg_region  # noqa: F401 - re-exported for tests
+
 LU, EU, US = "lu-central-1", "eu-west-1", "us-east-1"
 ACCOUNT = "123456789012"
 FAKE_ENV = {
@@ -27,20 +29,6 @@ FAKE_ENV = {
     "AWS_CONFIG_FILE": "/nonexistent/luxguard-test-aws-config",
     "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/luxguard-test-aws-credentials",
 }
-
-
-def register_luxembourg_region() -> None:
-    """Teach moto's EC2 backend about lu-central-1 and its zones a/b/c (class data, so the
-    in-process server sees it). Without it DescribeRegions omits the region and volumes
-    cannot be created in lu-central-1a. Idempotent."""
-    from moto.ec2.models.availability_zones_and_regions import Region, RegionsAndZonesBackend, Zone
-
-    if not any(r.name == LU for r in RegionsAndZonesBackend.regions):
-        RegionsAndZonesBackend.regions.append(Region(LU, f"ec2.{LU}.amazonaws.com", "opt-in-not-required"))
-    RegionsAndZonesBackend.zones[LU] = [
-        Zone(region_name=LU, name=f"{LU}{letter}", zone_id=f"luc1-az{n}")
-        for n, letter in enumerate("abc", start=1)
-    ]
 
 
 @pytest.fixture(scope="session")

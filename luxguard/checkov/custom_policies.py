@@ -18,6 +18,7 @@ CloudFormation resources usually state their region:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -151,8 +152,19 @@ def _translate(condition: dict, model_type: str, framework: str, regions: list[s
     return _leaf(model_type, prop, op, condition[op], framework, regions)
 
 
-def _definition(rule: Rule, framework: str, regions: list[str]) -> dict:
-    branches = []
+def _retype(cond: Any, types: list[str]) -> Any:
+    if isinstance(cond, dict):
+        return {k: (list(types) if k == "resource_types" else _retype(v, types)) for k, v in cond.items()}
+    if isinstance(cond, list):
+        return [_retype(c, types) for c in cond]
+    return cond
+
+
+def _definitions(rule: Rule, framework: str, regions: list[str]) -> list[dict]:
+    """One definition when the rule reads the same attributes on every type (resource_types merged:
+    checkov evaluates each sub-condition of an `and` on every resource, so per-type branches
+    cannot be joined), else one per type."""
+    per_type: dict[str, dict] = {}
     for model_type in rule.resource_types:
         if model_type not in TYPES:
             raise NotExportable(f"{model_type} has no Terraform/CloudFormation twin here")
@@ -161,10 +173,15 @@ def _definition(rule: Rule, framework: str, regions: list[str]) -> dict:
         cond = _translate(rule.condition, model_type, framework, regions)
         if rule.when is not None:
             cond = {"or": [_negate(_translate(rule.when, model_type, framework, regions)), cond]}
-        branches.append(cond)
-    if not branches:
+        per_type[model_type] = cond
+    if not per_type:
         raise NotExportable(f"no {framework} resource type")
-    return branches[0] if len(branches) == 1 else {"and": branches}
+    shapes = {json.dumps(_retype(c, []), sort_keys=True) for c in per_type.values()}
+    if len(shapes) == 1:
+        column = 0 if framework == "terraform" else 1
+        types = [TYPES[t][column] for t in per_type]
+        return [_retype(next(iter(per_type.values())), types)]
+    return list(per_type.values())
 
 
 class _NoAliases(yaml.SafeDumper):
@@ -197,20 +214,23 @@ def export_rules(rules: list[Rule], locations: Locations, pinned_country: str) -
             export.skipped[rule.id] = "checkov.export is false in the rule file"
             continue
         try:
-            docs = {fw: _definition(rule, fw, regions) for fw in ("terraform", "cloudformation")}
+            docs = {fw: _definitions(rule, fw, regions) for fw in ("terraform", "cloudformation")}
         except NotExportable as exc:
             export.skipped[rule.id] = str(exc)
             continue
         base = policy_id(rule.id)
-        for framework, definition in docs.items():
-            # One check id per framework: checkov keeps one definition per id.
-            check_id = base if framework == "terraform" else base.replace("CKV2_LUX_", "CKV2_LUXCFN_")
-            export.rules[check_id] = rule
-            export.policies[f"{check_id}.yaml"] = {
-                "metadata": {"id": check_id, "name": f"{rule.id}: {rule.title}",
-                             "category": CHECKOV_CATEGORY[rule.category], "guideline": rule.clause_section},
-                "definition": definition,
-            }
+        for framework, definitions in docs.items():
+            # One check id per framework (and per type when they differ): checkov keeps one
+            # definition per id.
+            prefix = base if framework == "terraform" else base.replace("CKV2_LUX_", "CKV2_LUXCFN_")
+            for n, definition in enumerate(definitions, 1):
+                check_id = prefix if len(definitions) == 1 else f"{prefix}_{n}"
+                export.rules[check_id] = rule
+                export.policies[f"{check_id}.yaml"] = {
+                    "metadata": {"id": check_id, "name": f"{rule.id}: {rule.title}",
+                                 "category": CHECKOV_CATEGORY[rule.category], "guideline": rule.clause_section},
+                    "definition": definition,
+                }
         if any(leaf_reads_region(rule)):
             check_id = f"{base}_PROVIDER"
             export.rules[check_id] = rule
