@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# checkov pins packaging<24 and boto3==1.35.49 (pulumi needs packaging>=26): its own venv.
+VENV_CHECKOV ?= .venv-checkov
+CHECKOV := $(VENV_CHECKOV)/bin/checkov
 
 .PHONY: install test check demo bench clean
 
@@ -13,9 +16,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(CHECKOV): requirements-checkov.txt
+	$(PYTHON) -m venv $(VENV_CHECKOV)
+	$(VENV_CHECKOV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_CHECKOV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $(CHECKOV)
 
-test: $(STAMP)
+install: $(STAMP) $(CHECKOV)
+
+test: $(STAMP) $(CHECKOV)
 	$(BIN)/python -m pytest -q
 
 check: $(STAMP)
@@ -27,4 +36,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_check.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(VENV_CHECKOV) .pytest_cache

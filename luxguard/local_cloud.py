@@ -37,7 +37,11 @@ def register_luxembourg_region() -> None:
     """Teach moto's EC2 backend about lu-central-1 and its zones a/b/c (class data, so the
     in-process server sees it). Without it DescribeRegions omits the region and volumes
     cannot be created in lu-central-1a. Idempotent."""
-    from moto.ec2.models.availability_zones_and_regions import Region, RegionsAndZonesBackend, Zone
+    from moto.ec2.models.availability_zones_and_regions import (
+        Region,
+        RegionsAndZonesBackend,
+        Zone,
+    )
 
     if not any(r.name == LU for r in RegionsAndZonesBackend.regions):
         RegionsAndZonesBackend.regions.append(Region(LU, f"ec2.{LU}.amazonaws.com", "opt-in-not-required"))

@@ -70,6 +70,34 @@ def load_capture(path: Optional[Path], stack: Optional[str], plan: Optional[Path
     return capture_program(program_dir, stack or default_stack(program_dir))
 
 
+def is_pulumi_project(path: Optional[Path]) -> bool:
+    return path is None or (path.is_dir() and (path / "Pulumi.yaml").is_file())
+
+
+def check_infrastructure_code(path: Path, settings: Settings, region: Optional[str] = None) -> Report:
+    """Terraform or CloudFormation: checkov with rules exported from the catalogue, then
+    approvals and waivers as for every other source."""
+    from .checkov.iac import check_iac_path
+
+    engine = settings.engine()
+    report = check_iac_path(path, engine.rules, settings, region=region)
+    exceptions = settings.exceptions(engine.rules)
+    exceptions.apply(report.findings, engine.rules, engine.locations, engine.pinned_country)
+    report.findings = sort_findings(report.findings)
+    report.notes = sorted(set(report.notes) | set(exceptions.notes()))
+    return report
+
+
+def add_checkov_findings(report: Report, capture: Capture) -> None:
+    """`check --with-checkov`: checkov's built-in checks on the program, merged into the report."""
+    from .checkov.runner import check_capture_with_checkov
+
+    run = check_capture_with_checkov(capture)
+    report.findings = sort_findings(report.findings + run.findings)
+    report.notes += run.notes + [f"checkov {check} skipped on {address}: {reason}"
+                                 for check, address, reason in run.skipped]
+
+
 def check_capture(capture: Capture, settings: Settings) -> Report:
     """Normalise and evaluate a captured program: the verdicts of `luxguard check`."""
     pinned = str(capture.config.get("luxguard:pinnedCountry") or DEFAULT_PINNED_COUNTRY)

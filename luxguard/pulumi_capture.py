@@ -269,10 +269,12 @@ def _run_isolated(recorder: _Recorder, project: str, stack: str, config: dict, m
 def _forget_program_modules(program_dir: Path, loaded_before: set[str]) -> None:
     """Drop modules the run imported from the program's folder, so the next run starts from
     fresh state (a module-level provider cache of one program must not leak into another)."""
-    root = str(program_dir)
+    root = str(program_dir) + os.sep
+    installed = tuple({os.path.join(p, "") for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
     for name, module in list(sys.modules.items()):
         if name in loaded_before:
             continue
         file = getattr(module, "__file__", None) or ""
-        if file.startswith(root + os.sep):
+        # a virtualenv inside the program folder (e.g. .venv/) holds libraries, not program code
+        if file.startswith(root) and not file.startswith(installed) and "site-packages" not in file:
             del sys.modules[name]

@@ -87,7 +87,7 @@ def test_missing_path(tmp_path, capsys):
 
 def test_directory_that_is_not_a_pulumi_project(tmp_path, capsys):
     code, _, err = run_cli(capsys, "check", tmp_path)
-    one_line_error(code, err, "not a Pulumi project")
+    one_line_error(code, err, "not a Pulumi project (no Pulumi.yaml) nor a Terraform directory")
 
 
 def test_malformed_and_foreign_plan_files(tmp_path, capsys):

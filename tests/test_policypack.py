@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import select
@@ -48,13 +47,18 @@ DEFAULT_PROVIDER = "import pulumi_aws as aws\naws.kms.Key('k', enable_key_rotati
 
 # --- captures ----------------------------------------------------------------------------------
 
-# Loaded before any capture: capture_program forgets the modules a run imported from under the
-# program's folder, and for the reference stack (the repo root) that includes .venv/, so pulumi_aws
-# modules first imported there would be dropped and fail to re-register in the next capture.
-for _module in ("cloudtrail", "dynamodb", "ebs", "ec2", "kms", "rds", "s3", "vpc"):
-    importlib.import_module(f"pulumi_aws.{_module}")
-
 _captures: dict[str, Capture] = {}
+
+
+def capture_in_subprocess(program: Path, stack: str, plan: Path) -> Capture:
+    """The reference stack is the repo root, and capture_program forgets the modules a run imported
+    from under the program's folder, which there includes .venv/ (pulumi_aws): captured in this
+    process it would break later captures, so it runs in its own."""
+    code = ("import sys; from pathlib import Path; from luxguard.pulumi_capture import capture_program; "
+            "Path(sys.argv[3]).write_text(capture_program(Path(sys.argv[1]), sys.argv[2]).to_json())")
+    subprocess.run([sys.executable, "-c", code, str(program), stack, str(plan)], cwd=REPO, check=True,
+                   timeout=STARTUP_TIMEOUT, capture_output=True)
+    return Capture.from_file(plan)
 
 
 def capture_of(label: str, tmp_root: Path) -> Capture:
@@ -62,7 +66,7 @@ def capture_of(label: str, tmp_root: Path) -> Capture:
     if label not in _captures:
         kind, variant = label.split("/")
         if kind == "reference":
-            _captures[label] = capture_program(REPO, variant)
+            _captures[label] = capture_in_subprocess(REPO, variant, tmp_root / f"{variant}.plan.json")
         elif kind == "default-provider":
             program = write_program(tmp_root / label.replace("/", "-"), DEFAULT_PROVIDER, config={"aws:region": variant})
             _captures[label] = capture_program(program, "test")

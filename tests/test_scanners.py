@@ -130,7 +130,7 @@ def test_key_regions_and_managers_for_buckets(estate):
     foreign = bucket(result, "lux-foreign-key")
     assert foreign.get("encryption.kms_key_region") == EU and foreign.get("encryption.customer_managed_key") is True
     legacy = bucket(result, "us-legacy")   # aws:kms without a key id = the aws/s3 key of us-east-1
-    assert legacy.get("encryption.algorithm") == "aws:kms" and legacy.get("encryption.kms_key_id") is None
+    assert legacy.get("encryption.algorithm") == "aws:kms" and legacy.get("encryption.kms_key_id") == "alias/aws/s3"
     assert legacy.get("encryption.kms_key_region") == US and legacy.get("encryption.customer_managed_key") is False
     logs = bucket(result, "lux-access-logs")
     assert logs.get("encryption.algorithm") == "AES256" and logs.get("encryption.customer_managed_key") is False

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 
@@ -116,7 +116,10 @@ def _leaf(model_type: str, prop: str, op: str, expected: Any, framework: str, re
     elif kind == "bool_default_true":
         cond = {"or": [_attr(types, attr, "not_exists"), _attr(types, attr, "equals", True)]}
     elif kind == "key":
-        cond = {"and": [_attr(types, attr, "exists"), _attr(types, attr, "not_starting_with", "alias/aws/")]}
+        # `exists` only: checkov drops a resource from a string operator (not_starting_with) when
+        # the value is an unresolved reference (kms_key_id = aws_kms_key.x.arn), so the policy
+        # cannot tell alias/aws/* apart; checkov's CKV_AWS_189/119/... do.
+        cond = _attr(types, attr, "exists")
     else:  # pragma: no cover - table typo
         raise NotExportable(kind)
     return cond if want_true else _negate(cond)
@@ -160,6 +163,17 @@ def _retype(cond: Any, types: list[str]) -> Any:
     return cond
 
 
+def _flatten(cond: Any) -> Any:
+    """{and: [a, {and: [b, c]}]} -> {and: [a, b, c]} (checkov drops some nested same-kind groups)."""
+    for key in ("and", "or"):
+        if key in cond:
+            items: list = []
+            for child in (_flatten(c) for c in cond[key]):
+                items += child[key] if key in child else [child]
+            return items[0] if len(items) == 1 else {key: items}
+    return cond
+
+
 def _definitions(rule: Rule, framework: str, regions: list[str]) -> list[dict]:
     """One definition when the rule reads the same attributes on every type (resource_types merged:
     checkov evaluates each sub-condition of an `and` on every resource, so per-type branches
@@ -173,7 +187,7 @@ def _definitions(rule: Rule, framework: str, regions: list[str]) -> list[dict]:
         cond = _translate(rule.condition, model_type, framework, regions)
         if rule.when is not None:
             cond = {"or": [_negate(_translate(rule.when, model_type, framework, regions)), cond]}
-        per_type[model_type] = cond
+        per_type[model_type] = _flatten(cond)
     if not per_type:
         raise NotExportable(f"no {framework} resource type")
     shapes = {json.dumps(_retype(c, []), sort_keys=True) for c in per_type.values()}

@@ -68,7 +68,7 @@ def detect_kind(path: Path) -> tuple[str, Any]:
     if path.is_dir():
         if any(path.glob("*.tf")):
             return "terraform", None
-        raise LuxguardError(f"{path}: no *.tf files (not a Terraform directory)")
+        raise LuxguardError(f"{path}: not a Pulumi project (no Pulumi.yaml) nor a Terraform directory (no *.tf files)")
     if path.suffix == ".tf":
         return "terraform", None
     document = _read_document(path)

@@ -7,8 +7,15 @@ from typing import Any, Optional
 
 import click
 
+from ..errors import LuxguardError
 from ..outputs import write_atomically
-from ..pipeline import check_capture, load_capture
+from ..pipeline import (
+    add_checkov_findings,
+    check_capture,
+    check_infrastructure_code,
+    is_pulumi_project,
+    load_capture,
+)
 from .common import common_options, emit, make_settings
 
 
@@ -17,15 +24,31 @@ from .common import common_options, emit, make_settings
 @click.option("--stack", help="Stack whose Pulumi.<stack>.yaml config the program runs with.")
 @click.option("--plan", type=click.Path(path_type=Path), help="Read a saved capture instead of running the program.")
 @click.option("--save-plan", type=click.Path(dir_okay=False, path_type=Path), help="Write the capture to FILE.")
+@click.option("--with-checkov", is_flag=True,
+              help="Also run checkov's built-in checks on the program (converted to a Terraform plan).")
+@click.option("--region", help="CloudFormation templates: the region the template is deployed to.")
 @common_options
-def check(path: Optional[Path], stack: Optional[str], plan: Optional[Path], save_plan: Optional[Path], fmt: str,
-          output: Optional[Path], fail_on: str, **shared: Any) -> int:
-    """Gate a Pulumi program before deploy: run it under mocks and evaluate every rule."""
+def check(path: Optional[Path], stack: Optional[str], plan: Optional[Path], save_plan: Optional[Path],
+          with_checkov: bool, region: Optional[str], fmt: str, output: Optional[Path], fail_on: str,
+          **shared: Any) -> int:
+    """Gate infrastructure code before deploy.
+
+    A Pulumi program runs under mocks and every rule is evaluated on what it declares; a
+    Terraform directory, Terraform plan JSON or CloudFormation template goes through checkov
+    with the catalogue's rules exported as checkov policies.
+    """
     settings = make_settings(**shared)
+    if plan is None and not is_pulumi_project(path):
+        if path is not None and not path.exists():
+            raise LuxguardError(f"{path}: path not found")
+        return emit(check_infrastructure_code(path, settings, region), fmt, output, fail_on)
     capture = load_capture(path, stack, plan)
     if save_plan is not None:
         write_atomically(save_plan, capture.to_json())
-    return emit(check_capture(capture, settings), fmt, output, fail_on)
+    report = check_capture(capture, settings)
+    if with_checkov:
+        add_checkov_findings(report, capture)
+    return emit(report, fmt, output, fail_on)
 
 
 COMMANDS = [check]

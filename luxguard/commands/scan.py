@@ -64,9 +64,11 @@ def parse_interval(text: str) -> float:
 @click.command()
 @click.option("--interval", default="5m", show_default=True, help="Time between scans (30s, 5m, 1h).")
 @click.option("--max-runs", type=click.IntRange(1), help="Stop after this many scans (default: run until stopped).")
+@click.option("--state", "state_files", multiple=True, type=click.Path(path_type=Path),
+              help="Also run `drift` against this `pulumi stack export` file after each scan (repeatable).")
 @scan_options
 @common_options
-def watch(interval: str, max_runs: Optional[int], endpoint_url: Optional[str], profile: Optional[str], regions: str,
+def watch(interval: str, max_runs: Optional[int], state_files: tuple[Path, ...], endpoint_url: Optional[str], profile: Optional[str], regions: str,
           workers: int, db: Optional[str], no_history: bool, fmt: str, output: Optional[Path], fail_on: str,
           **shared: Any) -> int:
     """Scan on a schedule and keep the history; a failed scan is reported and the next one still runs."""
@@ -89,6 +91,8 @@ def watch(interval: str, max_runs: Optional[int], endpoint_url: Optional[str], p
                            f"{s['errors']} errors", err=True)
                 if output is not None:
                     emit(report, fmt, output, fail_on)
+                if state_files:
+                    _watch_drift(runs, state_files, endpoint_url, profile, settings, store, workers)
             except LuxguardError as exc:
                 _warn(f"scan {runs} failed: {exc}; next scan in {interval}")
             if max_runs is not None and runs >= max_runs:
@@ -99,6 +103,21 @@ def watch(interval: str, max_runs: Optional[int], endpoint_url: Optional[str], p
             signal.signal(sig, handler)
     click.echo(f"watch stopped after {runs} scan(s)", err=True)
     return EXIT_OK
+
+
+def _watch_drift(run: int, state_files: tuple[Path, ...], endpoint_url: Optional[str], profile: Optional[str],
+                 settings: Any, store: Optional[HistoryStore], workers: int) -> None:
+    """watch --state: drift after the scan, recorded in the history like a `luxguard drift` run."""
+    from ..drift import run_drift
+    from ..locations import load_locations
+    from ..state import load_states
+
+    states = load_states(state_files, endpoint_url=endpoint_url, profile=profile)
+    report, target = run_drift(states, endpoint_url, profile, load_locations(settings.location_files),
+                               settings.pinned_country, workers)
+    if store is not None:
+        record(store, report, target)
+    click.echo(f"drift {run}: {report.summary()['failed']} drifted, missing or unmanaged", err=True)
 
 
 COMMANDS = [scan, watch]

@@ -1,0 +1,554 @@
+"""What a live scan costs: luxguard's `scanners.collect` (and Cloud Custodian, if available)
+against a seeded moto server on loopback.
+
+Usage:
+    .venv/bin/python bench/bench_scan.py [--sizes 100,1000] [--workers 8]
+                                         [--c7n-python /tmp/c7n-venv/bin/python | --no-c7n]
+    .venv/bin/python bench/bench_scan.py --setup-c7n     # creates /tmp/c7n-venv with `pip install c7n`
+
+For each size N (buckets) the moto server is reset and seeded with N buckets (60% lu-central-1,
+40% eu-west-1; a mix of SSE-S3/SSE-KMS/none, public access blocks, TLS-deny and public
+policies, versioning, logging, lifecycle, public ACLs, tags), ~N/10 security groups, ~N/20
+KMS keys and ~N/10 EBS volumes, with a thread pool. Then each tool scans lu-central-1 and
+eu-west-1 in its OWN child process (so the scanner does not share the GIL with moto, and its
+peak RSS is its own):
+
+- luxguard: `collect(session, [lu-central-1, eu-west-1], endpoint, --workers)` in this venv;
+  calls/requests are ScanResult.api_calls / http_requests (botocore before-call/before-send).
+- c7n: `custodian run --dryrun -s OUT bench/c7n_policies.yaml --region lu-central-1
+  --region eu-west-1` with AWS_ENDPOINT_URL pointing at moto, in a SEPARATE venv (c7n pins
+  an older boto3; never install it into .venv). A small runner script patches
+  botocore.session.Session.create_client to count before-call/before-send the same way.
+
+Memory: peak RSS of the scanning child process (VmHWM from /proc/self/status, reset after the
+tool's imports) and its growth over the RSS measured after those imports (Δ). Not ru_maxrss:
+on Linux it survives exec, so a child would report this parent's peak (moto + the estate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+LU, EU = "lu-central-1", "eu-west-1"
+REGIONS = [LU, EU]
+ACCOUNT = "123456789012"
+POLICIES = BENCH / "c7n_policies.yaml"
+C7N_CANDIDATES = (BENCH / ".venv-c7n" / "bin" / "python", Path("/tmp/c7n-venv/bin/python"))
+C7N_SETUP_VENV = Path("/tmp/c7n-venv")
+
+
+def _sandbox() -> tuple[Callable[[], None], dict[str, str], tuple[str, ...]]:
+    """register_luxembourg_region + the fake-credential env, from wherever they live now."""
+    try:
+        from luxguard.local_cloud import SANDBOX_ENV, UNSET_ENV, register_luxembourg_region
+        return register_luxembourg_region, dict(SANDBOX_ENV), tuple(UNSET_ENV)
+    except ImportError:  # older tree: the helpers were still in the test fixtures
+        from tests.moto_cloud import FAKE_ENV, register_luxembourg_region
+        unset = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL",
+                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        return register_luxembourg_region, dict(FAKE_ENV), unset
+
+
+def child_env(extra: Optional[dict[str, str]] = None) -> dict[str, str]:
+    _, sandbox, unset = _sandbox()
+    env = {k: v for k, v in os.environ.items() if k not in unset and not k.startswith("AWS_")}
+    env.update(sandbox)
+    env.update(extra or {})
+    return env
+
+
+def memory_mb() -> tuple[float, float]:
+    """(VmRSS, VmHWM) in MiB. Not ru_maxrss: on Linux it survives exec, so a child started by
+    this (large) parent would report the parent's peak."""
+    with open("/proc/self/status") as status:
+        fields = dict(line.split(":", 1) for line in status)
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def reset_peak() -> None:
+    """Make VmHWM start again from the current RSS (Linux >= 4.0); best effort."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:
+        pass
+
+
+# ------------------------------------------------------------------------------- the estate
+
+def _tls_policy(bucket: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
+
+
+def _public_policy(bucket: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{bucket}/*"}]})
+
+
+ALL_BLOCKED = {"BlockPublicAcls": True, "IgnorePublicAcls": True,
+               "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
+DB_PORTS = (3306, 5432, 1433)
+
+
+def seed(endpoint: str, size: int, workers: int) -> dict[str, int]:
+    """N buckets, ~N/10 security groups, ~N/20 KMS keys, ~N/10 volumes; returns counts."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(max_pool_connections=workers * 2, retries={"mode": "standard", "max_attempts": 5})
+    c = {(svc, r): boto3.client(svc, region_name=r, endpoint_url=endpoint, config=config)
+         for svc in ("s3", "ec2", "kms") for r in REGIONS}
+
+    def pool_map(fn: Callable[[int], Any], n: int) -> list[Any]:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(fn, range(n)))
+
+    # KMS keys: half per region, two thirds with rotation on.
+    def key(i: int) -> tuple[str, str]:
+        region = REGIONS[i % 2]
+        kms = c["kms", region]
+        meta = kms.create_key(Description=f"bench key {i}")["KeyMetadata"]
+        if i % 3:
+            kms.enable_key_rotation(KeyId=meta["KeyId"])
+        kms.create_alias(AliasName=f"alias/bench-{i}", TargetKeyId=meta["KeyId"])
+        return region, meta["Arn"]
+
+    keys: dict[str, list[str]] = {r: [] for r in REGIONS}
+    for region, arn in pool_map(key, max(2, size // 20)):
+        keys[region].append(arn)
+
+    # One access-log target per region (logging must stay in-region).
+    log_buckets = {}
+    for region in REGIONS:
+        name = f"bench-logs-{region}"
+        c["s3", region].create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+        c["s3", region].put_bucket_acl(Bucket=name, ACL="log-delivery-write")
+        log_buckets[region] = name
+
+    def bucket(i: int) -> None:
+        region = LU if i % 5 < 3 else EU
+        s3, name = c["s3", region], f"bench-{i:05d}"
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+        if i % 3 == 0:
+            s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [
+                {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+        elif i % 3 == 1:
+            arn = keys[region][i % len(keys[region])]
+            s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [
+                {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": arn},
+                 "BucketKeyEnabled": True}]})
+        if i % 2 == 0:
+            s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=ALL_BLOCKED)
+        if i % 17 == 0:
+            s3.put_bucket_policy(Bucket=name, Policy=_public_policy(name))
+        elif i % 4 == 0:
+            s3.put_bucket_policy(Bucket=name, Policy=_tls_policy(name))
+        if i % 29 == 0:
+            s3.put_bucket_acl(Bucket=name, ACL="public-read")
+        if i % 5 == 0:
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        if i % 10 == 0:
+            s3.put_bucket_logging(Bucket=name, BucketLoggingStatus={"LoggingEnabled": {
+                "TargetBucket": log_buckets[region], "TargetPrefix": f"{name}/"}})
+        if i % 8 == 0:
+            s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [
+                {"ID": "expire", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 365}}]})
+        if i % 2:
+            s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [
+                {"Key": "data-classification", "Value": "billing" if i % 4 == 1 else "public"},
+                {"Key": "team", "Value": f"t{i % 7}"}]})
+
+    pool_map(bucket, size)
+
+    vpcs = {r: c["ec2", r].describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+            for r in REGIONS}
+
+    def group(i: int) -> None:
+        region = REGIONS[i % 2]
+        ec2 = c["ec2", region]
+        gid = ec2.create_security_group(
+            GroupName=f"bench-sg-{i}", Description="bench", VpcId=vpcs[region],
+            TagSpecifications=[{"ResourceType": "security-group", "Tags": [{"Key": "team", "Value": f"t{i % 7}"}]}],
+        )["GroupId"]
+        if i % 4 == 0:    # SSH open to the world
+            perm = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+        elif i % 4 == 1:  # a database port open to the world
+            port = DB_PORTS[i % len(DB_PORTS)]
+            perm = {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+        else:             # fine: internal HTTPS
+            perm = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}
+        ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[perm])
+
+    pool_map(group, max(1, size // 10))
+
+    def volume(i: int) -> None:
+        region = REGIONS[i % 2]
+        extra: dict[str, Any] = {}
+        if i % 3 == 0:
+            extra = {"Encrypted": True, "KmsKeyId": keys[region][i % len(keys[region])]}
+        elif i % 3 == 1:
+            extra = {"Encrypted": True}
+        c["ec2", region].create_volume(
+            AvailabilityZone=f"{region}a", Size=1,
+            TagSpecifications=[{"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": f"bench-vol-{i}"}]}],
+            **extra)
+
+    pool_map(volume, max(1, size // 10))
+    return {"buckets": size + len(log_buckets), "security_groups": max(1, size // 10),
+            "kms_keys": max(2, size // 20), "volumes": max(1, size // 10)}
+
+
+def reset(endpoint: str) -> None:
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", data=b"", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
+
+
+# ------------------------------------------------------------------------------- luxguard
+
+def luxguard_child(endpoint: str, workers: int, trace: bool) -> None:
+    """Runs in a child process: one collect(), JSON on stdout."""
+    import tracemalloc
+
+    import boto3
+
+    from scanners.runner import collect
+
+    session = boto3.Session(region_name=LU)
+    baseline = memory_mb()[0]
+    reset_peak()
+    if trace:
+        tracemalloc.start()
+    started = time.perf_counter()
+    result = collect(session, REGIONS, endpoint, max_workers=workers)
+    wall = time.perf_counter() - started
+    traced = tracemalloc.get_traced_memory()[1] / 2**20 if trace else None
+    types = Counter(r.type for r in result.resources)
+    json.dump({
+        "resources": len(result.resources), "types": dict(types), "wall": wall,
+        "api_calls": result.api_calls, "http_requests": result.http_requests,
+        "errors": result.errors,
+        "collection_errors": sum(len(r.collection_errors) for r in result.resources),
+        "rss_peak_mb": memory_mb()[1], "rss_baseline_mb": baseline, "tracemalloc_peak_mb": traced,
+    }, sys.stdout)
+
+
+def run_luxguard(endpoint: str, workers: int, trace: bool) -> dict[str, Any]:
+    command = [sys.executable, str(Path(__file__).resolve()), "--child-luxguard", endpoint,
+               "--workers", str(workers)] + (["--tracemalloc"] if trace else [])
+    started = time.perf_counter()
+    done = subprocess.run(command, env=child_env(), capture_output=True, text=True, cwd=ROOT, timeout=1800)
+    if done.returncode:
+        raise RuntimeError(f"luxguard child failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    figures = json.loads(done.stdout)
+    figures["process_wall"] = time.perf_counter() - started
+    figures["buckets"] = figures["types"].get("AWS::S3::Bucket", 0)
+    return figures
+
+
+# ------------------------------------------------------------------------------- c7n
+
+# Executed by the c7n venv's python: count every botocore client's calls, make the custom
+# Luxembourg region acceptable to c7n, run the CLI, write the figures as JSON.
+C7N_RUNNER = textwrap.dedent('''
+    import json, os, sys, threading, time
+    from collections import Counter
+
+    import botocore.session
+
+    lock = threading.Lock()
+    calls, requests = Counter(), Counter()
+    scanned, fetched, matched = {}, {}, {}
+
+    def memory():
+        """VmRSS, VmHWM in MiB (ru_maxrss survives exec and would report the parent's peak)."""
+        fields = dict(line.split(":", 1) for line in open("/proc/self/status"))
+        return tuple(int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))
+
+    def key(event_name):
+        return ".".join(event_name.split(".")[1:3])
+
+    def on_call(event_name, **_):
+        with lock:
+            calls[key(event_name)] += 1
+
+    def on_send(event_name, **_):
+        with lock:
+            requests[key(event_name)] += 1
+
+    original_create_client = botocore.session.Session.create_client
+
+    def create_client(self, *args, **kwargs):
+        client = original_create_client(self, *args, **kwargs)
+        client.meta.events.register("before-call.*.*", on_call)
+        client.meta.events.register("before-send.*.*", on_send)
+        return client
+
+    botocore.session.Session.create_client = create_client
+
+    import c7n.cli
+    import c7n.manager
+    import c7n.resources
+    import c7n.resources.aws as aws
+
+    c7n.resources.load_resources(("aws.*",))
+
+    # botocore's endpoint data does not know lu-central-1, so c7n would skip every regional
+    # policy there ("not available in region"): accept the regions given on the command line.
+    original_map = aws.get_service_region_map
+
+    def service_region_map(regions, resource_types, provider="aws"):
+        services, resource_services = original_map(regions, resource_types, provider)
+        for known in services.values():
+            if known:
+                known.extend(r for r in regions if r not in known and r != "all")
+        return services, resource_services
+
+    aws.get_service_region_map = service_region_map
+
+    # Resources each policy fetched (before its filters) and kept (after).
+    original_filter = c7n.manager.ResourceManager.filter_resources
+
+    account = os.environ["BENCH_ACCOUNT"]
+
+    def filter_resources(self, resources, event=None):
+        kept = original_filter(self, resources, event)
+        if "name" not in self.data:  # a helper manager (e.g. kms aliases for kms-key), not a policy
+            return kept
+        # moto ignores DescribeSnapshots(OwnerIds=[self]) and returns its public AMI snapshots:
+        # count only the account's own resources, as luxguard does.
+        own = sum(1 for r in resources if r.get("OwnerId") in (None, account))
+        label = (self.type, self.config.region)
+        with lock:
+            scanned[label] = max(scanned.get(label, 0), own)
+            fetched[label] = max(fetched.get(label, 0), len(resources))
+            matched[self.data["name"] + " " + self.config.region] = len(kept)
+        return kept
+
+    c7n.manager.ResourceManager.filter_resources = filter_resources
+
+    baseline = memory()[0]
+    try:  # reset the high-water mark so that it is this run's peak (Linux >= 4.0)
+        open("/proc/self/clear_refs", "w").write("5")
+    except OSError:
+        pass
+    out = sys.argv[1]
+    sys.argv = ["custodian"] + sys.argv[2:]
+    status = 0
+    started = time.perf_counter()
+    try:
+        c7n.cli.main()
+    except SystemExit as exit:
+        status = exit.code or 0
+    except Exception as error:
+        status = repr(error)
+    wall = time.perf_counter() - started
+    with open(out, "w") as f:
+        json.dump({
+            "status": status, "wall": wall, "api_calls": dict(calls), "http_requests": dict(requests),
+            "scanned": {" ".join(k): v for k, v in scanned.items()},
+            "fetched": {" ".join(k): v for k, v in fetched.items()}, "matched": matched,
+            "rss_peak_mb": memory()[1],
+            "rss_baseline_mb": baseline,
+        }, f)
+''')
+
+
+def find_c7n_python(explicit: Optional[str]) -> tuple[Optional[str], str]:
+    """(python, '') or (None, why not)."""
+    candidates = [Path(explicit)] if explicit else [Path(p) for p in filter(None, [os.environ.get("C7N_PYTHON")])]
+    candidates += [] if explicit else list(C7N_CANDIDATES)
+    for python in candidates:
+        if not python.exists():
+            continue
+        probe = subprocess.run([str(python), "-c", "import c7n.version, botocore; "
+                                "print(c7n.version.version, botocore.__version__)"],
+                               capture_output=True, text=True)
+        if probe.returncode == 0:
+            return str(python), probe.stdout.strip()
+        return None, f"{python} cannot import c7n: {probe.stderr.strip().splitlines()[-1:]}"
+    return None, ("no python with c7n found (tried " + ", ".join(map(str, candidates))
+                  + "); run with --setup-c7n or --c7n-python PATH")
+
+
+def setup_c7n() -> None:
+    if not (C7N_SETUP_VENV / "bin" / "python").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(C7N_SETUP_VENV)], check=True)
+    subprocess.run([str(C7N_SETUP_VENV / "bin" / "pip"), "install", "-q", "c7n"], check=True)
+
+
+def run_c7n(python: str, endpoint: str, workdir: Path) -> dict[str, Any]:
+    runner = workdir / "c7n_runner.py"
+    runner.write_text(C7N_RUNNER)
+    out_dir, figures_file = workdir / "out", workdir / "figures.json"
+    command = [python, str(runner), str(figures_file), "run", "--dryrun", "-s", str(out_dir),
+               "--cache", str(workdir / "c7n.cache"), str(POLICIES)]
+    for region in REGIONS:
+        command += ["--region", region]
+    env = child_env({"AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": LU, "BENCH_ACCOUNT": ACCOUNT})
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=workdir, timeout=3600)
+    (workdir / "custodian.log").write_text(done.stdout + done.stderr)
+    if not figures_file.exists():
+        raise RuntimeError(f"custodian exited {done.returncode} without figures:\n{done.stderr[-3000:]}")
+    figures = json.loads(figures_file.read_text())
+    if figures["status"] not in (0, None):
+        raise RuntimeError(f"custodian failed ({figures['status']}):\n{done.stderr[-3000:]}")
+    figures["process_wall"] = time.perf_counter() - started
+    figures["resources"] = sum(figures["scanned"].values())
+    figures["buckets"] = sum(v for k, v in figures["scanned"].items() if k.startswith("s3 "))
+    figures["log_errors"] = [line for line in (done.stdout + done.stderr).splitlines()
+                             if " ERROR " in line or "Traceback" in line or "not available in region" in line]
+    return figures
+
+
+# ------------------------------------------------------------------------------- report
+
+def summarise(figures: dict[str, Any]) -> dict[str, Any]:
+    calls = sum(figures["api_calls"].values())
+    s3_calls = sum(v for k, v in figures["api_calls"].items() if k.split(".")[0] in ("s3", "s3-control"))
+    resources, buckets = figures["resources"], figures["buckets"]
+    return {
+        "resources": resources,
+        "wall": figures["wall"],
+        "per_second": resources / figures["wall"] if figures["wall"] else 0.0,
+        "calls": calls,
+        "calls_per_resource": calls / resources if resources else 0.0,
+        "s3_calls_per_bucket": s3_calls / buckets if buckets else 0.0,
+        "http": sum(figures["http_requests"].values()),
+        "rss_peak": figures["rss_peak_mb"],
+        "rss_delta": figures["rss_peak_mb"] - figures["rss_baseline_mb"],
+    }
+
+
+HEADER = (f"{'tool':<9} {'size':>5} {'resources':>9} {'wall s':>7} {'res/s':>7} {'calls':>6} "
+          f"{'calls/res':>9} {'s3 calls/bucket':>15} {'HTTP req':>8} {'peak RSS MB':>11} {'RSS Δ MB':>8}")
+
+
+def row(tool: str, size: int, s: dict[str, Any]) -> str:
+    return (f"{tool:<9} {size:>5} {s['resources']:>9} {s['wall']:>7.1f} {s['per_second']:>7.1f} {s['calls']:>6} "
+            f"{s['calls_per_resource']:>9.2f} {s['s3_calls_per_bucket']:>15.2f} {s['http']:>8} "
+            f"{s['rss_peak']:>11.1f} {s['rss_delta']:>8.1f}")
+
+
+def top_operations(figures: dict[str, Any], limit: int = 40) -> str:
+    items = sorted(figures["api_calls"].items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return ", ".join(f"{k}={v}" for k, v in items)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100,1000", help="bucket counts, comma-separated")
+    parser.add_argument("--workers", type=int, default=8, help="luxguard collect(max_workers)")
+    parser.add_argument("--seed-workers", type=int, default=16)
+    parser.add_argument("--c7n-python", help="python of a venv with c7n (default: C7N_PYTHON, "
+                        "bench/.venv-c7n, /tmp/c7n-venv)")
+    parser.add_argument("--no-c7n", action="store_true")
+    parser.add_argument("--setup-c7n", action="store_true", help=f"pip install c7n into {C7N_SETUP_VENV} and exit")
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="also report luxguard's tracemalloc peak (slows the scan)")
+    parser.add_argument("--json", help="write all raw figures to this file")
+    parser.add_argument("--child-luxguard", metavar="ENDPOINT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child_luxguard:
+        luxguard_child(args.child_luxguard, args.workers, args.tracemalloc)
+        return 0
+    if args.setup_c7n:
+        setup_c7n()
+        print(find_c7n_python(str(C7N_SETUP_VENV / "bin" / "python")))
+        return 0
+
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    register, sandbox, unset = _sandbox()
+    for name in unset:
+        os.environ.pop(name, None)
+    os.environ.update(sandbox)
+    register()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    c7n_python, c7n_why = (None, "disabled with --no-c7n") if args.no_c7n else find_c7n_python(args.c7n_python)
+    print(f"c7n: {'using ' + c7n_python + ' (c7n, botocore ' + c7n_why + ')' if c7n_python else 'not measured: ' + c7n_why}")
+
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    assert host == "127.0.0.1", host
+    endpoint = f"http://127.0.0.1:{port}"
+    print(f"moto on {endpoint}; luxguard workers={args.workers}; "
+          f"memory = peak RSS (VmHWM) of the scanning child process, and its growth over post-import RSS")
+    rows, raw = [], {}
+    try:
+        for size in sizes:
+            reset(endpoint)
+            started = time.perf_counter()
+            seeded = seed(endpoint, size, args.seed_workers)
+            print(f"\n== size {size}: seeded {seeded} in {time.perf_counter() - started:.1f}s")
+
+            lux = run_luxguard(endpoint, args.workers, args.tracemalloc)
+            raw[f"luxguard {size}"] = lux
+            rows.append(row("luxguard", size, summarise(lux)))
+            print(f"luxguard: {lux['types']}; listing errors {lux['errors'] or 'none'}; "
+                  f"per-resource collection errors {lux['collection_errors']}"
+                  + (f"; tracemalloc peak {lux['tracemalloc_peak_mb']:.1f} MB" if lux["tracemalloc_peak_mb"] else ""))
+            print(f"luxguard calls: {top_operations(lux)}")
+
+            if c7n_python:
+                workdir = Path(tempfile.mkdtemp(prefix=f"bench-c7n-{size}-"))
+                try:
+                    c7n = run_c7n(c7n_python, endpoint, workdir)
+                except Exception as error:  # noqa: BLE001 - report honestly, keep luxguard's figures
+                    first = str(error).strip().splitlines()
+                    rows.append(f"c7n       {size:>5}  not measured: {first[0] if first else error!r}")
+                    print(f"c7n: not measured: {error}\n(log: {workdir / 'custodian.log'})")
+                    continue
+                raw[f"c7n {size}"] = c7n
+                rows.append(row("c7n", size, summarise(c7n)))
+                print(f"c7n scanned (before filters): {c7n['scanned']}")
+                print(f"c7n matched: {c7n['matched']}")
+                print(f"c7n calls: {top_operations(c7n)}")
+                if c7n["log_errors"]:
+                    print("c7n log lines worth a look:\n  " + "\n  ".join(c7n["log_errors"][:10]))
+                shutil.rmtree(workdir, ignore_errors=True)
+    finally:
+        server.stop()
+
+    print("\n" + HEADER)
+    print("-" * len(HEADER))
+    for line in rows:
+        print(line)
+    print("\ncalls = logical API calls (botocore before-call); HTTP req = attempts (before-send, retries "
+          "included);\nwall = the scan itself inside its child process (imports and interpreter start excluded).")
+    if not c7n_python:
+        print(f"c7n: not measured: {c7n_why}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(raw, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""`luxguard drift`: a Pulumi stack's recorded state against the live cloud."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import click
+
+from ..drift import run_drift
+from ..history import HistoryStore
+from ..live import interactive, progress_reporter, record
+from ..locations import load_locations
+from ..state import load_states
+from .common import common_options, emit, make_settings
+
+
+def state_options(fn: Any) -> Any:
+    options = [
+        click.option("--state", "state_files", multiple=True, type=click.Path(path_type=Path),
+                     help="A `pulumi stack export` file (repeatable: several stacks, one estate)."),
+        click.option("--backend", help="A DIY Pulumi backend: file://DIR or s3://BUCKET[/prefix] (with --stack)."),
+        click.option("--stack", help="Stack name (NAME, PROJECT/NAME or ORG/PROJECT/NAME); with --state, "
+                                     "the state must be this stack's."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+@click.command()
+@state_options
+@click.option("--endpoint-url", help="Cloud API endpoint (also used for an s3:// backend).")
+@click.option("--profile", help="AWS profile for credentials.")
+@click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True, help="Parallel API workers.")
+@click.option("--db", help="History store: a SQLite path or a SQLAlchemy URL (default .luxguard/history.db).")
+@click.option("--no-history", is_flag=True, help="Do not store this run.")
+@common_options
+def drift(state_files: tuple[Path, ...], backend: Optional[str], stack: Optional[str], endpoint_url: Optional[str],
+          profile: Optional[str], workers: int, db: Optional[str], no_history: bool, fmt: str,
+          output: Optional[Path], fail_on: str, **shared: Any) -> int:
+    """Compare a stack's state with the live resources: changed, missing and unmanaged resources."""
+    settings = make_settings(**shared)
+    states = load_states(state_files, backend, stack, endpoint_url, profile)
+    store = None if no_history else HistoryStore(db)
+    with progress_reporter(interactive()) as progress:
+        report, target = run_drift(states, endpoint_url, profile, load_locations(settings.location_files),
+                                   settings.pinned_country, workers, progress)
+    if store is not None:
+        record(store, report, target)
+    return emit(report, fmt, output, fail_on)
+
+
+COMMANDS = [drift]

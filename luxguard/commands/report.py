@@ -1,0 +1,45 @@
+"""`luxguard report`: the history store (or a findings JSON file) rendered for people."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from ..errors import LuxguardError
+from ..outputs import write_atomically
+from ..reports import FORMATS, load_findings_file, load_history, render_report
+from ..rules import load_rules
+from .common import EXIT_OK
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
+              help="html: one self-contained page; markdown: a PR-comment summary.")
+@click.option("--db", help="History store: a SQLite path or a SQLAlchemy URL (default .luxguard/history.db).")
+@click.option("--run", "run_id", type=click.IntRange(1), help="Report this stored run (default: the latest).")
+@click.option("--findings", "findings_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Report a findings JSON file (luxguard scan|check --format json) instead of the history.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to FILE (atomically) instead of stdout.")
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path),
+              help="Extra rule folder (repeatable), for the clauses and remediations of custom rules.")
+def report(fmt: str, db: Optional[str], run_id: Optional[int], findings_file: Optional[Path],
+           output: Optional[Path], rule_dirs: tuple[Path, ...]) -> int:
+    """Render the latest stored run (with trend and timeline), or a findings file, for people."""
+    if findings_file is not None and (db or run_id is not None):
+        raise LuxguardError("--findings reads a file; --db and --run read the history store: give one or the other")
+    rules = load_rules(rule_dirs)
+    data = load_findings_file(findings_file) if findings_file is not None else load_history(db, run_id)
+    content = render_report(data, rules, fmt)
+    if output is not None:
+        write_atomically(output, content)
+        failed = sum(1 for f in data.findings if f["status"] == "fail")
+        click.echo(f"wrote {output} ({failed} failing findings)", err=True)
+    else:
+        click.echo(content, nl=False)
+    return EXIT_OK
+
+
+COMMANDS = [report]
