@@ -39,9 +39,10 @@ import textwrap
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
@@ -58,7 +59,11 @@ C7N_SETUP_VENV = Path("/tmp/c7n-venv")
 def _sandbox() -> tuple[Callable[[], None], dict[str, str], tuple[str, ...]]:
     """register_luxembourg_region + the fake-credential env, from wherever they live now."""
     try:
-        from luxguard.local_cloud import SANDBOX_ENV, UNSET_ENV, register_luxembourg_region
+        from luxguard.local_cloud import (
+            SANDBOX_ENV,
+            UNSET_ENV,
+            register_luxembourg_region,
+        )
         return register_luxembourg_region, dict(SANDBOX_ENV), tuple(UNSET_ENV)
     except ImportError:  # older tree: the helpers were still in the test fixtures
         from tests.moto_cloud import FAKE_ENV, register_luxembourg_region
@@ -67,7 +72,7 @@ def _sandbox() -> tuple[Callable[[], None], dict[str, str], tuple[str, ...]]:
         return register_luxembourg_region, dict(FAKE_ENV), unset
 
 
-def child_env(extra: Optional[dict[str, str]] = None) -> dict[str, str]:
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     _, sandbox, unset = _sandbox()
     env = {k: v for k, v in os.environ.items() if k not in unset and not k.startswith("AWS_")}
     env.update(sandbox)
@@ -259,7 +264,7 @@ def run_luxguard(endpoint: str, workers: int, trace: bool) -> dict[str, Any]:
     command = [sys.executable, str(Path(__file__).resolve()), "--child-luxguard", endpoint,
                "--workers", str(workers)] + (["--tracemalloc"] if trace else [])
     started = time.perf_counter()
-    done = subprocess.run(command, env=child_env(), capture_output=True, text=True, cwd=ROOT, timeout=1800)
+    done = subprocess.run(command, check=False, env=child_env(), capture_output=True, text=True, cwd=ROOT, timeout=1800)
     if done.returncode:
         raise RuntimeError(f"luxguard child failed ({done.returncode}):\n{done.stderr[-3000:]}")
     figures = json.loads(done.stdout)
@@ -376,16 +381,15 @@ C7N_RUNNER = textwrap.dedent('''
 ''')
 
 
-def find_c7n_python(explicit: Optional[str]) -> tuple[Optional[str], str]:
+def find_c7n_python(explicit: str | None) -> tuple[str | None, str]:
     """(python, '') or (None, why not)."""
     candidates = [Path(explicit)] if explicit else [Path(p) for p in filter(None, [os.environ.get("C7N_PYTHON")])]
     candidates += [] if explicit else list(C7N_CANDIDATES)
     for python in candidates:
         if not python.exists():
             continue
-        probe = subprocess.run([str(python), "-c", "import c7n.version, botocore; "
-                                "print(c7n.version.version, botocore.__version__)"],
-                               capture_output=True, text=True)
+        code = "import c7n.version, botocore; print(c7n.version.version, botocore.__version__)"
+        probe = subprocess.run([str(python), "-c", code], check=False, capture_output=True, text=True)
         if probe.returncode == 0:
             return str(python), probe.stdout.strip()
         return None, f"{python} cannot import c7n: {probe.stderr.strip().splitlines()[-1:]}"
@@ -409,7 +413,7 @@ def run_c7n(python: str, endpoint: str, workdir: Path) -> dict[str, Any]:
         command += ["--region", region]
     env = child_env({"AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": LU, "BENCH_ACCOUNT": ACCOUNT})
     started = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=workdir, timeout=3600)
+    done = subprocess.run(command, check=False, env=env, capture_output=True, text=True, cwd=workdir, timeout=3600)
     (workdir / "custodian.log").write_text(done.stdout + done.stderr)
     if not figures_file.exists():
         raise RuntimeError(f"custodian exited {done.returncode} without figures:\n{done.stderr[-3000:]}")
@@ -490,7 +494,11 @@ def main() -> int:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     c7n_python, c7n_why = (None, "disabled with --no-c7n") if args.no_c7n else find_c7n_python(args.c7n_python)
-    print(f"c7n: {'using ' + c7n_python + ' (c7n, botocore ' + c7n_why + ')' if c7n_python else 'not measured: ' + c7n_why}")
+    if c7n_python:
+        version, botocore_version = (c7n_why.split() + ["?", "?"])[:2]
+        print(f"c7n: using {c7n_python} (c7n {version}, botocore {botocore_version})")
+    else:
+        print(f"c7n: not measured: {c7n_why}")
 
     from moto.server import ThreadedMotoServer
 
