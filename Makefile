@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 VENV_CHECKOV ?= .venv-checkov
 CHECKOV := $(VENV_CHECKOV)/bin/checkov
 
-.PHONY: install test check demo bench clean
+.PHONY: install test check demo bench clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,20 @@ $(CHECKOV): requirements-checkov.txt
 	$(VENV_CHECKOV)/bin/python -m pip install --quiet -r requirements-checkov.txt
 	touch $(CHECKOV)
 
-install: $(STAMP) $(CHECKOV)
+# Debian's chromium for the HTML report's browser tests (tests/test_reports.py): installed when we are
+# root with apt-get, otherwise a warning (never a failure; those tests then skip and say why).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+	      || echo "warning: could not install chromium; the browser report tests will skip" >&2; \
+	  else \
+	    echo "warning: chromium not found (sudo apt-get install chromium); the browser report tests will skip" >&2; \
+	  fi; }
 
-test: $(STAMP) $(CHECKOV)
+install: $(STAMP) $(CHECKOV) chromium
+
+test: $(STAMP) $(CHECKOV) chromium
 	$(BIN)/python -m pytest -q
 
 check: $(STAMP)

@@ -103,6 +103,16 @@ def fingerprint(finding: Finding) -> str:
     return "|".join([finding.rule_id, finding.resource.type, finding.resource.id, str(extra)])
 
 
+def redacted(url: str) -> str:
+    """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown as the user typed it
+        return url
+
+
 def database_url(value: Optional[str]) -> str:
     if value and "://" in value:
         return value
@@ -127,11 +137,12 @@ class HistoryStore:
 
     def __init__(self, location: Optional[str] = None):
         self.url = database_url(location)
+        self.display_url = redacted(self.url)
         try:
             self.engine = create_engine(self.url, future=True)
             Base.metadata.create_all(self.engine)
         except (SQLAlchemyError, ImportError, OSError) as exc:
-            raise LuxguardError(f"history store {self.url}: cannot open ({str(exc).splitlines()[0]})") from None
+            raise LuxguardError(f"history store {self.display_url}: cannot open ({str(exc).splitlines()[0]})") from None
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def record_run(self, source: str, target: str, started_at: datetime, findings: list[Finding],
@@ -157,7 +168,7 @@ class HistoryStore:
                 self._move_timeline(session, source, target, failing, now)
                 return run.id
         except SQLAlchemyError as exc:
-            raise LuxguardError(f"history store {self.url}: could not record the run, history unchanged "
+            raise LuxguardError(f"history store {self.display_url}: could not record the run, history unchanged "
                                 f"({str(exc).splitlines()[0]})") from None
 
     @staticmethod
@@ -204,7 +215,7 @@ class HistoryStore:
                 for entry in entries:
                     session.add(AuditEntry(**entry))
         except SQLAlchemyError as exc:
-            raise LuxguardError(f"history store {self.url}: could not record the audit log ({exc})") from None
+            raise LuxguardError(f"history store {self.display_url}: could not record the audit log ({exc})") from None
 
     def audit(self) -> Iterator[dict]:
         with self.sessions() as session:

@@ -195,7 +195,13 @@ def test_markdown_table_rows_are_the_failing_findings(history):
     assert not re.search(r"(?<!\\)[<>]", prose)                           # no raw HTML anywhere else
     assert HOSTILE_NAME in markdown                                          # quoted in the copy-paste fixes
     assert f"**{len(failing)} failing**" in markdown
-    assert markdown.count("**") >= 2 * len(failing)                  # one fix heading per failing finding
+    fixes = markdown.split("#### How to fix", 1)[1].split("#### Waived", 1)[0]
+    blocks = {m.group(1): m.group(2) for m in re.finditer(r"^\*\*(LUX\S+)\*\* (.*?)(?=^\*\*LUX|\Z)", fixes,
+                                                          re.S | re.M)}
+    assert set(blocks) == {f["rule_id"] for f in failing}
+    for finding in failing:                                          # a fix for every failing finding
+        block = blocks[finding["rule_id"]]
+        assert f"`{finding['resource']['id']}`" in block
     assert "aws kms enable-key-rotation" not in markdown             # fixed in run 3
     assert "luxguard enforce --rule LUX-ACC-001" in markdown         # a concrete, copy-pasteable hint
     assert markdown == render_report(load_history(str(history)), load_rules(), "markdown")
@@ -239,6 +245,7 @@ def test_cli_reads_a_findings_file(history, tmp_path, capsys):
     ("wrongshape", ["--findings", "{tmp}/bad.json"], "field findings.0.severity"),
     ("list", ["--findings", "{tmp}/bad.json"], "not a findings JSON file"),
     (None, ["--findings", "{tmp}/none.json"], "findings file not found"),
+    (None, ["--db", "postgresql://report:s3cret@127.0.0.1:1/history"], "postgresql://report:***@127.0.0.1:1"),
 ])
 def test_cli_bad_input_is_one_line_exit_2(tmp_path, capsys, setup, args, message):
     if setup == "empty":
@@ -254,6 +261,7 @@ def test_cli_bad_input_is_one_line_exit_2(tmp_path, capsys, setup, args, message
     code, out, err = run_cli(capsys, "report", *[a.format(tmp=tmp_path) for a in args])
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and message in err, err
+    assert "s3cret" not in err
     assert not (tmp_path / "missing.db").exists()
 
 

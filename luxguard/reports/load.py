@@ -157,7 +157,13 @@ def load_history(location: Optional[str], run_id: Optional[int] = None) -> Repor
     path = _sqlite_path(location)
     if path is not None and not path.is_file():
         raise LuxguardError(f"{path}: no history store here (run `luxguard scan` first, or pass --findings FILE)")
-    store = HistoryStore(location)
+    try:
+        store = HistoryStore(location)
+    except LuxguardError as exc:                  # its message names the URL: never show a password
+        message = str(exc)
+        if location and "://" in location:
+            message = message.replace(location, _safe_url(location))
+        raise LuxguardError(message) from None
     try:
         runs = store.runs()
         if not runs:

@@ -145,7 +145,9 @@ def enrich(finding: dict[str, Any], rules: dict[str, Rule]) -> dict[str, Any]:
 def build_view(data: ReportData, rules: list[Rule]) -> dict[str, Any]:
     """Everything both templates read, deterministic for the same data."""
     by_id = {rule.id: rule for rule in rules}
-    findings = [enrich(f, by_id) for f in sorted(data.findings, key=finding_sort_key)]
+    # People read what fails first: status (fail, error, waived, pass), then interface.md's order.
+    findings = [enrich(f, by_id) for f in sorted(data.findings, key=lambda f: (_rank(STATUS_ORDER, f["status"]),
+                                                                                finding_sort_key(f)))]
     failing = [f for f in findings if f["status"] == "fail"]
     statuses = Counter(f["status"] for f in findings)
     summary = {"resources": data.resources, "findings": len(findings), "failed": statuses["fail"],
