@@ -7,9 +7,10 @@ import json
 import os
 import socket
 import sys
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import click
 
@@ -111,7 +112,7 @@ def _confirm_possible(do_apply: bool, yes: bool) -> None:
                             "review the dry-run plan, then pass --yes")
 
 
-def _render_text(target: str, plan_: Any, results: Optional[list], applied: bool, audit_path: Path) -> str:
+def _render_text(target: str, plan_: Any, results: list | None, applied: bool, audit_path: Path) -> str:
     lines = []
     blocked = [c for c in plan_.changes if c.blocked]
     kinds = {k: sum(1 for s in plan_.skipped if s.kind == k) for k in ("waived", "manual", "up-to-date")}
@@ -152,7 +153,7 @@ def _render_text(target: str, plan_: Any, results: Optional[list], applied: bool
     return "\n".join(lines) + "\n"
 
 
-def _render_json(target: str, plan_: Any, results: Optional[list], applied: bool, api_calls: dict) -> str:
+def _render_json(target: str, plan_: Any, results: list | None, applied: bool, api_calls: dict) -> str:
     return json.dumps({
         "schema_version": 1, "target": target, "mode": "apply" if applied else "dry-run",
         "plan": [c.to_dict() for c in plan_.changes], "skipped": [s.to_dict() for s in plan_.skipped],
@@ -162,10 +163,10 @@ def _render_json(target: str, plan_: Any, results: Optional[list], applied: bool
 
 @click.command()
 @enforce_options
-def enforce(do_apply: bool, yes: bool, rule_ids: tuple[str, ...], resource_pattern: Optional[str],
-            category: Optional[str], kms_key: Optional[str], quarantine: bool, findings_file: Optional[Path],
-            actor: Optional[str], audit_log: Path, endpoint_url: Optional[str], profile: Optional[str], regions: str,
-            workers: int, db: Optional[str], fmt: str, output: Optional[Path], **shared: Any) -> int:
+def enforce(do_apply: bool, yes: bool, rule_ids: tuple[str, ...], resource_pattern: str | None,
+            category: str | None, kms_key: str | None, quarantine: bool, findings_file: Path | None,
+            actor: str | None, audit_log: Path, endpoint_url: str | None, profile: str | None, regions: str,
+            workers: int, db: str | None, fmt: str, output: Path | None, **shared: Any) -> int:
     """Repair failing findings: print the plan (dry-run), or make it with --apply, re-scan and audit."""
     from scanners import open_session
     from scanners.access import check_access
@@ -215,7 +216,7 @@ def enforce(do_apply: bool, yes: bool, rule_ids: tuple[str, ...], resource_patte
     selected = enforcer.select(findings, rule_ids, resource_pattern, category)
     plan_ = enforcer.plan(selected, rules, ctx)
 
-    def render(results: Optional[list], applied: bool) -> str:
+    def render(results: list | None, applied: bool) -> str:
         if fmt == "json":
             return _render_json(target, plan_, results, applied, dict(sorted(clients.api_calls.items())))
         return _render_text(target, plan_, results, applied, audit_log)

@@ -50,7 +50,10 @@ def rules_validate(directory: Optional[Path]) -> int:
     """Validate a rule folder (default: the built-in catalogue) against the schema and the model."""
     from luxguard.rules import load_rules
 
+    from ..enforcer import validate_rule_actions
+
     loaded = load_rules([directory], include_builtin=False) if directory else load_rules()
+    validate_rule_actions(loaded)   # every repair a rule names exists and its options fit its schema
     click.echo(f"{len(loaded)} rules valid")
     return EXIT_OK
 

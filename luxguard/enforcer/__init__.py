@@ -6,9 +6,30 @@
 Actions live in `actions.py`, registered by name; rules name them in `action: {name, options}`.
 """
 
-from .base import (REGISTRY, Action, ApiCall, Blocked, DesignatedKey, EnforceContext, PlannedChange, make_action,
-                   register, validate_rule_actions)
-from .runner import AuditLog, Plan, Result, Skipped, apply, check_key, key_region, plan, select, verify
+from .base import (
+                   REGISTRY,
+                   Action,
+                   ApiCall,
+                   Blocked,
+                   DesignatedKey,
+                   EnforceContext,
+                   PlannedChange,
+                   make_action,
+                   register,
+                   validate_rule_actions,
+)
+from .runner import (
+                   AuditLog,
+                   Plan,
+                   Result,
+                   Skipped,
+                   apply,
+                   check_key,
+                   key_region,
+                   plan,
+                   select,
+                   verify,
+)
 
 __all__ = ["REGISTRY", "Action", "ApiCall", "AuditLog", "Blocked", "DesignatedKey", "EnforceContext", "Plan",
            "PlannedChange", "Result", "Skipped", "apply", "check_key", "key_region", "make_action", "plan",

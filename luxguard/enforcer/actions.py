@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any, Optional
+from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
@@ -65,7 +65,7 @@ class SetDefaultEncryption(Action):
 
     name = "s3_set_default_encryption"
     resource_types = (BUCKET,)
-    schema = {"type": "object", "additionalProperties": False,
+    schema: ClassVar[dict] = {"type": "object", "additionalProperties": False,
               "properties": {"bucket_key": {"type": "boolean", "default": True},
                              "kms_key": {"type": "string", "pattern": "^arn:[a-z-]+:kms:",
                                          "description": "drift repair: the key the stack declares (checked "
@@ -77,7 +77,7 @@ class SetDefaultEncryption(Action):
         rules = (response or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
         return {"Rules": rules}
 
-    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> Optional[PlannedChange]:
+    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
         key = ctx.check_key(self.options["kms_key"]) if self.options.get("kms_key") else ctx.kms_key
         if key is None:
             raise Blocked("needs --kms-key: the designated Luxembourg KMS key is not configured "
@@ -97,8 +97,8 @@ class SetDefaultEncryption(Action):
                 "ApplyServerSideEncryptionByDefault"] and bool(rules[0].get("BucketKeyEnabled")) == bucket_key:
             return None
         old = (rules[0] if rules else {}).get("ApplyServerSideEncryptionByDefault", {})
-        diff = [f"- default encryption: {old.get('SSEAlgorithm') or 'none'} key {old.get('KMSMasterKeyID') or '-'}"
-                f", bucket key {'on' if rules and rules[0].get('BucketKeyEnabled') else 'off'}",
+        diff = [(f"- default encryption: {old.get('SSEAlgorithm') or 'none'} key {old.get('KMSMasterKeyID') or '-'}"
+                 f", bucket key {'on' if rules and rules[0].get('BucketKeyEnabled') else 'off'}"),
                 f"+ default encryption: aws:kms key {key.arn}, bucket key {'on' if bucket_key else 'off'}"]
         config = {"Rules": [wanted]}
         return self.change(finding, [ApiCall("s3", resource.region, "PutBucketEncryption",
@@ -112,7 +112,7 @@ class BlockPublicAccess(Action):
 
     name = "s3_block_public_access"
     resource_types = (BUCKET,)
-    schema = {"type": "object", "additionalProperties": False,
+    schema: ClassVar[dict] = {"type": "object", "additionalProperties": False,
               "properties": {"flags": {"type": "array", "minItems": 1, "uniqueItems": True,
                                        "items": {"enum": list(PAB_FLAGS)}}}}
 
@@ -122,7 +122,7 @@ class BlockPublicAccess(Action):
         config = (response or {}).get("PublicAccessBlockConfiguration", {})
         return {flag: bool(config.get(flag)) for flag in PAB_FLAGS}
 
-    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> Optional[PlannedChange]:
+    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
         flags = self.options.get("flags") or list(PAB_FLAGS)
         after = {flag: current[flag] or flag in flags for flag in PAB_FLAGS}
         if after == current:
@@ -134,12 +134,12 @@ class BlockPublicAccess(Action):
                            after, diff)
 
 
-def read_policy(resource: Resource, ctx: EnforceContext) -> Optional[dict]:
+def read_policy(resource: Resource, ctx: EnforceContext) -> dict | None:
     response = _optional(lambda: _s3(ctx, resource).get_bucket_policy(Bucket=resource.id), "NoSuchBucketPolicy")
     return json.loads(response["Policy"]) if response and response.get("Policy") else None
 
 
-def merge_statement(policy: Optional[dict], statement: dict) -> dict:
+def merge_statement(policy: dict | None, statement: dict) -> dict:
     """The policy with `statement` appended; every existing statement kept verbatim."""
     merged = copy.deepcopy(policy) if policy else {"Version": "2012-10-17"}
     merged["Statement"] = [*statements(policy), statement]
@@ -153,7 +153,7 @@ def policy_call(resource: Resource, policy: dict) -> ApiCall:
     return ApiCall("s3", resource.region, "PutBucketPolicy", {"Bucket": resource.id, "Policy": text})
 
 
-def sid_taken(policy: Optional[dict], sid: str) -> Optional[dict]:
+def sid_taken(policy: dict | None, sid: str) -> dict | None:
     return next((s for s in statements(policy) if s.get("Sid") == sid), None)
 
 
@@ -173,7 +173,7 @@ class DenyInsecureTransport(Action):
     def read(self, resource: Resource, ctx: EnforceContext) -> Any:
         return read_policy(resource, ctx)
 
-    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> Optional[PlannedChange]:
+    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
         if any(denies_insecure_transport(s) for s in statements(current)):
             return None
         if sid_taken(current, TLS_SID):
@@ -195,7 +195,7 @@ class EnableVersioning(Action):
         response = _s3(ctx, resource).get_bucket_versioning(Bucket=resource.id)
         return {k: response[k] for k in ("Status", "MFADelete") if k in response}
 
-    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> Optional[PlannedChange]:
+    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
         if current.get("Status") == "Enabled":
             return None
         resource = finding.resource
@@ -222,7 +222,7 @@ class RemovePublicAcl(Action):
         response = _s3(ctx, resource).get_bucket_acl(Bucket=resource.id)
         return {"Owner": response.get("Owner"), "Grants": response.get("Grants", [])}
 
-    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> Optional[PlannedChange]:
+    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
         public = [g for g in current["Grants"] if g.get("Grantee", {}).get("URI") in PUBLIC_GROUPS]
         if not public:
             return None
@@ -245,7 +245,7 @@ class EnableKeyRotation(Action):
         response = ctx.client("kms", resource.region).get_key_rotation_status(KeyId=resource.id)
         return {"KeyRotationEnabled": bool(response.get("KeyRotationEnabled"))}
 
-    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> Optional[PlannedChange]:
+    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
         if current["KeyRotationEnabled"]:
             return None
         r = finding.resource
@@ -265,7 +265,7 @@ class DisableRdsPublicAccess(Action):
         return {"PubliclyAccessible": bool(db.get("PubliclyAccessible")),
                 "PendingPubliclyAccessible": (db.get("PendingModifiedValues") or {}).get("PubliclyAccessible")}
 
-    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> Optional[PlannedChange]:
+    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
         if not current["PubliclyAccessible"] or current.get("PendingPubliclyAccessible") is False:
             return None
         r = finding.resource
@@ -284,7 +284,7 @@ class EnableEbsDefaultEncryption(Action):
         response = ctx.client("ec2", resource.region).get_ebs_encryption_by_default()
         return {"EbsEncryptionByDefault": bool(response.get("EbsEncryptionByDefault"))}
 
-    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> Optional[PlannedChange]:
+    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
         if current["EbsEncryptionByDefault"]:
             return None
         region = finding.resource.region or finding.resource.id
@@ -304,7 +304,7 @@ class UnshareSnapshot(Action):
             SnapshotId=resource.id, Attribute="createVolumePermission")
         return {"CreateVolumePermissions": response.get("CreateVolumePermissions", [])}
 
-    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> Optional[PlannedChange]:
+    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
         permissions = current["CreateVolumePermissions"]
         if not any(p.get("Group") == "all" for p in permissions):
             return None
@@ -318,7 +318,7 @@ class UnshareSnapshot(Action):
 
 # ------------------------------------------------------------------------------ security groups
 
-def _covers(permission: dict, ports: Optional[list[int]]) -> bool:
+def _covers(permission: dict, ports: list[int] | None) -> bool:
     protocol = str(permission.get("IpProtocol", "-1")).lower()
     if protocol in ("-1", "all"):
         return True
@@ -353,7 +353,7 @@ class RevokeWorldIngress(Action):
 
     name = "sg_revoke_world_ingress"
     resource_types = ("AWS::EC2::SecurityGroup",)
-    schema = {"type": "object", "additionalProperties": False, "properties": {
+    schema: ClassVar[dict] = {"type": "object", "additionalProperties": False, "properties": {
         "ports": {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 0, "maximum": 65535}},
         "keep": {"type": "array", "items": {"type": "object"},
                  "description": "normalised rules to keep (drift repair: the declared world-open rules)"}}}
@@ -363,7 +363,7 @@ class RevokeWorldIngress(Action):
             GroupIds=[resource.id])["SecurityGroups"][0]
         return {"IpPermissions": group.get("IpPermissions", [])}
 
-    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> Optional[PlannedChange]:
+    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
         ports, keep = self.options.get("ports"), self.options.get("keep") or []
         revoke, diff = [], []
         for p in current["IpPermissions"]:
@@ -484,7 +484,7 @@ class TagResidencyViolation(Action):
             current["Policy"] = read_policy(resource, ctx)
         return current
 
-    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> Optional[PlannedChange]:
+    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
         r, tags = finding.resource, current["Tags"]
         new = {}
         if tags.get(RESIDENCY_TAG) != "violation":

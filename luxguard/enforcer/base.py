@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar
 
 import jsonschema
 from botocore import xform_name
@@ -55,7 +55,7 @@ class PlannedChange:
     before: Any = None           # configuration now (as read)
     after: Any = None            # configuration the calls produce
     diff: list[str] = field(default_factory=list)
-    blocked: Optional[str] = None  # why it will not run
+    blocked: str | None = None  # why it will not run
 
     @property
     def resource(self) -> Resource:
@@ -75,8 +75,8 @@ class DesignatedKey:
     """The Luxembourg KMS key S3 default encryption must use (`--kms-key`); never guessed."""
 
     arn: str
-    region: Optional[str]
-    problem: Optional[str] = None   # why it cannot be used (unknown key, outside the pinned country...)
+    region: str | None
+    problem: str | None = None   # why it cannot be used (unknown key, outside the pinned country...)
 
 
 @dataclass
@@ -84,7 +84,7 @@ class EnforceContext:
     clients: Any                 # scanners.clients.ClientFactory
     locations: Locations
     pinned: str = "LU"
-    kms_key: Optional[DesignatedKey] = None
+    kms_key: DesignatedKey | None = None
     quarantine: bool = False
     today: date = field(default_factory=date.today)
 
@@ -100,10 +100,10 @@ class EnforceContext:
                 arn, None, "cannot verify the key")
         return self._key_checks[arn]
 
-    def client(self, service: str, region: Optional[str]) -> Any:
+    def client(self, service: str, region: str | None) -> Any:
         return self.clients.client(service, region or "us-east-1")
 
-    def country(self, region: Optional[str]) -> str:
+    def country(self, region: str | None) -> str:
         return self.locations.country_of(region) or "unknown country"
 
 
@@ -118,16 +118,16 @@ class Action:
     # The cloud applies the change later (RDS): a finding still failing right after is "pending".
     asynchronous: ClassVar[bool] = False
 
-    def __init__(self, options: Optional[dict] = None):
+    def __init__(self, options: dict | None = None):
         self.options = dict(options or {})
 
     def read(self, resource: Resource, ctx: EnforceContext) -> Any:
         raise NotImplementedError
 
-    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> Optional[PlannedChange]:
+    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
         raise NotImplementedError
 
-    def plan(self, finding: Finding, ctx: EnforceContext) -> Optional[PlannedChange]:
+    def plan(self, finding: Finding, ctx: EnforceContext) -> PlannedChange | None:
         """Read the current configuration and compute the change (None: nothing to do)."""
         current = None
         try:
@@ -160,7 +160,7 @@ def register(cls: type[Action]) -> type[Action]:
     return cls
 
 
-def options_error(name: str, options: Any) -> Optional[str]:
+def options_error(name: str, options: Any) -> str | None:
     """The first schema error of an action's options, as 'field: message'; None when valid."""
     validator = jsonschema.Draft202012Validator(REGISTRY[name].schema)
     errors = sorted(validator.iter_errors(options if options is not None else {}), key=lambda e: list(e.absolute_path))
@@ -170,7 +170,7 @@ def options_error(name: str, options: Any) -> Optional[str]:
     return f"{where + ': ' if where else ''}{errors[0].message}"
 
 
-def make_action(name: str, options: Optional[dict] = None) -> Action:
+def make_action(name: str, options: dict | None = None) -> Action:
     _load_actions()
     if name not in REGISTRY:
         raise LuxguardError(f"unknown enforcer action {name!r} (known: {', '.join(sorted(REGISTRY))})")

@@ -10,7 +10,8 @@ that the declared value is the secure one and the options the action needs.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Optional, Union
+from collections.abc import Callable
+from typing import Any
 
 from ..model import Finding
 from ..policy_documents import denies_insecure_transport, parse, statements
@@ -26,7 +27,7 @@ def _truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() in ("true", "enabled"))
 
 
-def _encryption(prop: str, declared: Any) -> Union[Repair, Manual]:
+def _encryption(prop: str, declared: Any) -> Repair | Manual:
     if isinstance(declared, dict):
         algorithm, key = declared.get("algorithm"), declared.get("kms_key_id")
     elif prop.endswith("kms_key_id"):
@@ -43,7 +44,7 @@ def _encryption(prop: str, declared: Any) -> Union[Repair, Manual]:
     return "s3_set_default_encryption", options
 
 
-def _pab(prop: str, declared: Any) -> Union[Repair, Manual]:
+def _pab(prop: str, declared: Any) -> Repair | Manual:
     leaf = prop.split(".")[-1]
     if leaf in PAB:
         return ("s3_block_public_access", {"flags": [PAB[leaf]]}) if _truthy(declared) else "declared flag is off"
@@ -55,12 +56,12 @@ def _pab(prop: str, declared: Any) -> Union[Repair, Manual]:
     return ("s3_block_public_access", {}) if _truthy(declared) else "declared public access block is off"
 
 
-def _versioning(prop: str, declared: Any) -> Union[Repair, Manual]:
+def _versioning(prop: str, declared: Any) -> Repair | Manual:
     value = declared.get("enabled", declared.get("Status")) if isinstance(declared, dict) else declared
     return ("s3_enable_versioning", {}) if _truthy(value) else "declared versioning is off"
 
 
-def _policy(prop: str, declared: Any) -> Union[Repair, Manual]:
+def _policy(prop: str, declared: Any) -> Repair | Manual:
     if prop.endswith("denies_insecure_transport"):
         return ("s3_deny_insecure_transport", {}) if _truthy(declared) else "declared policy allows plain HTTP"
     try:
@@ -72,21 +73,21 @@ def _policy(prop: str, declared: Any) -> Union[Repair, Manual]:
     return "only the TLS-only statement is restored automatically; restore the rest of the policy with pulumi up"
 
 
-def _ingress(prop: str, declared: Any) -> Union[Repair, Manual]:
+def _ingress(prop: str, declared: Any) -> Repair | Manual:
     keep = [r for r in declared or [] if isinstance(r, dict) and r.get("open_to_world")]
     return "sg_revoke_world_ingress", ({"keep": keep} if keep else {})
 
 
-def _false_then(action: str) -> Callable[[str, Any], Union[Repair, Manual]]:
+def _false_then(action: str) -> Callable[[str, Any], Repair | Manual]:
     return lambda prop, declared: (action, {}) if declared is False else f"declared value {declared!r} is not false"
 
 
-def _true_then(action: str) -> Callable[[str, Any], Union[Repair, Manual]]:
+def _true_then(action: str) -> Callable[[str, Any], Repair | Manual]:
     return lambda prop, declared: (action, {}) if _truthy(declared) else f"declared value {declared!r} is not true"
 
 
 # (resource type, property prefix) -> how to restore it
-DRIFT_REPAIRS: dict[tuple[str, str], Callable[[str, Any], Union[Repair, Manual]]] = {
+DRIFT_REPAIRS: dict[tuple[str, str], Callable[[str, Any], Repair | Manual]] = {
     ("AWS::S3::Bucket", "encryption"): _encryption,
     ("AWS::S3::Bucket", "public_access_block"): _pab,
     ("AWS::S3::Bucket", "versioning"): _versioning,
@@ -100,7 +101,7 @@ DRIFT_REPAIRS: dict[tuple[str, str], Callable[[str, Any], Union[Repair, Manual]]
 }
 
 
-def drift_repair(finding: Finding) -> Union[Repair, Manual]:
+def drift_repair(finding: Finding) -> Repair | Manual:
     """(action name, options) for a drift finding, or the reason it is manual."""
     drift = finding.drift or {}
     if drift.get("kind"):
@@ -112,5 +113,5 @@ def drift_repair(finding: Finding) -> Union[Repair, Manual]:
     return f"drift of {prop or '?'}: no automatic restore; restore the declared state with pulumi up"
 
 
-def describe_manual(reason: Optional[str]) -> str:
+def describe_manual(reason: str | None) -> str:
     return reason or "manual"

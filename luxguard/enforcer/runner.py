@@ -5,10 +5,11 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -91,8 +92,8 @@ class Plan:
         return [c for c in self.changes if not c.blocked]
 
 
-def select(findings: Iterable[Finding], rule_ids: Iterable[str] = (), resource: Optional[str] = None,
-           category: Optional[str] = None) -> list[Finding]:
+def select(findings: Iterable[Finding], rule_ids: Iterable[str] = (), resource: str | None = None,
+           category: str | None = None) -> list[Finding]:
     """The findings `--rule`, `--resource` and `--category` narrow enforcement to."""
     wanted = set(rule_ids)
     chosen = []
@@ -109,7 +110,7 @@ def select(findings: Iterable[Finding], rule_ids: Iterable[str] = (), resource: 
     return chosen
 
 
-def action_for(finding: Finding, rules: dict[str, Rule]) -> tuple[Optional[Action], str]:
+def action_for(finding: Finding, rules: dict[str, Rule]) -> tuple[Action | None, str]:
     """The action that repairs the finding, or (None, why it is manual)."""
     if finding.drift:
         repair = drift_repair(finding)
@@ -173,7 +174,7 @@ class AuditLog:
 
     def record(self, change: PlannedChange, outcome: str, before: Any, after: Any, detail: str) -> dict:
         r = change.resource
-        entry = {"at": datetime.now(timezone.utc), "actor": self.actor, "resource_type": r.type,
+        entry = {"at": datetime.now(UTC), "actor": self.actor, "resource_type": r.type,
                  "resource_id": r.id, "rule_id": change.finding.rule_id, "action": change.action,
                  "outcome": outcome[:32], "before": _jsonable(before), "after": _jsonable(after), "detail": detail}
         line = dict(entry, at=entry["at"].strftime("%Y-%m-%dT%H:%M:%S.%fZ"), region=r.region,
@@ -261,7 +262,7 @@ def apply(plan_: Plan, ctx: EnforceContext, audit: AuditLog,
     return results
 
 
-def verify(results: list[Result], plan_: Plan, ctx: EnforceContext, rescanned: Optional[list[Finding]]) -> None:
+def verify(results: list[Result], plan_: Plan, ctx: EnforceContext, rescanned: list[Finding] | None) -> None:
     """After applying: does each finding pass now (re-scan), and is its re-plan empty?"""
     status = {(f.rule_id, f.resource.type, f.resource.id): f.status for f in rescanned or []}
     for result in results:
