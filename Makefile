@@ -1,4 +1,5 @@
 # Two commands on a fresh machine: `make demo` (the main job) and `make test`.
+# `make check` gates the reference stack; `make bench` prints the benchmark figures.
 # Each creates .venv/ when it is missing.
 PYTHON ?= python3
 VENV ?= .venv
@@ -41,10 +42,13 @@ test: $(STAMP) $(CHECKOV) chromium
 check: $(STAMP)
 	$(BIN)/luxguard check . --stack local
 
-demo: check
+demo: $(STAMP)
+	$(BIN)/luxguard demo --output-dir luxguard-demo
 
-bench: $(STAMP)
+bench: $(STAMP) $(CHECKOV)
 	$(BIN)/python bench/bench_check.py
+	$(BIN)/python bench/bench_scan.py --sizes 100
+	$(BIN)/python bench/bench_checkov.py
 
 clean:
 	rm -rf $(VENV) $(VENV_CHECKOV) .pytest_cache

@@ -25,6 +25,7 @@ from .locations import DEFAULT_PINNED_COUNTRY, Locations, load_locations
 from .model import Finding, Resource, Status, sort_findings
 from .outputs import Report
 from .pulumi_normalise import normalise
+from .security_group_rules import sort_rules
 from .state import StackState
 
 S3, KMS, SG = "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::EC2::SecurityGroup"
@@ -166,9 +167,10 @@ def _differences(declared: Resource, live: Resource, rule: DriftRule) -> Iterabl
             want, have = _rule_atoms(declared.get(path)), _rule_atoms(live.get(path))
             if want != have:
                 added, removed = sorted(have - want), sorted(want - have)
+                # declared/actual in the model's rule shape (what the enforcer reads), plus text for people
                 yield path, {"property": path,
-                             "declared": sorted(_atom_text(a) for a in want),
-                             "actual": sorted(_atom_text(a) for a in have),
+                             "declared": sort_rules(list(declared.get(path) or [])),
+                             "actual": sort_rules(list(live.get(path) or [])),
                              "added": [_atom_text(a) for a in added],
                              "removed": [_atom_text(a) for a in removed]}, not added
             continue

@@ -111,12 +111,16 @@ class LocalCloud:
 
 
 @contextmanager
-def local_cloud(port: int = 0) -> Iterator[str]:
-    """A sandboxed local cloud: yields its endpoint; env and server are cleaned up after."""
+def local_cloud(port: int = 0, reset: bool = True) -> Iterator[str]:
+    """A sandboxed local cloud: yields its endpoint; env and server are cleaned up after.
+
+    moto keeps its state per process, shared by every server in it: `reset` starts empty."""
     with sandbox_environment():
         cloud = LocalCloud(port)
         endpoint = cloud.start()
         try:
+            if reset:
+                cloud.reset()
             yield endpoint
         finally:
             cloud.stop()
