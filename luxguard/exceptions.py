@@ -111,10 +111,11 @@ def load_waivers(path: Path, rules: Iterable[Rule] = ()) -> list[Waiver]:
     source = str(path)
     validate(document, DATA_DIR / "waivers.schema.json", source)
     by_id = {rule.id: rule for rule in rules}
+    known = set(by_id) | _drift_rule_ids()
     waivers = []
     for i, entry in enumerate(document["waivers"]):
         rule = by_id.get(entry["rule"])
-        if by_id and rule is None:
+        if by_id and entry["rule"] not in known:
             raise LuxguardError(f"{source}: field waivers.{i}.rule: unknown rule {entry['rule']}")
         if rule is not None and rule.category == "residency":
             raise LuxguardError(f"{source}: field waivers.{i}.rule: {rule.id} is a residency rule; transfers "
@@ -125,6 +126,13 @@ def load_waivers(path: Path, rules: Iterable[Rule] = ()) -> list[Waiver]:
     return waivers
 
 
+def _drift_rule_ids() -> set[str]:
+    """Drift findings can be waived too (e.g. a reviewed manual change), except residency drift."""
+    from .drift import DRIFT_RULES, MISSING, UNMANAGED
+
+    return {rule.rule_id for rule in DRIFT_RULES if rule.category != "residency"} | {MISSING.rule_id, UNMANAGED.rule_id}
+
+
 def _refuse_duplicates(ids: list[str], source: str, kind: str) -> None:
     seen: set[str] = set()
     for i, identifier in enumerate(ids):
@@ -133,8 +141,11 @@ def _refuse_duplicates(ids: list[str], source: str, kind: str) -> None:
         seen.add(identifier)
 
 
-def foreign_regions(rule: Rule, finding: Finding, locations: Locations, pinned: str) -> list[Optional[str]]:
-    """The places outside the pinned country that a residency finding is about."""
+def foreign_regions(rule: Optional[Rule], finding: Finding, locations: Locations, pinned: str) -> list[Optional[str]]:
+    """The places outside the pinned country that a residency finding is about (for a drift
+    finding, which has no catalogue rule: the resource's own region)."""
+    if rule is None:
+        return [] if locations.is_in(finding.resource.region, pinned) else [finding.resource.region]
     regions: list[Optional[str]] = []
     for _, path in walk_properties(rule.condition):
         value = finding.resource.get(path)
@@ -173,12 +184,12 @@ class Exceptions:
             if finding.status != Status.FAIL:
                 continue
             rule = by_id.get(finding.rule_id)
-            if rule is not None and rule.category == "residency":
+            if finding.category == "residency":
                 self._apply_approval(finding, rule, locations, pinned)
             else:
                 self._apply_waiver(finding)
 
-    def _apply_approval(self, finding: Finding, rule: Rule, locations: Locations, pinned: str) -> None:
+    def _apply_approval(self, finding: Finding, rule: Optional[Rule], locations: Locations, pinned: str) -> None:
         places = foreign_regions(rule, finding, locations, pinned)
         categories = set(finding.resource.properties.get("classification") or [])
         candidates = [a for a in self.approvals if a.in_scope(finding)

@@ -13,7 +13,7 @@ from .history import HistoryStore
 from .locations import load_locations
 from .outputs import Report
 from .outputs.json_format import finding_to_dict
-from .pipeline import Settings, evaluate
+from .pipeline import Settings, apply_exceptions, evaluate
 
 
 @dataclass
@@ -61,6 +61,17 @@ def scan(options: ScanOptions, settings: Settings, warn: Callable[[str], None],
     report = evaluate(engine, settings, result.resources, "aws")
     report.notes.extend(f"could not list {listing}: {error}" for listing, error in result.errors.items())
     target = f"{options.endpoint_url or 'aws'}#{result.account_id or 'unknown'}"
+    return report, target
+
+
+def drift(states: list, options: ScanOptions, settings: Settings,
+          progress: Callable[[str], None] = lambda _m: None) -> tuple[Report, str]:
+    """Stack states against the live cloud, then approvals and waivers, as for a scan."""
+    from .drift import run_drift
+
+    report, target = run_drift(states, options.endpoint_url, options.profile, load_locations(settings.location_files),
+                               settings.pinned_country, options.workers, progress)
+    apply_exceptions(report, settings.engine(), settings)
     return report, target
 
 

@@ -81,10 +81,7 @@ def check_infrastructure_code(path: Path, settings: Settings, region: Optional[s
 
     engine = settings.engine()
     report = check_iac_path(path, engine.rules, settings, region=region)
-    exceptions = settings.exceptions(engine.rules)
-    exceptions.apply(report.findings, engine.rules, engine.locations, engine.pinned_country)
-    report.findings = sort_findings(report.findings)
-    report.notes = sorted(set(report.notes) | set(exceptions.notes()))
+    apply_exceptions(report, engine, settings)
     return report
 
 
@@ -110,8 +107,15 @@ def evaluate(engine: Engine, settings: Settings, resources: Iterable[Resource], 
              base_dir: Optional[Path] = None) -> Report:
     """Rules, then approvals and waivers: the findings every command reports."""
     resources = list(resources)
-    findings = engine.evaluate(resources)
+    report = Report(source=source, findings=engine.evaluate(resources), resources=len(resources),
+                    rules=engine.rules, base_dir=base_dir)
+    apply_exceptions(report, engine, settings)
+    return report
+
+
+def apply_exceptions(report: Report, engine: Engine, settings: Settings) -> None:
+    """Approvals and waivers on a finished report, whatever produced it (rules, drift, checkov)."""
     exceptions = settings.exceptions(engine.rules)
-    exceptions.apply(findings, engine.rules, engine.locations, engine.pinned_country)
-    return Report(source=source, findings=sort_findings(findings), resources=len(resources), rules=engine.rules,
-                  base_dir=base_dir, notes=exceptions.notes())
+    exceptions.apply(report.findings, engine.rules, engine.locations, engine.pinned_country)
+    report.findings = sort_findings(report.findings)
+    report.notes = sorted(set(report.notes) | set(exceptions.notes()))

@@ -290,6 +290,8 @@ class Provisioner:
             delivery = [st for st in statements if isinstance(st.get("Principal"), dict)]
             if len(delivery) != len(statements) and delivery:
                 s3.put_bucket_policy(Bucket=target, Policy=json.dumps({"Version": "2012-10-17", "Statement": delivery}))
+            elif len(delivery) != len(statements):   # nothing to keep: lift it while logging is set
+                s3.delete_bucket_policy(Bucket=target)
         try:
             return self._s3(region, inputs, "put_bucket_logging", BucketLoggingStatus={"LoggingEnabled": {
                 "TargetBucket": target, "TargetPrefix": inputs.get("targetPrefix", "")}})

@@ -407,3 +407,41 @@ def test_load_state_file_accepts_gzip(estate, tmp_path):
     gz = tmp_path / "state.json.gz"
     gz.write_bytes(gzip.compress(estate["state"].read_bytes()))
     assert load_state_file(gz, "local").stack == "local"
+
+
+def test_waivers_and_approvals_apply_to_drift(capsys, estate, tmp_path):
+    """A reviewed manual change can be waived; a bucket abroad is covered only by an approval."""
+    import yaml
+
+    _ssh_opened(estate)
+    _bucket_abroad(estate)
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(yaml.safe_dump({"waivers": [{
+        "id": "WVR-SSH", "rule": "DRIFT-SG-RULES", "resource": estate["sg"], "reason": "break-glass debug session",
+        "owner": "sre-oncall", "expires": "2030-01-01"}]}))
+    code, document = drift_json(capsys, estate, "--waivers", str(waivers), "--as-of", "2026-06-01")
+    statuses = {(f["rule_id"], f["resource"]["id"]): f["status"] for f in document["findings"]}
+    assert statuses[("DRIFT-SG-RULES", estate["sg"])] == "waived"
+    unmanaged = [f for f in document["findings"] if f["rule_id"] == "DRIFT-UNMANAGED"]
+    assert unmanaged and all(f["status"] == "fail" for f in unmanaged)
+
+    approvals = tmp_path / "approvals.yaml"
+    approvals.write_text(yaml.safe_dump({"approvals": [{
+        "id": "APR-IE", "customer": "ACME", "data_categories": ["contact"], "destinations": {"countries": ["IE"]},
+        "scope": {"resource_ids": [f["resource"]["id"] for f in unmanaged]}, "document": "DPA-7",
+        "approved_by": "DPO", "granted": "2026-01-01", "expires": "2027-01-01"}]}))
+    # the hand-made bucket carries no data-classification tag: an approval cannot cover unknown data
+    code, document = drift_json(capsys, estate, "--approvals", str(approvals), "--as-of", "2026-06-01")
+    (finding,) = [f for f in document["findings"] if f["rule_id"] == "DRIFT-UNMANAGED"]
+    assert finding["status"] == "fail" and "cannot cover unclassified data" in finding["message"]
+
+
+def test_residency_drift_cannot_be_waived(capsys, tmp_path):
+    import yaml
+
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(yaml.safe_dump({"waivers": [{
+        "id": "WVR-1", "rule": "DRIFT-RESIDENCY", "resource": "*", "reason": "moved by hand",
+        "owner": "me", "expires": "2030-01-01"}]}))
+    code, _, err = run_cli(capsys, "waivers", "validate", waivers)
+    assert code == 2 and "unknown rule DRIFT-RESIDENCY" in err

@@ -7,10 +7,9 @@ from typing import Any, Optional
 
 import click
 
-from ..drift import run_drift
 from ..history import HistoryStore
-from ..live import interactive, progress_reporter, record
-from ..locations import load_locations
+from ..live import ScanOptions, interactive, progress_reporter, record
+from ..live import drift as run_live_drift
 from ..state import load_states
 from .common import common_options, emit, make_settings
 
@@ -44,8 +43,8 @@ def drift(state_files: tuple[Path, ...], backend: Optional[str], stack: Optional
     states = load_states(state_files, backend, stack, endpoint_url, profile)
     store = None if no_history else HistoryStore(db)
     with progress_reporter(interactive()) as progress:
-        report, target = run_drift(states, endpoint_url, profile, load_locations(settings.location_files),
-                                   settings.pinned_country, workers, progress)
+        report, target = run_live_drift(states, ScanOptions(endpoint_url=endpoint_url, profile=profile,
+                                                            workers=workers), settings, progress)
     if store is not None:
         record(store, report, target)
     return emit(report, fmt, output, fail_on)

@@ -108,13 +108,11 @@ def watch(interval: str, max_runs: Optional[int], state_files: tuple[Path, ...],
 def _watch_drift(run: int, state_files: tuple[Path, ...], endpoint_url: Optional[str], profile: Optional[str],
                  settings: Any, store: Optional[HistoryStore], workers: int) -> None:
     """watch --state: drift after the scan, recorded in the history like a `luxguard drift` run."""
-    from ..drift import run_drift
-    from ..locations import load_locations
+    from ..live import drift
     from ..state import load_states
 
     states = load_states(state_files, endpoint_url=endpoint_url, profile=profile)
-    report, target = run_drift(states, endpoint_url, profile, load_locations(settings.location_files),
-                               settings.pinned_country, workers)
+    report, target = drift(states, ScanOptions(endpoint_url=endpoint_url, profile=profile, workers=workers), settings)
     if store is not None:
         record(store, report, target)
     click.echo(f"drift {run}: {report.summary()['failed']} drifted, missing or unmanaged", err=True)

@@ -8,6 +8,7 @@ import pulumi_aws as aws
 
 ACCOUNT = "123456789012"
 _providers = {}
+_log_buckets = {}
 
 
 def provider(region="lu-central-1"):
@@ -28,10 +29,14 @@ def key(name="key", region="lu-central-1", rotation=True, public_policy=False):
 
 
 def log_bucket(name="logs-lu", region="lu-central-1"):
+    """One per name: Pulumi refuses two resources with one URN (its mocks do not)."""
+    if name in _log_buckets:
+        return _log_buckets[name]
     bucket = aws.s3.Bucket(name, bucket=name, tags={"data-classification": "technical", "luxguard:role": "access-logs"},
                            opts=opts(region))
-    _configure(bucket, name, region, sse="AES256", key_arn=None, logging_to=None, policy="tls_only",
+    _configure(bucket, name, region, sse="AES256", key_arn=None, logging_to=None, policy="log_target",
                lifecycle_days=None, noncurrent_days=90)
+    _log_buckets[name] = bucket
     return bucket
 
 
@@ -50,7 +55,7 @@ def _configure(bucket, name, region, sse, key_arn, logging_to, policy, lifecycle
                                        ignore_public_acls=True, block_public_policy=True,
                                        restrict_public_buckets=True, opts=o)
     statements = []
-    if policy in ("secure", "tls_only", "public"):
+    if policy in ("secure", "tls_only", "public", "log_target"):
         statements.append({"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
                            "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
                            "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
@@ -58,6 +63,11 @@ def _configure(bucket, name, region, sse, key_arn, logging_to, policy, lifecycle
         statements.append({"Sid": "DenyUnencryptedUploads", "Effect": "Deny", "Principal": "*",
                            "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{name}/*",
                            "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}})
+    if policy == "log_target":   # S3 server access log delivery, this account only
+        statements.append({"Sid": "AllowS3ServerAccessLogs", "Effect": "Allow",
+                           "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
+                           "Resource": f"arn:aws:s3:::{name}/*",
+                           "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}})
     if policy == "public":
         statements.append({"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
                            "Resource": f"arn:aws:s3:::{name}/*"})
