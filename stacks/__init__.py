@@ -8,7 +8,11 @@ too long or not long enough), so a non-compliant stack fails before anything is 
 from .encryption_key import EncryptionKey, EncryptionKeyArgs
 from .errors import StackConfigError
 from .firewall import AllowedEgress, AllowedIngress, Firewall, FirewallArgs
-from .pinning import ensure_region_allowed, pinned_provider, pinned_provider_from_settings
+from .pinning import (
+    ensure_region_allowed,
+    pinned_provider,
+    pinned_provider_from_settings,
+)
 from .secure_bucket import SecureBucket, SecureBucketArgs
 from .settings import StackSettings
 

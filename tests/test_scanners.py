@@ -18,7 +18,16 @@ from scanners import ScanResult, collect, open_session, resolve_regions
 from scanners.dynamodb import table_properties
 from scanners.keys import KeyResolver
 from scanners.s3 import region_from_location
-from tests.moto_cloud import ACCOUNT, ALL_BLOCKED, EU, LU, US, client, reset, seed_estate
+from tests.moto_cloud import (
+    ACCOUNT,
+    ALL_BLOCKED,
+    EU,
+    LU,
+    US,
+    client,
+    reset,
+    seed_estate,
+)
 
 REGIONS = [LU, EU, US]
 
