@@ -32,7 +32,8 @@ def _encryption(prop: str, declared: Any) -> Repair | Manual:
         algorithm, key = declared.get("algorithm"), declared.get("kms_key_id")
     elif prop.endswith("kms_key_id"):
         algorithm, key = "aws:kms", declared
-    elif prop.endswith("customer_managed_key"):
+    elif prop.endswith(("customer_managed_key", "bucket_key_enabled")):
+        # the encryption action always turns bucket keys on with the designated key
         algorithm, key = ("aws:kms" if declared is True else None), None
     else:
         algorithm, key = declared, None

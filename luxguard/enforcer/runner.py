@@ -156,7 +156,29 @@ def plan(findings: Iterable[Finding], rules: list[Rule], ctx: EnforceContext,
             continue
         result.changes.append(change)
         result.actions[id(change)] = action
+    _drop_duplicates(result)
     return result
+
+
+def _drop_duplicates(result: Plan) -> None:
+    """Several findings on one resource can need the same action (one removed encryption is three
+    drifted properties): keep one change per resource and action, a runnable one when there is one;
+    changes whose calls differ (e.g. other ports) all stay."""
+    kept: list[PlannedChange] = []
+    for change in result.changes:
+        twin = next((k for k in kept if (k.resource.type, k.resource.id, k.action)
+                     == (change.resource.type, change.resource.id, change.action)), None)
+        same_calls = twin is not None and [c.to_dict() for c in twin.calls] == [c.to_dict() for c in change.calls]
+        if twin is not None and (same_calls or change.blocked or twin.blocked):
+            if twin.blocked and not change.blocked:
+                kept[kept.index(twin)] = change
+                change, twin = twin, change
+            result.skipped.append(Skipped(change.finding, f"covered by the {twin.action} change planned for "
+                                          f"{twin.finding.rule_id}", "up-to-date"))
+            result.actions.pop(id(change), None)
+            continue
+        kept.append(change)
+    result.changes = kept
 
 
 # ------------------------------------------------------------------------------ audit
