@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from luxguard.model import Resource, common_properties
 from luxguard.security_group_rules import normalise_rule, sort_rules
 
@@ -96,30 +98,45 @@ def collect_snapshots(clients: ClientFactory, region: str, account: Optional[str
     """The account's own snapshots (moto ignores OwnerIds, so the owner is checked here too)."""
     ec2 = clients.client("ec2", region)
     found = []
-    for page in ec2.get_paginator("describe_snapshots").paginate(OwnerIds=["self"]):
-        for snapshot in page.get("Snapshots", []):
-            if account and snapshot.get("OwnerId") not in (None, account):
-                continue
-            snapshot_id = snapshot["SnapshotId"]
-            tags = tag_dict(snapshot.get("Tags"))
-            key = snapshot.get("KmsKeyId")
-            resource = Resource(type=SNAPSHOT_TYPE, id=snapshot_id, region=region,
-                                arn=arns.build("ec2", region, snapshot.get("OwnerId") or account, f"snapshot/{snapshot_id}"))
-            resource.properties = {
-                **common_properties(_name(tags, snapshot_id), region, tags),
-                "encrypted": bool(snapshot.get("Encrypted")),
-                **key_properties(keys.resolve(key, region), key),
-            }
-            if snapshot.get("Encrypted"):
-                resource.properties["public"] = False
-            else:
-                attribute = read_group(resource, "public", lambda: ec2.describe_snapshot_attribute(
-                    SnapshotId=snapshot_id, Attribute="createVolumePermission"))
-                if attribute is not FAILED:
-                    resource.properties["public"] = any(
-                        p.get("Group") == "all" for p in attribute.get("CreateVolumePermissions", []))
-            found.append(resource)
+    snapshots = [snapshot for page in ec2.get_paginator("describe_snapshots").paginate(OwnerIds=["self"])
+                 for snapshot in page.get("Snapshots", [])
+                 if not account or snapshot.get("OwnerId") in (None, account)]
+    volume_keys = _source_volume_keys(ec2, snapshots)
+    for snapshot in snapshots:
+        snapshot_id = snapshot["SnapshotId"]
+        tags = tag_dict(snapshot.get("Tags"))
+        key = snapshot.get("KmsKeyId") or volume_keys.get(snapshot.get("VolumeId", ""))
+        resource = Resource(type=SNAPSHOT_TYPE, id=snapshot_id, region=region,
+                            arn=arns.build("ec2", region, snapshot.get("OwnerId") or account, f"snapshot/{snapshot_id}"))
+        resource.properties = {
+            **common_properties(_name(tags, snapshot_id), region, tags),
+            "encrypted": bool(snapshot.get("Encrypted")),
+            **key_properties(keys.resolve(key, region), key),
+        }
+        if snapshot.get("Encrypted"):
+            resource.properties["public"] = False
+        else:
+            attribute = read_group(resource, "public", lambda: ec2.describe_snapshot_attribute(
+                SnapshotId=snapshot_id, Attribute="createVolumePermission"))
+            if attribute is not FAILED:
+                resource.properties["public"] = any(
+                    p.get("Group") == "all" for p in attribute.get("CreateVolumePermissions", []))
+        found.append(resource)
     return found
+
+
+def _source_volume_keys(ec2: Any, snapshots: list[dict]) -> dict[str, str]:
+    """An encrypted snapshot reported without its key (moto does this) is encrypted with its
+    source volume's key: one DescribeVolumes for all of them, none when every key is given."""
+    volume_ids = sorted({s["VolumeId"] for s in snapshots
+                         if s.get("Encrypted") and not s.get("KmsKeyId") and s.get("VolumeId")})
+    if not volume_ids:
+        return {}
+    try:
+        volumes = ec2.describe_volumes(Filters=[{"Name": "volume-id", "Values": volume_ids}]).get("Volumes", [])
+    except (ClientError, BotoCoreError):
+        return {}   # source volumes gone or unreadable: the key stays unknown
+    return {v["VolumeId"]: v["KmsKeyId"] for v in volumes if v.get("KmsKeyId")}
 
 
 def collect_ebs_default(clients: ClientFactory, region: str) -> list[Resource]:

@@ -152,6 +152,13 @@ def _seed_buckets(endpoint: str, keys: dict[str, str]) -> None:
     lu.put_object_lock_configuration(Bucket="lux-accounting", ObjectLockConfiguration={
         "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": 10}}})
     lu.put_bucket_encryption(Bucket="lux-accounting", ServerSideEncryptionConfiguration=_kms_sse(keys["kms_lu_cmk"]))
+    lu.put_public_access_block(Bucket="lux-accounting", PublicAccessBlockConfiguration=ALL_BLOCKED)
+    lu.put_bucket_policy(Bucket="lux-accounting", Policy=tls_policy("lux-accounting"))
+    lu.put_bucket_logging(Bucket="lux-accounting", BucketLoggingStatus={"LoggingEnabled": {
+        "TargetBucket": "lux-access-logs", "TargetPrefix": "lux-accounting/"}})
+    lu.put_bucket_ownership_controls(Bucket="lux-accounting",
+                                     OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    lu.put_bucket_tagging(Bucket="lux-accounting", Tagging={"TagSet": [{"Key": "data-classification", "Value": "accounting"}]})
 
     _bucket(eu, "euw-unencrypted", EU)
     _bucket(lu, "lux-public-policy", LU)
@@ -202,12 +209,14 @@ def _seed_ec2(endpoint: str, keys: dict[str, str], ids: dict[str, str]) -> None:
     ])
     ids["vol_encrypted"] = ec2.create_volume(
         AvailabilityZone=f"{LU}a", Size=1, Encrypted=True, KmsKeyId=keys["kms_lu_cmk"],
-        TagSpecifications=[{"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": "db-data"}]}])["VolumeId"]
+        TagSpecifications=[{"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": "db-data"},
+                                                               {"Key": "data-classification", "Value": "billing"}]}])["VolumeId"]
     ids["vol_plain"] = ec2.create_volume(AvailabilityZone=f"{LU}a", Size=1)["VolumeId"]
     ids["snap_public"] = ec2.create_snapshot(VolumeId=ids["vol_plain"])["SnapshotId"]
     ec2.modify_snapshot_attribute(SnapshotId=ids["snap_public"], Attribute="createVolumePermission",
                                   OperationType="add", GroupNames=["all"])
-    ids["snap_private"] = ec2.create_snapshot(VolumeId=ids["vol_encrypted"])["SnapshotId"]
+    ids["snap_private"] = ec2.create_snapshot(VolumeId=ids["vol_encrypted"], TagSpecifications=[
+        {"ResourceType": "snapshot", "Tags": [{"Key": "data-classification", "Value": "billing"}]}])["SnapshotId"]
     ec2.enable_ebs_encryption_by_default()
     ids["vol_eu"] = client(endpoint, "ec2", EU).create_volume(AvailabilityZone=f"{EU}a", Size=1)["VolumeId"]
 

@@ -51,6 +51,12 @@ def test_every_seeded_violation_is_found(fresh_cloud, capsys, tmp_path):
             assert (EXPECTED_RULE[label], resource_id) in found, (label, resource_id)
     regions = {f["resource"]["region"] for f in document["findings"]}
     assert regions == {"lu-central-1", "eu-west-1", "us-east-1"}
+    # and nothing compliant is flagged: every rule that applies to those resources passes
+    compliant = set(estate["compliant"])
+    flagged = sorted((rule, rid) for rule, rid in found if rid in compliant)
+    assert flagged == []
+    evaluated = {f["resource"]["id"] for f in document["findings"] if f["status"] == "pass"}
+    assert compliant <= evaluated
 
 
 def test_unreachable_endpoint_and_bad_regions_are_one_line_exit_2(moto_endpoint, capsys):
