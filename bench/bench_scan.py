@@ -57,19 +57,10 @@ C7N_SETUP_VENV = Path("/tmp/c7n-venv")
 
 
 def _sandbox() -> tuple[Callable[[], None], dict[str, str], tuple[str, ...]]:
-    """register_luxembourg_region + the fake-credential env, from wherever they live now."""
-    try:
-        from luxguard.local_cloud import (
-            SANDBOX_ENV,
-            UNSET_ENV,
-            register_luxembourg_region,
-        )
-        return register_luxembourg_region, dict(SANDBOX_ENV), tuple(UNSET_ENV)
-    except ImportError:  # older tree: the helpers were still in the test fixtures
-        from tests.moto_cloud import FAKE_ENV, register_luxembourg_region
-        unset = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL",
-                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI")
-        return register_luxembourg_region, dict(FAKE_ENV), unset
+    """register_luxembourg_region + the fake-credential env of the local sandbox cloud."""
+    from luxguard.local_cloud import SANDBOX_ENV, UNSET_ENV, register_luxembourg_region
+
+    return register_luxembourg_region, dict(SANDBOX_ENV), tuple(UNSET_ENV)
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:

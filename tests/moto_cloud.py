@@ -14,21 +14,10 @@ from typing import Any, Iterator
 import boto3
 import pytest
 
-from luxguard.local_cloud import register_luxembourg_region  # noqa: F401 - re-exported for tests
+from luxguard.local_cloud import SANDBOX_ENV, UNSET_ENV, register_luxembourg_region
 
 LU, EU, US = "lu-central-1", "eu-west-1", "us-east-1"
 ACCOUNT = "123456789012"
-FAKE_ENV = {
-    "MOTO_ALLOW_NONEXISTENT_REGION": "true",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SECURITY_TOKEN": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": LU,
-    "AWS_EC2_METADATA_DISABLED": "true",   # never let the credential chain leave loopback
-    "AWS_CONFIG_FILE": "/nonexistent/luxguard-test-aws-config",
-    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/luxguard-test-aws-credentials",
-}
 
 
 @pytest.fixture(scope="session")
@@ -36,10 +25,9 @@ def moto_endpoint() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
     with pytest.MonkeyPatch.context() as patch:
-        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL",
-                     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+        for name in UNSET_ENV:
             patch.delenv(name, raising=False)
-        for name, value in FAKE_ENV.items():
+        for name, value in SANDBOX_ENV.items():
             patch.setenv(name, value)
         register_luxembourg_region()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)

@@ -16,15 +16,15 @@ FORMATS = ("text", "json", "sarif", "junit")
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
-def common_options(fn: Callable) -> Callable:
-    """Options every evaluating command takes (interface.md)."""
-    options = [
-        click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-                     help="Output format."),
-        click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Write the report to FILE instead of stdout."),
-        click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
-                     help="Exit 1 when a failing finding is at or above this severity."),
+def _apply(options: list, fn: Callable) -> Callable:
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def settings_options(fn: Callable) -> Callable:
+    """What decides the verdicts: rules, locations, pinned country, approvals and waivers."""
+    return _apply([
         click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path),
                      help="Extra rule folder (repeatable)."),
         click.option("--locations", "location_files", multiple=True, type=click.Path(path_type=Path),
@@ -33,13 +33,35 @@ def common_options(fn: Callable) -> Callable:
         click.option("--approvals", "approvals_file", type=click.Path(path_type=Path),
                      help="Customers' written approvals of transfers (YAML)."),
         click.option("--waivers", "waivers_file", type=click.Path(path_type=Path),
-                     help="Reviewed, expiring exceptions to other rules (YAML)."),
+                     help="Reviewed, expiring exceptions to other rules (YAML); waived findings are never repaired."),
         click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]),
                      help="Judge approvals and waivers as of this date (default: today)."),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+    ], fn)
+
+
+def common_options(fn: Callable) -> Callable:
+    """Options every evaluating command takes (interface.md)."""
+    return _apply([
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+                     help="Output format."),
+        click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Write the report to FILE instead of stdout."),
+        click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
+                     help="Exit 1 when a failing finding is at or above this severity."),
+        settings_options,
+    ], fn)
+
+
+def cloud_options(fn: Callable) -> Callable:
+    """Where the live resources are: endpoint, credentials, regions, parallelism."""
+    return _apply([
+        click.option("--endpoint-url", help="Cloud API endpoint (e.g. LuxCloud's, or a local cloud)."),
+        click.option("--profile", help="AWS profile for credentials."),
+        click.option("--regions", default="all", show_default=True,
+                     help="'all' (every account region plus the location catalogue) or r1,r2."),
+        click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True,
+                     help="Parallel API workers."),
+    ], fn)
 
 
 def make_settings(rule_dirs: tuple[Path, ...] = (), location_files: tuple[Path, ...] = (),

@@ -17,7 +17,13 @@ import click
 from ..errors import LuxguardError
 from ..model import CATEGORIES, Finding, Resource, Status
 from ..outputs import write_atomically
-from .common import EXIT_FINDINGS, EXIT_OK, make_settings
+from .common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    cloud_options,
+    make_settings,
+    settings_options,
+)
 
 DEFAULT_AUDIT_LOG = Path(".luxguard") / "audit.jsonl"
 
@@ -49,28 +55,13 @@ def enforce_options(fn: Callable) -> Callable:
         click.option("--actor", help="Who is acting, for the audit log (default $USER@host)."),
         click.option("--audit-log", type=click.Path(dir_okay=False, path_type=Path), default=str(DEFAULT_AUDIT_LOG),
                      show_default=True, help="JSON-lines audit log (appended)."),
-        click.option("--endpoint-url", help="Cloud API endpoint (e.g. LuxCloud's, or a local cloud)."),
-        click.option("--profile", help="AWS profile for credentials."),
-        click.option("--regions", default="all", show_default=True,
-                     help="'all' (every account region plus the location catalogue) or r1,r2."),
-        click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True,
-                     help="Parallel API workers for the scans."),
         click.option("--db", help="History store for the audit log (default .luxguard/history.db)."),
         click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
                      help="Output format of the plan and results."),
         click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
                      help="Write the plan/results to FILE instead of stdout."),
-        click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path),
-                     help="Extra rule folder (repeatable)."),
-        click.option("--locations", "location_files", multiple=True, type=click.Path(path_type=Path),
-                     help="Extra location catalogue file (repeatable)."),
-        click.option("--pinned-country", help="ISO country personal data is pinned to (default: LU)."),
-        click.option("--approvals", "approvals_file", type=click.Path(path_type=Path),
-                     help="Customers' written approvals of transfers (YAML)."),
-        click.option("--waivers", "waivers_file", type=click.Path(path_type=Path),
-                     help="Reviewed, expiring exceptions; waived findings are never acted on."),
-        click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]),
-                     help="Judge approvals and waivers as of this date (default: today)."),
+        cloud_options,
+        settings_options,
     ]
     for option in reversed(options):
         fn = option(fn)

@@ -14,23 +14,13 @@ from ..errors import LuxguardError
 from ..history import HistoryStore
 from ..live import ScanOptions, interactive, progress_reporter, record
 from ..live import scan as run_scan
-from .common import EXIT_OK, common_options, emit, make_settings
+from .common import EXIT_OK, cloud_options, common_options, emit, make_settings
 
 
 def scan_options(fn: Callable) -> Callable:
-    options = [
-        click.option("--endpoint-url", help="Cloud API endpoint (e.g. LuxCloud's, or a local cloud)."),
-        click.option("--profile", help="AWS profile for credentials."),
-        click.option("--regions", default="all", show_default=True,
-                     help="'all' (every account region plus the location catalogue) or r1,r2."),
-        click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True,
-                     help="Parallel API workers."),
-        click.option("--db", help="History store: a SQLite path or a SQLAlchemy URL (default .luxguard/history.db)."),
-        click.option("--no-history", is_flag=True, help="Do not store this run."),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+    return cloud_options(click.option("--db", help="History store: a SQLite path or a SQLAlchemy URL "
+                                                   "(default .luxguard/history.db).")(
+        click.option("--no-history", is_flag=True, help="Do not store this run.")(fn)))
 
 
 def _warn(message: str) -> None:
