@@ -109,8 +109,8 @@ def redacted(url: str) -> str:
 
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparsable URL is shown as the user typed it
-        return url
+    except Exception:  # noqa: BLE001 - a URL we cannot parse is shown without credentials at all
+        return url.split("@")[-1]
 
 
 def database_url(value: Optional[str]) -> str:

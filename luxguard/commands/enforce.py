@@ -73,28 +73,20 @@ def _warn(message: str) -> None:
 
 
 def load_findings(path: Path) -> tuple[list[Finding], str]:
-    """Findings from a saved findings JSON (interface.md); returns them and the started_at date."""
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise LuxguardError(f"{path}: file not found") from None
-    except (OSError, ValueError) as exc:
-        raise LuxguardError(f"{path}: not a findings JSON file ({exc})") from None
-    if not isinstance(document, dict) or not isinstance(document.get("findings"), list):
-        raise LuxguardError(f"{path}: field findings: missing (expected luxguard's findings JSON)")
+    """Findings from a saved findings JSON (validated by the report loader, which reads the same
+    format); returns them and the started_at date."""
+    from ..reports.load import load_findings_file
+
+    data = load_findings_file(path)
     findings = []
-    for i, data in enumerate(document["findings"]):
-        try:
-            res = data["resource"]
-            resource = Resource(type=res["type"], id=res["id"], region=res.get("region"), arn=res.get("arn"),
-                                urn=res.get("urn"))
-            findings.append(Finding(rule_id=data["rule_id"], category=data.get("category", ""),
-                                    severity=data.get("severity", "low"), status=Status(data["status"]),
-                                    resource=resource, message=data.get("message", ""),
-                                    title=data.get("title", ""), waiver=data.get("waiver"), drift=data.get("drift")))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise LuxguardError(f"{path}: field findings.{i}: invalid finding ({exc})") from None
-    return findings, str(document.get("started_at") or "")[:10]
+    for item in data.findings:
+        res = item["resource"]
+        resource = Resource(type=res["type"], id=res["id"], region=res.get("region"), arn=res.get("arn"),
+                            urn=res.get("urn"))
+        findings.append(Finding(rule_id=item["rule_id"], category=item["category"], severity=item["severity"],
+                                status=Status(item["status"]), resource=resource, message=item.get("message", ""),
+                                title=item.get("title", ""), waiver=item.get("waiver"), drift=item.get("drift")))
+    return findings, data.started_at[:10]
 
 
 def _confirm_possible(do_apply: bool, yes: bool) -> None:

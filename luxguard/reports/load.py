@@ -12,11 +12,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
 
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import LuxguardError
-from ..history import DEFAULT_DB, HistoryStore
+from ..history import DEFAULT_DB, HistoryStore, redacted
 from ..model import SEVERITIES, Status
 
 STATUSES = tuple(s.value for s in Status)
@@ -144,14 +143,6 @@ def _sqlite_path(location: Optional[str]) -> Optional[Path]:
     return None
 
 
-def _safe_url(url: str) -> str:
-    """The store's URL without its password (the page may be shared)."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - a URL we cannot parse is shown without credentials at all
-        return url.split("@")[-1]
-
-
 def load_history(location: Optional[str], run_id: Optional[int] = None) -> ReportData:
     """A stored run (default: the latest), the failed count of every stored run, and the timeline."""
     path = _sqlite_path(location)
@@ -162,30 +153,30 @@ def load_history(location: Optional[str], run_id: Optional[int] = None) -> Repor
     except LuxguardError as exc:                  # its message names the URL: never show a password
         message = str(exc)
         if location and "://" in location:
-            message = message.replace(location, _safe_url(location))
+            message = message.replace(location, redacted(location))
         raise LuxguardError(message) from None
     try:
         runs = store.runs()
         if not runs:
-            raise LuxguardError(f"history store {_safe_url(store.url)}: no runs recorded yet (run `luxguard scan` first)")
+            raise LuxguardError(f"history store {redacted(store.url)}: no runs recorded yet (run `luxguard scan` first)")
         if run_id is None:
             run = runs[-1]
         else:
             matching = [r for r in runs if r.id == run_id]
             if not matching:
-                raise LuxguardError(f"history store {_safe_url(store.url)}: no run {run_id} "
+                raise LuxguardError(f"history store {redacted(store.url)}: no run {run_id} "
                                     f"(stored runs: {runs[0].id}..{runs[-1].id})")
             run = matching[0]
-        findings = validate_findings(store.findings(run.id), f"history store {_safe_url(store.url)} run {run.id}")
+        findings = validate_findings(store.findings(run.id), f"history store {redacted(store.url)} run {run.id}")
         timeline = store.timeline()
     except SQLAlchemyError as exc:
-        raise LuxguardError(f"history store {_safe_url(store.url)}: cannot read ({str(exc).splitlines()[0]})") from None
+        raise LuxguardError(f"history store {redacted(store.url)}: cannot read ({str(exc).splitlines()[0]})") from None
     trend = []
     for r in runs:
         summary = r.summary if isinstance(r.summary, dict) else {}
         trend.append(TrendPoint(run_id=r.id, source=r.source, target=r.target, started_at=timestamp(r.started_at),
                                 failed=int(summary.get("failed") or 0), waived=int(summary.get("waived") or 0),
                                 resources=int(r.resources or 0)))
-    return ReportData(origin="history", location=_safe_url(store.url), source=run.source, started_at=timestamp(run.started_at),
+    return ReportData(origin="history", location=redacted(store.url), source=run.source, started_at=timestamp(run.started_at),
                       resources=int(run.resources or 0), findings=findings, run_id=run.id, target=run.target,
                       trend=trend, timeline=timeline)
