@@ -2,9 +2,10 @@
 
 Calls: ListBuckets (paginated) once; GetBucketLocation per bucket (skipped when ListBuckets
 already returns BucketRegion); s3control GetPublicAccessBlock once for the account; per
-bucket: encryption, public access block, policy, ACL, versioning, logging, lifecycle,
-ownership controls, tagging (9), plus object lock and replication (2) only when the bucket
-has versioning on or suspended (both need versioning, so they cannot exist otherwise).
+bucket: encryption, public access block, policy, ownership controls, ACL, versioning, logging,
+lifecycle, tagging (9), plus object lock and replication (2) only when the bucket has
+versioning on or suspended (both need versioning, so they cannot exist otherwise). The ACL
+is not read when ownership is BucketOwnerEnforced (ACLs disabled, AWS's default since 2023).
 """
 
 from __future__ import annotations
@@ -191,7 +192,13 @@ def collect_bucket(clients: ClientFactory, name: str, context: S3Context) -> Res
           lambda r: _public_access_block(r, context, resource))
     group("policy", lambda: s3.get_bucket_policy(Bucket=name),
           lambda r: summarise_bucket_policy(None if r is NOT_CONFIGURED else r.get("Policy")))
-    group("acl", lambda: s3.get_bucket_acl(Bucket=name), lambda r: {"public": _acl_public(r)})
+    group("ownership", lambda: s3.get_bucket_ownership_controls(Bucket=name),
+          lambda r: None if r is NOT_CONFIGURED
+          else (r["OwnershipControls"]["Rules"] or [{}])[0].get("ObjectOwnership"))
+    if props.get("ownership") == "BucketOwnerEnforced":
+        props["acl"] = {"public": False}   # ACLs are disabled: they grant nothing, no need to read them
+    else:
+        group("acl", lambda: s3.get_bucket_acl(Bucket=name), lambda r: {"public": _acl_public(r)})
     versioning = read_group(resource, "versioning", lambda: s3.get_bucket_versioning(Bucket=name))
     if versioning is not FAILED:
         props["versioning"] = {"enabled": versioning.get("Status") == "Enabled"}
@@ -204,9 +211,6 @@ def collect_bucket(clients: ClientFactory, name: str, context: S3Context) -> Res
     else:
         props["object_lock"] = _object_lock(NOT_CONFIGURED)
         props["replication"] = _replication(NOT_CONFIGURED, context)
-    group("ownership", lambda: s3.get_bucket_ownership_controls(Bucket=name),
-          lambda r: None if r is NOT_CONFIGURED
-          else (r["OwnershipControls"]["Rules"] or [{}])[0].get("ObjectOwnership"))
     tags = read_group(resource, "tags", lambda: s3.get_bucket_tagging(Bucket=name))
     if tags is FAILED:
         for derived in ("classification", "role"):

@@ -316,12 +316,15 @@ def test_seeded_violations_show_in_properties(estate):
 
 # ----------------------------------------------------------------------------- faults
 
-def _buckets(endpoint: str, names: list[str], versioned: bool = False) -> None:
+def _buckets(endpoint: str, names: list[str], versioned: bool = False, owner_enforced: bool = False) -> None:
     s3 = client(endpoint, "s3")
     for name in names:
         s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": LU})
         if versioned:
             s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        if owner_enforced:
+            s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={
+                "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
 
 
 def test_access_denied_on_one_call_is_recorded_and_scan_goes_on(fresh_cloud):
@@ -406,18 +409,22 @@ def _s3_calls(result: ScanResult) -> int:
     return sum(n for op, n in result.api_calls.items() if op.startswith("s3."))
 
 
-@pytest.mark.parametrize("versioned, per_bucket", [(False, 10), (True, 12)])
-def test_api_calls_grow_linearly_with_buckets(fresh_cloud, versioned, per_bucket):
+@pytest.mark.parametrize("versioned, owner_enforced, per_bucket", [(False, False, 10), (True, False, 12),
+                                                                   (False, True, 9)])
+def test_api_calls_grow_linearly_with_buckets(fresh_cloud, versioned, owner_enforced, per_bucket):
     """ListBuckets + account PAB once; per bucket 10 calls, 12 with versioning (object lock
-    and replication are only read when versioning is on)."""
+    and replication are only read when versioning is on), 9 when ACLs are disabled
+    (BucketOwnerEnforced: the ACL grants nothing, so it is not read)."""
     totals = {}
     for count in (2, 5):
         reset(fresh_cloud)
-        _buckets(fresh_cloud, [f"count-{i}" for i in range(count)], versioned=versioned)
+        _buckets(fresh_cloud, [f"count-{i}" for i in range(count)], versioned=versioned, owner_enforced=owner_enforced)
         result = collect(boto3.Session(region_name=LU), [LU], fresh_cloud)
         assert _s3_calls(result) == 1 + per_bucket * count
         assert result.api_calls["s3-control.GetPublicAccessBlock"] == 1
         assert result.api_calls == result.http_requests          # no retries on a healthy server
+        assert ("s3.GetBucketAcl" in result.api_calls) is not owner_enforced
+        assert all(r.get("acl.public") is False for r in result.resources if r.type == "AWS::S3::Bucket")
         totals[count] = result.total_api_calls
     fixed = totals[2] - per_bucket * 2
     assert totals[5] == fixed + per_bucket * 5
