@@ -16,9 +16,17 @@ except ImportError:  # run from a checkout without installing luxguard: use the 
 
 from luxguard_pack import PACK_NAME, build_policies  # noqa: E402 - after the path fix above
 
+from luxguard.errors import LuxguardError  # noqa: E402
+
+try:
+    policies = build_policies()
+except LuxguardError as error:   # a bad rule, approvals or waivers file: one line, no traceback
+    print(f"luxguard policy pack: error: {error}", file=sys.stderr)
+    sys.exit(2)
+
 PolicyPack(
     name=PACK_NAME,
-    policies=build_policies(),
+    policies=policies,
     enforcement_level=EnforcementLevel.ADVISORY,
     description="LuxCloud privacy-policy promises (the luxguard rule catalogue) as CrossGuard stack policies.",
     display_name="luxguard",

@@ -13,6 +13,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -40,6 +41,9 @@ ENFORCEMENT_ENV = "LUXGUARD_ENFORCEMENT"            # e.g. "critical=mandatory,m
 ENFORCEMENT_FILE_ENV = "LUXGUARD_ENFORCEMENT_FILE"  # YAML mapping with the same keys and levels
 PINNED_ENV = "LUXGUARD_PINNED_COUNTRY"              # like `luxguard check --pinned-country`
 RULE_DIRS_ENV = "LUXGUARD_RULE_DIRS"                # like `--rules`, os.pathsep-separated
+APPROVALS_ENV = "LUXGUARD_APPROVALS"                # like `--approvals FILE`
+WAIVERS_ENV = "LUXGUARD_WAIVERS"                    # like `--waivers FILE`
+AS_OF_ENV = "LUXGUARD_AS_OF"                        # like `--as-of YYYY-MM-DD` (default: today)
 
 DEFAULT_ENFORCEMENT = {
     "critical": EnforcementLevel.MANDATORY,
@@ -57,9 +61,19 @@ UNKNOWNS = frozenset({
 # --- settings from the environment -----------------------------------------------------------
 
 def settings_from_env(environ: Mapping[str, str] = os.environ) -> Settings:
-    """The same Settings `luxguard check` builds from --rules / --pinned-country."""
+    """The same Settings `luxguard check` builds from --rules, --pinned-country, --approvals,
+    --waivers and --as-of; every file is validated here, before any stack is judged."""
     dirs = tuple(Path(d) for d in environ.get(RULE_DIRS_ENV, "").split(os.pathsep) if d)
-    return Settings(rule_dirs=dirs, pinned_country=environ.get(PINNED_ENV) or None)
+    as_of = environ.get(AS_OF_ENV)
+    try:
+        day = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise LuxguardError(f"{AS_OF_ENV}={as_of!r}: not a date (YYYY-MM-DD)") from None
+    settings = Settings(rule_dirs=dirs, pinned_country=environ.get(PINNED_ENV) or None,
+                        approvals_file=Path(environ[APPROVALS_ENV]) if environ.get(APPROVALS_ENV) else None,
+                        waivers_file=Path(environ[WAIVERS_ENV]) if environ.get(WAIVERS_ENV) else None, as_of=day)
+    settings.validate_inputs()
+    return settings
 
 
 def _level(value: Any, where: str) -> EnforcementLevel:

@@ -29,6 +29,7 @@ from pulumi_policy import (
 from pulumi_policy.policy import PolicyResourceOptions
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
+from luxguard.errors import LuxguardError
 from luxguard.pipeline import Settings, check_capture
 from luxguard.pulumi_capture import Capture, CapturedResource, capture_program
 from policypack import luxguard_pack
@@ -367,3 +368,64 @@ def test_pinned_country_override(tmp_root, packs):
     stub = packs(capture.config, {luxguard_pack.PINNED_ENV: "DE"}).stub
     response = stub.AnalyzeStack(stack_request(capture), timeout=RPC_TIMEOUT)
     assert "lux-res-001" in {d.policyName for d in response.diagnostics}
+
+
+# --- approvals and waivers, as in `luxguard check` ------------------------------------------------
+
+APPROVAL = {"id": "APR-DATA", "customer": "ACME", "data_categories": ["contact"], "destinations": {"countries": ["IE"]},
+            "scope": {"resource_ids": ["data-lu"]}, "document": "DPA-2026-3", "approved_by": "ACME DPO",
+            "granted": "2026-01-01", "expires": "2026-12-31"}
+
+
+def _approvals_env(tmp_path: Path, approval: dict, as_of: str) -> dict[str, str]:
+    import yaml
+
+    path = tmp_path / "approvals.yaml"
+    path.write_text(yaml.safe_dump({"approvals": [approval]}))
+    return {luxguard_pack.APPROVALS_ENV: str(path), luxguard_pack.AS_OF_ENV: as_of}
+
+
+def _violations(policies, capture: Capture) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    args = StackValidationArgs(policy_resources(capture))
+    for policy in policies:
+        policy.validate(args, lambda message, urn=None, name=policy.name: found.setdefault(name, []).append(message))
+    return found
+
+
+@pytest.mark.parametrize("approval, as_of, waived, needle", [
+    (APPROVAL, "2026-06-01", True, None),
+    (APPROVAL, "2027-02-01", False, "approval APR-DATA expired on 2026-12-31"),
+    (APPROVAL, "2025-06-01", False, "approval APR-DATA is granted only from 2026-01-01"),
+    ({**APPROVAL, "scope": {"resource_ids": ["other-bucket"]}}, "2026-06-01", False, None),
+])
+def test_validators_apply_approvals(approval, as_of, waived, needle, tmp_root, tmp_path):
+    capture = capture_of("LUX-RES-001/violating", tmp_root)   # bucket data-lu in eu-west-1 (IE), contact data
+    env = _approvals_env(tmp_path, approval, as_of)
+    policies = luxguard_pack.build_policies(luxguard_pack.settings_from_env(env), environ=env,
+                                            config=lambda: capture.config)
+    found = _violations(policies, capture)
+    assert ("lux-res-001" not in found) is waived
+    if needle:
+        assert any(needle in message for message in found["lux-res-001"])
+
+
+def test_malformed_approvals_stop_the_pack_with_one_line(tmp_path):
+    env = _approvals_env(tmp_path, {**APPROVAL, "granted": "someday"}, "2026-06-01")
+    with pytest.raises(LuxguardError, match=r"approvals.yaml: field approvals.0.granted"):
+        luxguard_pack.settings_from_env(env)
+    process = subprocess.run([sys.executable, str(REPO / "policypack" / "__main__.py")], env={**os.environ, **env},
+                             capture_output=True, text=True, timeout=STARTUP_TIMEOUT)
+    assert process.returncode == 2 and "Traceback" not in process.stderr
+    assert process.stderr.strip().count("\n") == 0 and "field approvals.0.granted" in process.stderr
+
+
+def test_approvals_over_grpc(tmp_root, tmp_path, packs):
+    capture = capture_of("LUX-RES-001/violating", tmp_root)
+    stub = packs(capture.config, _approvals_env(tmp_path, APPROVAL, "2026-06-01")).stub
+    response = stub.AnalyzeStack(stack_request(capture), timeout=RPC_TIMEOUT)
+    assert "lux-res-001" not in {d.policyName for d in response.diagnostics}
+    (tmp_path / "later").mkdir()
+    expired = packs(capture.config, _approvals_env(tmp_path / "later", APPROVAL, "2027-02-01")).stub
+    response = expired.AnalyzeStack(stack_request(capture), timeout=RPC_TIMEOUT)
+    assert any(d.policyName == "lux-res-001" and "expired on 2026-12-31" in d.message for d in response.diagnostics)

@@ -159,3 +159,31 @@ def test_watch_stops_cleanly_on_sigterm(moto_endpoint, tmp_path):
 def test_watch_rejects_bad_interval(interval, capsys):
     code, _, err = run_cli(capsys, "watch", "--interval", interval)
     assert code == 2 and "--interval" in err
+
+
+@pytest.mark.parametrize("as_of, status, waiver_status", [("2026-06-01", "waived", "waived"),
+                                                          ("2027-03-01", "fail", "fail"),      # both expired
+                                                          ("2025-01-01", "fail", "waived")])   # approval not yet granted
+def test_scan_applies_approvals_and_waivers(fresh_cloud, capsys, tmp_path, as_of, status, waiver_status):
+    import yaml
+
+    eu = client(fresh_cloud, "s3", "eu-west-1")
+    eu.create_bucket(Bucket="acme-crm-ie", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    eu.put_bucket_tagging(Bucket="acme-crm-ie", Tagging={"TagSet": [{"Key": "data-classification", "Value": "contact"}]})
+    approvals = tmp_path / "approvals.yaml"
+    approvals.write_text(yaml.safe_dump({"approvals": [{
+        "id": "APR-ACME", "customer": "ACME", "data_categories": ["contact"], "destinations": {"regions": ["eu-west-1"]},
+        "scope": {"tags": {"data-classification": "contact"}}, "document": "DPA-1", "approved_by": "ACME DPO",
+        "granted": "2026-01-01", "expires": "2026-12-31"}]}))
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(yaml.safe_dump({"waivers": [{
+        "id": "WVR-LOG", "rule": "LUX-LOG-001", "resource": "acme-*", "reason": "logging moves to CloudTrail",
+        "owner": "platform", "expires": "2026-12-31"}]}))
+    _, document = scan_json(capsys, fresh_cloud, "--no-history", "--approvals", str(approvals),
+                            "--waivers", str(waivers), "--as-of", as_of)
+    statuses = {f["rule_id"]: f for f in document["findings"] if f["resource"]["id"] == "acme-crm-ie"}
+    assert statuses["LUX-RES-001"]["status"] == status
+    assert statuses["LUX-LOG-001"]["status"] == waiver_status
+    if status == "waived":
+        assert statuses["LUX-RES-001"]["waiver"]["id"] == "APR-ACME"
+        assert statuses["LUX-LOG-001"]["waiver"]["id"] == "WVR-LOG"
