@@ -49,6 +49,9 @@ class CapturedResource:
     source_file: Optional[str] = None
     source_line: Optional[int] = None
     outputs: dict[str, Any] = field(default_factory=dict)
+    # Top-level inputs whose value is not known yet (a policy pack during preview); the
+    # normaliser makes rules reading them undecided instead of failing.
+    unknown_inputs: list[str] = field(default_factory=list)
 
 
 @dataclass

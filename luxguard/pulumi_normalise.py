@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 from . import policy_documents
 from .model import Resource, SourceLocation, common_properties
@@ -72,7 +72,17 @@ class PlanIndex:
 Converter = Callable[[CapturedResource, PlanIndex], Resource]
 Folder = Callable[[CapturedResource, Resource, PlanIndex], None]
 CONVERTERS: dict[str, Converter] = {}
-FOLDERS: dict[str, tuple[str, str, Folder]] = {}   # pulumi type -> (parent pulumi type, input naming parent, folder)
+class Folding(NamedTuple):
+    """How a child configuration resource folds into the resource it configures."""
+
+    parent_type: str              # pulumi type of the parent (e.g. the bucket)
+    parent_input: str             # the child's input naming the parent's id
+    groups: tuple[str, ...]       # the parent's property groups the child sets
+    fold: Folder
+
+
+FOLDERS: dict[str, Folding] = {}   # pulumi type of the child -> its folding
+UNKNOWN_AT_PREVIEW = "not known until the update runs (preview)"
 
 
 def converts(pulumi_type: str) -> Callable[[Converter], Converter]:
@@ -82,9 +92,10 @@ def converts(pulumi_type: str) -> Callable[[Converter], Converter]:
     return register
 
 
-def folds_into(pulumi_type: str, parent_type: str, parent_input: str) -> Callable[[Folder], Folder]:
+def folds_into(pulumi_type: str, parent_type: str, parent_input: str,
+               groups: tuple[str, ...]) -> Callable[[Folder], Folder]:
     def register(fn: Folder) -> Folder:
-        FOLDERS[pulumi_type] = (parent_type, parent_input, fn)
+        FOLDERS[pulumi_type] = Folding(parent_type, parent_input, groups, fn)
         return fn
     return register
 
@@ -123,7 +134,7 @@ def _bucket(res: CapturedResource, index: PlanIndex) -> Resource:
 
 
 @folds_into("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-            "aws:s3/bucket:Bucket", "bucket")
+            "aws:s3/bucket:Bucket", "bucket", ("encryption",))
 def _bucket_sse(res: CapturedResource, bucket: Resource, index: PlanIndex) -> None:
     rule = (res.inputs.get("rules") or [{}])[0]
     default = rule.get("applyServerSideEncryptionByDefault") or {}
@@ -135,7 +146,7 @@ def _bucket_sse(res: CapturedResource, bucket: Resource, index: PlanIndex) -> No
                                        "bucket_key_enabled": bool(rule.get("bucketKeyEnabled"))}
 
 
-@folds_into("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucket:Bucket", "bucket")
+@folds_into("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucket:Bucket", "bucket", ("public_access_block",))
 def _bucket_pab(res: CapturedResource, bucket: Resource, index: PlanIndex) -> None:
     flags = {name: bool(res.inputs.get(key)) for name, key in (
         ("block_public_acls", "blockPublicAcls"), ("ignore_public_acls", "ignorePublicAcls"),
@@ -144,25 +155,25 @@ def _bucket_pab(res: CapturedResource, bucket: Resource, index: PlanIndex) -> No
     bucket.properties["public_access_block"] = {**flags, "all": previous_all or all(flags.values())}
 
 
-@folds_into("aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucket:Bucket", "bucket")
+@folds_into("aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucket:Bucket", "bucket", ("policy",))
 def _bucket_policy(res: CapturedResource, bucket: Resource, index: PlanIndex) -> None:
     bucket.properties["policy"] = policy_documents.summarise_bucket_policy(res.inputs.get("policy"))
 
 
-@folds_into("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucket:Bucket", "bucket")
+@folds_into("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucket:Bucket", "bucket", ("versioning",))
 def _bucket_versioning(res: CapturedResource, bucket: Resource, index: PlanIndex) -> None:
     status = (res.inputs.get("versioningConfiguration") or {}).get("status")
     bucket.properties["versioning"] = {"enabled": status == "Enabled"}
 
 
-@folds_into("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucket:Bucket", "bucket")
+@folds_into("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucket:Bucket", "bucket", ("logging",))
 def _bucket_logging(res: CapturedResource, bucket: Resource, index: PlanIndex) -> None:
     target = res.inputs.get("targetBucket")
     bucket.properties["logging"] = {"enabled": bool(target), "target_bucket": target,
                                     "target_region": index.bucket_region(target) if target else None}
 
 
-@folds_into("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "aws:s3/bucket:Bucket", "bucket")
+@folds_into("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "aws:s3/bucket:Bucket", "bucket", ("lifecycle",))
 def _bucket_lifecycle(res: CapturedResource, bucket: Resource, index: PlanIndex) -> None:
     enabled = [r for r in res.inputs.get("rules") or [] if r.get("status") == "Enabled"]
     current = [(r.get("expiration") or {}).get("days") for r in enabled]
@@ -173,7 +184,7 @@ def _bucket_lifecycle(res: CapturedResource, bucket: Resource, index: PlanIndex)
     }
 
 
-@folds_into("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "aws:s3/bucket:Bucket", "bucket")
+@folds_into("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "aws:s3/bucket:Bucket", "bucket", ("object_lock",))
 def _bucket_object_lock(res: CapturedResource, bucket: Resource, index: PlanIndex) -> None:
     retention = ((res.inputs.get("rule") or {}).get("defaultRetention") or {})
     days = retention.get("days") or (retention.get("years") or 0) * 365 or None
@@ -182,7 +193,7 @@ def _bucket_object_lock(res: CapturedResource, bucket: Resource, index: PlanInde
                                         "retention_days": int(days) if days else None}
 
 
-@folds_into("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "aws:s3/bucket:Bucket", "bucket")
+@folds_into("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "aws:s3/bucket:Bucket", "bucket", ("replication",))
 def _bucket_replication(res: CapturedResource, bucket: Resource, index: PlanIndex) -> None:
     names = sorted({str((r.get("destination") or {}).get("bucket", "")).removeprefix("arn:aws:s3:::")
                     for r in res.inputs.get("rules") or [] if r.get("status", "Enabled") == "Enabled"})
@@ -192,12 +203,12 @@ def _bucket_replication(res: CapturedResource, bucket: Resource, index: PlanInde
     }
 
 
-@folds_into("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "aws:s3/bucket:Bucket", "bucket")
+@folds_into("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "aws:s3/bucket:Bucket", "bucket", ("ownership",))
 def _bucket_ownership(res: CapturedResource, bucket: Resource, index: PlanIndex) -> None:
     bucket.properties["ownership"] = (res.inputs.get("rule") or {}).get("objectOwnership")
 
 
-@folds_into("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucket:Bucket", "bucket")
+@folds_into("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucket:Bucket", "bucket", ("acl",))
 def _bucket_acl(res: CapturedResource, bucket: Resource, index: PlanIndex) -> None:
     grants = (res.inputs.get("accessControlPolicy") or {}).get("grants") or []
     public_grant = any(str((g.get("grantee") or {}).get("uri", "")).endswith(PUBLIC_GRANTEES) for g in grants)
@@ -248,7 +259,7 @@ def _append_rule(group: Resource, direction: str, rule: dict) -> None:
     group.properties[direction] = sort_rules([*group.properties.get(direction, []), rule])
 
 
-@folds_into("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:ec2/securityGroup:SecurityGroup", "securityGroupId")
+@folds_into("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:ec2/securityGroup:SecurityGroup", "securityGroupId", ("ingress",))
 def _vpc_ingress_rule(res: CapturedResource, group: Resource, index: PlanIndex) -> None:
     i = res.inputs
     sources = [i.get("cidrIpv4"), i.get("cidrIpv6"), i.get("referencedSecurityGroupId"), i.get("prefixListId")]
@@ -256,7 +267,7 @@ def _vpc_ingress_rule(res: CapturedResource, group: Resource, index: PlanIndex) 
                                                   [s for s in sources if s], i.get("description")))
 
 
-@folds_into("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "aws:ec2/securityGroup:SecurityGroup", "securityGroupId")
+@folds_into("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "aws:ec2/securityGroup:SecurityGroup", "securityGroupId", ("egress",))
 def _vpc_egress_rule(res: CapturedResource, group: Resource, index: PlanIndex) -> None:
     i = res.inputs
     sources = [i.get("cidrIpv4"), i.get("cidrIpv6"), i.get("referencedSecurityGroupId"), i.get("prefixListId")]
@@ -264,7 +275,7 @@ def _vpc_egress_rule(res: CapturedResource, group: Resource, index: PlanIndex) -
                                                  [s for s in sources if s], i.get("description")))
 
 
-@folds_into("aws:ec2/securityGroupRule:SecurityGroupRule", "aws:ec2/securityGroup:SecurityGroup", "securityGroupId")
+@folds_into("aws:ec2/securityGroupRule:SecurityGroupRule", "aws:ec2/securityGroup:SecurityGroup", "securityGroupId", ("ingress", "egress"))
 def _security_group_rule(res: CapturedResource, group: Resource, index: PlanIndex) -> None:
     i = res.inputs
     direction = "ingress" if i.get("type") == "ingress" else "egress"
@@ -309,7 +320,7 @@ def _snapshot(res: CapturedResource, index: PlanIndex) -> Resource:
     return resource
 
 
-@folds_into("aws:ec2/snapshotCreateVolumePermission:SnapshotCreateVolumePermission", "aws:ebs/snapshot:Snapshot", "snapshotId")
+@folds_into("aws:ec2/snapshotCreateVolumePermission:SnapshotCreateVolumePermission", "aws:ebs/snapshot:Snapshot", "snapshotId", ("public",))
 def _snapshot_permission(res: CapturedResource, snapshot: Resource, index: PlanIndex) -> None:
     if str(res.inputs.get("accountId", "")).lower() == "all":
         snapshot.properties["public"] = True
@@ -377,18 +388,32 @@ def normalise(capture: Capture) -> list[Resource]:
             resource = converter(res, index)
             by_urn[res.urn] = resource
             by_type_id[(res.type, res.id)] = resource
+            _mark_unknown(resource, res, [_snake(name) for name in res.unknown_inputs])
     for res in capture.resources:
         if res.type not in FOLDERS:
             continue
-        parent_type, parent_input, fold = FOLDERS[res.type]
+        parent_type, parent_input, groups, fold = FOLDERS[res.type]
         parent = by_type_id.get((parent_type, str(res.inputs.get(parent_input))))
         if parent is None and parent_type == "aws:ec2/securityGroup:SecurityGroup":
             parent = by_type_id.get(("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", str(res.inputs.get(parent_input))))
         if parent is not None:
             fold(res, parent, index)
+            _mark_unknown(parent, res, list(groups) if res.unknown_inputs else [])
     resources = sorted(by_urn.values(), key=lambda r: (r.type, r.id))
     _apply_account_public_access_block(capture, index, resources)
     return resources
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def _mark_unknown(resource: Resource, res: CapturedResource, groups: list[str]) -> None:
+    """During a preview, values computed from other resources' outputs are not known yet: rules
+    reading those property groups give `error` (undecided), never a false `fail`."""
+    for group in groups:
+        if group in resource.properties:
+            resource.collection_errors[group] = f"{res.name}: {UNKNOWN_AT_PREVIEW}"
 
 
 def relative_source(resource: Resource, base: Path) -> Optional[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -135,14 +136,27 @@ def _known(value: Any) -> bool:
     return not (isinstance(value, str) and value in UNKNOWNS)
 
 
-def _fill_unknowns(value: Any, replacement: Optional[str]) -> Any:
-    """During preview an input like `bucket=bucket.id` is unknown; the one resource it depends on
-    names it. Other unknowns become None (absent), as if the program had not set them."""
+# Inputs that refer to another resource (bucket=b.id, kmsMasterKeyId=key.arn, ...): during a
+# preview their unknown value is the resource they depend on. Any other unknown value (a policy
+# document built with .apply) is genuinely unknown.
+_REFERENCE_KEY = re.compile(r"(id|arn|bucket|bucketname)$", re.IGNORECASE)
+
+
+def _fill_unknowns(value: Any, replacement: Optional[str], key: str = "",
+                   unresolved: Optional[list[bool]] = None) -> Any:
+    """Replace preview unknowns: a reference by the one resource it depends on, anything else by
+    None; `unresolved` records whether any value stayed unknown."""
     if isinstance(value, dict):
-        return {k: _fill_unknowns(v, replacement) for k, v in value.items()}
+        return {k: _fill_unknowns(v, replacement, k, unresolved) for k, v in value.items()}
     if isinstance(value, list):
-        return [_fill_unknowns(v, replacement) for v in value]
-    return value if _known(value) else replacement
+        return [_fill_unknowns(v, replacement, key, unresolved) for v in value]
+    if _known(value):
+        return value
+    if replacement is not None and _REFERENCE_KEY.search(key):
+        return replacement
+    if unresolved is not None:
+        unresolved.append(True)
+    return None
 
 
 def physical_id(resource_type: str, name: str, props: Mapping[str, Any]) -> str:
@@ -158,14 +172,19 @@ def to_captured(resource: PolicyResource, ids: Mapping[str, str]) -> CapturedRes
     props = _plain(resource.props)
     dependencies = getattr(resource, "property_dependencies", None) or {}
     inputs: dict[str, Any] = {}
+    unknown: list[str] = []
     for key, value in props.items():
         deps = [ids.get(d.urn) for d in dependencies.get(key, [])]
-        inputs[key] = _fill_unknowns(value, deps[0] if len(deps) == 1 else None)
+        unresolved: list[bool] = []
+        inputs[key] = _fill_unknowns(value, deps[0] if len(deps) == 1 else None, key, unresolved)
+        if unresolved:
+            unknown.append(key)
     parent = resource.parent.urn if resource.parent is not None else getattr(resource.opts, "parent", None)
     return CapturedResource(
         urn=resource.urn, type=resource.resource_type, name=resource.name,
         id=ids.get(resource.urn) or physical_id(resource.resource_type, resource.name, props), inputs=inputs,
         provider=resource.provider.urn if resource.provider is not None else None, parent=parent or None,
+        unknown_inputs=sorted(unknown),
     )
 
 

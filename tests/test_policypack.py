@@ -429,3 +429,33 @@ def test_approvals_over_grpc(tmp_root, tmp_path, packs):
     expired = packs(capture.config, _approvals_env(tmp_path / "later", APPROVAL, "2027-02-01")).stub
     response = expired.AnalyzeStack(stack_request(capture), timeout=RPC_TIMEOUT)
     assert any(d.policyName == "lux-res-001" and "expired on 2026-12-31" in d.message for d in response.diagnostics)
+
+
+def test_first_preview_computed_values_are_undecided_not_violations(tmp_root, direct_policies):
+    """A new stack's first preview: bucket policies built with .apply are unknown. Rules reading
+    them are undecided (error), never a violation that would block the compliant stack."""
+    policies, current = direct_policies
+    capture = capture_of("reference/local", tmp_root)
+    current["config"] = capture.config
+    resources = policy_resources(capture)
+    buckets = {r.name: r for r in resources if r.resource_type == "aws:s3/bucket:Bucket"}
+    bucket_urns = {c.id: c.urn for c in capture.resources if c.type == "aws:s3/bucket:Bucket"}
+    previewed = 0
+    for resource, captured in zip(resources, capture.resources):
+        if captured.type != "aws:s3/bucketPolicy:BucketPolicy":
+            continue
+        owner = next(b for b in buckets.values() if b.urn == bucket_urns[captured.inputs["bucket"]])
+        resource.props = unknown_checking_proxy({**captured.inputs, "bucket": UNKNOWN_STRING_VALUE,
+                                                 "policy": UNKNOWN_STRING_VALUE})
+        resource.property_dependencies = {"bucket": [owner], "policy": [owner]}
+        previewed += 1
+    assert previewed == 3
+    args = StackValidationArgs(resources)
+    found: set[str] = set()
+    for policy in policies:
+        policy.validate(args, lambda message, urn=None, name=policy.name: found.add(name))
+    assert found == set()
+    report = check_capture(luxguard_pack.capture_from_stack(resources, capture.config), Settings())
+    undecided = {(f.rule_id, f.resource.id) for f in report.findings if f.status.value == "error"}
+    assert {rule for rule, _ in undecided} == {"LUX-ENC-003", "LUX-ENC-004", "LUX-ACC-002"}
+    assert len({rid for _, rid in undecided}) == 3

@@ -192,7 +192,7 @@ def _capture_resources(capture: Capture, entries: dict[str, PlanEntry]) -> dict[
             continue
         parent = None
         if res.type in FOLDERS:
-            parent_type, parent_input, _ = FOLDERS[res.type]
+            parent_type, parent_input = FOLDERS[res.type].parent_type, FOLDERS[res.type].parent_input
             captured = by_type_id.get((parent_type, str(res.inputs.get(parent_input))))
             parent = by_urn.get(captured.urn) if captured else None
         if parent is not None:
