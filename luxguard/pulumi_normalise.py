@@ -8,6 +8,7 @@ configure, and security group rule resources into their group, so that a rule se
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Optional
@@ -388,7 +389,7 @@ def normalise(capture: Capture) -> list[Resource]:
             resource = converter(res, index)
             by_urn[res.urn] = resource
             by_type_id[(res.type, res.id)] = resource
-            _mark_unknown(resource, res, [_snake(name) for name in res.unknown_inputs])
+            _mark_unknown(resource, res, [snake_case(name) for name in res.unknown_inputs])
     for res in capture.resources:
         if res.type not in FOLDERS:
             continue
@@ -404,8 +405,10 @@ def normalise(capture: Capture) -> list[Resource]:
     return resources
 
 
-def _snake(name: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+def snake_case(name: str) -> str:
+    """Pulumi's camelCase input names as the model's (and Terraform's) snake_case."""
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name).lower()
 
 
 def _mark_unknown(resource: Resource, res: CapturedResource, groups: list[str]) -> None:

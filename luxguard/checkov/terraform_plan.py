@@ -29,6 +29,7 @@ from ..pulumi_capture import (
     CapturedResource,
     _arn_for,
 )
+from ..pulumi_normalise import snake_case
 
 TERRAFORM_VERSION = "1.9.8"   # checkov ignores a plan without terraform_version
 PLAN_FORMAT_VERSION = "1.2"
@@ -115,11 +116,7 @@ class TerraformPlan:
 
 
 def snake(name: str) -> str:
-    if name in RENAMES:
-        return RENAMES[name]
-    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
-    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
-    return name.lower()
+    return RENAMES.get(name) or snake_case(name)
 
 
 def _scalar(value: Any) -> Any:

@@ -64,6 +64,11 @@ def cloud_options(fn: Callable) -> Callable:
     ], fn)
 
 
+def warn(message: str) -> None:
+    """A warning for the person running the command (stderr, one line)."""
+    click.echo(f"luxguard: warning: {message}", err=True)
+
+
 def make_settings(rule_dirs: tuple[Path, ...] = (), location_files: tuple[Path, ...] = (),
                   pinned_country: Optional[str] = None, approvals_file: Optional[Path] = None,
                   waivers_file: Optional[Path] = None, as_of: Any = None) -> Settings:

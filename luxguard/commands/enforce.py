@@ -23,6 +23,7 @@ from .common import (
     cloud_options,
     make_settings,
     settings_options,
+    warn,
 )
 
 DEFAULT_AUDIT_LOG = Path(".luxguard") / "audit.jsonl"
@@ -66,10 +67,6 @@ def enforce_options(fn: Callable) -> Callable:
     for option in reversed(options):
         fn = option(fn)
     return fn
-
-
-def _warn(message: str) -> None:
-    click.echo(f"luxguard: warning: {message}", err=True)
 
 
 def load_findings(path: Path) -> tuple[list[Finding], str]:
@@ -185,7 +182,7 @@ def enforce(do_apply: bool, yes: bool, rule_ids: tuple[str, ...], resource_patte
         check_access(clients, home)
         target = f"{findings_file} -> {endpoint_url or 'aws'}"
     else:
-        report, target = run_scan(scan_options, settings, _warn)
+        report, target = run_scan(scan_options, settings, warn)
         findings, day = report.findings, report.started_at[:10]
     try:
         today = date.fromisoformat(day)
@@ -226,9 +223,9 @@ def enforce(do_apply: bool, yes: bool, rule_ids: tuple[str, ...], resource_patte
         try:
             rescan_options = ScanOptions(endpoint_url=endpoint_url, profile=profile, regions=",".join(touched),
                                          workers=workers)
-            rescanned = run_scan(rescan_options, settings, _warn)[0].findings
+            rescanned = run_scan(rescan_options, settings, warn)[0].findings
         except LuxguardError as exc:
-            _warn(f"re-scan after applying failed, results not verified: {exc}")
+            warn(f"re-scan after applying failed, results not verified: {exc}")
     enforcer.verify(results, plan_, ctx, rescanned)
     show(render(results, True))
     return EXIT_OK if all(r.ok for r in results) else EXIT_FINDINGS

@@ -14,17 +14,13 @@ from ..errors import LuxguardError
 from ..history import HistoryStore
 from ..live import ScanOptions, interactive, progress_reporter, record
 from ..live import scan as run_scan
-from .common import EXIT_OK, cloud_options, common_options, emit, make_settings
+from .common import EXIT_OK, cloud_options, common_options, emit, make_settings, warn
 
 
 def scan_options(fn: Callable) -> Callable:
     return cloud_options(click.option("--db", help="History store: a SQLite path or a SQLAlchemy URL "
                                                    "(default .luxguard/history.db).")(
         click.option("--no-history", is_flag=True, help="Do not store this run.")(fn)))
-
-
-def _warn(message: str) -> None:
-    click.echo(f"luxguard: warning: {message}", err=True)
 
 
 @click.command()
@@ -37,7 +33,7 @@ def scan(endpoint_url: Optional[str], profile: Optional[str], regions: str, work
     store = None if no_history else HistoryStore(db)
     options = ScanOptions(endpoint_url=endpoint_url, profile=profile, regions=regions, workers=workers)
     with progress_reporter(interactive()) as progress:
-        report, target = run_scan(options, settings, _warn, progress)
+        report, target = run_scan(options, settings, warn, progress)
     if store is not None:
         record(store, report, target)
     return emit(report, fmt, output, fail_on)
@@ -73,7 +69,7 @@ def watch(interval: str, max_runs: Optional[int], state_files: tuple[Path, ...],
         while not stop.is_set():
             runs += 1
             try:
-                report, target = run_scan(options, settings, _warn)
+                report, target = run_scan(options, settings, warn)
                 if store is not None:
                     record(store, report, target)
                 s = report.summary()
@@ -84,7 +80,7 @@ def watch(interval: str, max_runs: Optional[int], state_files: tuple[Path, ...],
                 if state_files:
                     _watch_drift(runs, state_files, endpoint_url, profile, settings, store, workers)
             except LuxguardError as exc:
-                _warn(f"scan {runs} failed: {exc}; next scan in {interval}")
+                warn(f"scan {runs} failed: {exc}; next scan in {interval}")
             if max_runs is not None and runs >= max_runs:
                 break
             stop.wait(seconds)

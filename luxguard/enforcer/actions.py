@@ -14,6 +14,8 @@ from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
+from scanners.calls import error_code, tag_dict
+
 from ..model import Finding, Resource
 from ..policy_documents import denies_insecure_transport, statements
 from .base import Action, ApiCall, Blocked, EnforceContext, PlannedChange, register
@@ -33,10 +35,6 @@ MAX_POLICY_BYTES = 20 * 1024
 MAX_S3_TAGS = 50
 
 
-def code_of(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code") or "ClientError"
-
-
 def _s3(ctx: EnforceContext, resource: Resource) -> Any:
     return ctx.client("s3", resource.region)
 
@@ -46,7 +44,7 @@ def _optional(call: Any, *missing_codes: str) -> Any:
     try:
         return call()
     except ClientError as error:
-        if code_of(error) in missing_codes:
+        if error_code(error) in missing_codes:
             return None
         raise
 
@@ -420,7 +418,7 @@ def _tags_read(resource: Resource, ctx: EnforceContext) -> dict[str, str]:
     r, region = resource, resource.region
     if r.type == BUCKET:
         response = _optional(lambda: _s3(ctx, r).get_bucket_tagging(Bucket=r.id), "NoSuchTagSet")
-        return {t["Key"]: t["Value"] for t in (response or {}).get("TagSet", [])}
+        return tag_dict((response or {}).get("TagSet"))
     if r.type == "AWS::KMS::Key":
         kms = ctx.client("kms", region)
         tags, marker = {}, None
@@ -433,13 +431,13 @@ def _tags_read(resource: Resource, ctx: EnforceContext) -> dict[str, str]:
     if r.type in ("AWS::EC2::Volume", "AWS::EC2::Snapshot"):
         pages = ctx.client("ec2", region).get_paginator("describe_tags").paginate(
             Filters=[{"Name": "resource-id", "Values": [r.id]}])
-        return {t["Key"]: t.get("Value", "") for page in pages for t in page.get("Tags", [])}
+        return tag_dict(t for page in pages for t in page.get("Tags", []))
     if r.type == "AWS::RDS::DBInstance":
         response = ctx.client("rds", region).list_tags_for_resource(ResourceName=_need_arn(r))
-        return {t["Key"]: t.get("Value", "") for t in response.get("TagList", [])}
+        return tag_dict(response.get("TagList"))
     if r.type == "AWS::DynamoDB::Table":
         response = ctx.client("dynamodb", region).list_tags_of_resource(ResourceArn=_need_arn(r))
-        return {t["Key"]: t.get("Value", "") for t in response.get("Tags", [])}
+        return tag_dict(response.get("Tags"))
     raise Blocked(f"cannot tag {r.type}")
 
 
