@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 from typing import Callable, Iterator, Optional
 
 from .history import HistoryStore
-from .locations import load_locations
 from .outputs import Report
 from .outputs.json_format import finding_to_dict
 from .pipeline import Settings, apply_exceptions, evaluate
@@ -52,7 +51,7 @@ def scan(options: ScanOptions, settings: Settings, warn: Callable[[str], None],
     from scanners import collect, open_session, resolve_regions
 
     session = open_session(options.profile, os.environ.get("AWS_DEFAULT_REGION") or "lu-central-1")
-    locations = load_locations(settings.location_files)
+    locations = settings.locations()
     engine = settings.engine()
     regions = resolve_regions(session, options.regions, locations, options.endpoint_url, warn=warn)
     result = collect(session, regions, options.endpoint_url, max_workers=options.workers, progress=progress)
@@ -69,7 +68,7 @@ def drift(states: list, options: ScanOptions, settings: Settings,
     """Stack states against the live cloud, then approvals and waivers, as for a scan."""
     from .drift import run_drift
 
-    report, target = run_drift(states, options.endpoint_url, options.profile, load_locations(settings.location_files),
+    report, target = run_drift(states, options.endpoint_url, options.profile, settings.locations(),
                                settings.pinned_country, options.workers, progress)
     apply_exceptions(report, settings.engine(), settings)
     return report, target

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Iterable, Optional
@@ -10,7 +10,7 @@ from typing import Iterable, Optional
 from .engine import Engine
 from .errors import LuxguardError
 from .exceptions import Exceptions, load_approvals, load_waivers
-from .locations import DEFAULT_PINNED_COUNTRY, load_locations
+from .locations import DEFAULT_PINNED_COUNTRY, Locations, load_locations
 from .model import Resource, sort_findings
 from .outputs import Report
 from .pulumi_capture import Capture, capture_program
@@ -28,12 +28,22 @@ class Settings:
     approvals_file: Optional[Path] = None
     waivers_file: Optional[Path] = None
     as_of: Optional[date] = None
+    # Files are read and validated once per Settings, not once per stage that needs them.
+    _rules: Optional[list[Rule]] = field(default=None, init=False, repr=False, compare=False)
+    _locations: Optional[Locations] = field(default=None, init=False, repr=False, compare=False)
 
     def rules(self) -> list[Rule]:
-        return load_rules(self.rule_dirs)
+        if self._rules is None:
+            self._rules = load_rules(self.rule_dirs)
+        return self._rules
+
+    def locations(self) -> Locations:
+        if self._locations is None:
+            self._locations = load_locations(self.location_files)
+        return self._locations
 
     def engine(self, default_pinned: str = DEFAULT_PINNED_COUNTRY) -> Engine:
-        return Engine.create(self.rules(), load_locations(self.location_files), self.pinned_country or default_pinned)
+        return Engine.create(self.rules(), self.locations(), self.pinned_country or default_pinned)
 
     def exceptions(self, rules: list[Rule]) -> Exceptions:
         """Approvals and waivers in force on --as-of (default: today)."""
@@ -46,7 +56,7 @@ class Settings:
     def validate_inputs(self) -> None:
         """Load every input file once, so a bad one stops the run before any work."""
         self.exceptions(self.rules())
-        load_locations(self.location_files)
+        self.locations()
 
 
 def default_stack(program_dir: Path) -> str:

@@ -156,7 +156,7 @@ def enforce(do_apply: bool, yes: bool, rule_ids: tuple[str, ...], resource_patte
     from ..history import HistoryStore
     from ..live import ScanOptions
     from ..live import scan as run_scan
-    from ..locations import DEFAULT_PINNED_COUNTRY, load_locations
+    from ..locations import DEFAULT_PINNED_COUNTRY
 
     _confirm_possible(do_apply, yes)
     settings = make_settings(**shared)
@@ -168,7 +168,7 @@ def enforce(do_apply: bool, yes: bool, rule_ids: tuple[str, ...], resource_patte
         raise LuxguardError(f"--rule: unknown rule id {', '.join(unknown)} (see `luxguard rules list`)")
     if kms_key:
         enforcer.key_region(kms_key)
-    locations = load_locations(settings.location_files)
+    locations = settings.locations()
     pinned = settings.pinned_country or DEFAULT_PINNED_COUNTRY
     home = os.environ.get("AWS_DEFAULT_REGION") or "lu-central-1"
     session = open_session(profile, home)
