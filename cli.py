@@ -16,7 +16,7 @@ import click
 import luxguard.commands
 from luxguard import __version__
 from luxguard.commands.common import EXIT_OK, EXIT_USAGE
-from luxguard.errors import LuxguardError
+from luxguard.core.errors import LuxguardError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

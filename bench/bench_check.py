@@ -50,8 +50,8 @@ def write_program(directory: Path, resources: int) -> None:
 
 def measure(resources: int) -> dict:
     from luxguard.pipeline import Settings
-    from luxguard.pulumi_capture import capture_program
-    from luxguard.pulumi_normalise import normalise
+    from luxguard.sources.pulumi_capture import capture_program
+    from luxguard.sources.pulumi_normalise import normalise
 
     engine = Settings().engine()
     with tempfile.TemporaryDirectory() as folder:

@@ -20,9 +20,9 @@ from bench_check import write_program  # noqa: E402
 
 
 def measure(resources: int) -> dict:
-    from luxguard.checkov import runner
-    from luxguard.checkov.terraform_plan import capture_to_plan
-    from luxguard.pulumi_capture import capture_program
+    from luxguard.sources.checkov import runner
+    from luxguard.sources.checkov.terraform_plan import capture_to_plan
+    from luxguard.sources.pulumi_capture import capture_program
 
     with tempfile.TemporaryDirectory() as folder:
         write_program(Path(folder), resources)

@@ -58,7 +58,7 @@ C7N_SETUP_VENV = Path("/tmp/c7n-venv")
 
 def _sandbox() -> tuple[Callable[[], None], dict[str, str], tuple[str, ...]]:
     """register_luxembourg_region + the fake-credential env of the local sandbox cloud."""
-    from luxguard.local_cloud import SANDBOX_ENV, UNSET_ENV, register_luxembourg_region
+    from luxguard.sandbox.local_cloud import SANDBOX_ENV, UNSET_ENV, register_luxembourg_region
 
     return register_luxembourg_region, dict(SANDBOX_ENV), tuple(UNSET_ENV)
 

@@ -7,15 +7,15 @@ from datetime import date
 from pathlib import Path
 from typing import Iterable, Optional
 
-from .engine import Engine
-from .errors import LuxguardError
-from .exceptions import Exceptions, load_approvals, load_waivers
-from .locations import DEFAULT_PINNED_COUNTRY, Locations, load_locations
-from .model import Resource, sort_findings
-from .outputs import Report
-from .pulumi_capture import Capture, capture_program
-from .pulumi_normalise import normalise
-from .rules import Rule, load_rules
+from luxguard.core.engine import Engine
+from luxguard.core.errors import LuxguardError
+from luxguard.policy.exceptions import Exceptions, load_approvals, load_waivers
+from luxguard.core.locations import DEFAULT_PINNED_COUNTRY, Locations, load_locations
+from luxguard.core.model import Resource, sort_findings
+from luxguard.sinks.outputs import Report
+from luxguard.sources.pulumi_capture import Capture, capture_program
+from luxguard.sources.pulumi_normalise import normalise
+from luxguard.core.rules import Rule, load_rules
 
 
 @dataclass
@@ -87,7 +87,7 @@ def is_pulumi_project(path: Optional[Path]) -> bool:
 def check_infrastructure_code(path: Path, settings: Settings, region: Optional[str] = None) -> Report:
     """Terraform or CloudFormation: checkov with rules exported from the catalogue, then
     approvals and waivers as for every other source."""
-    from .checkov.iac import check_iac_path
+    from luxguard.sources.checkov.iac import check_iac_path
 
     engine = settings.engine()
     report = check_iac_path(path, engine.rules, settings, region=region)
@@ -97,7 +97,7 @@ def check_infrastructure_code(path: Path, settings: Settings, region: Optional[s
 
 def add_checkov_findings(report: Report, capture: Capture) -> None:
     """`check --with-checkov`: checkov's built-in checks on the program, merged into the report."""
-    from .checkov.runner import check_capture_with_checkov
+    from luxguard.sources.checkov.runner import check_capture_with_checkov
 
     run = check_capture_with_checkov(capture)
     report.findings = sort_findings(report.findings + run.findings)

@@ -16,7 +16,7 @@ except ImportError:  # run from a checkout without installing luxguard: use the 
 
 from luxguard_pack import PACK_NAME, build_policies  # noqa: E402 - after the path fix above
 
-from luxguard.errors import LuxguardError  # noqa: E402
+from luxguard.core.errors import LuxguardError  # noqa: E402
 
 try:
     policies = build_policies()

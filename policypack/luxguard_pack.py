@@ -31,11 +31,11 @@ from pulumi_policy import (
 from pulumi_policy import proxy as policy_proxy
 from pulumi_policy.secret import Secret
 
-from luxguard.errors import LuxguardError
-from luxguard.model import Finding, Status
+from luxguard.core.errors import LuxguardError
+from luxguard.core.model import Finding, Status
 from luxguard.pipeline import Settings, check_capture
-from luxguard.pulumi_capture import PHYSICAL_NAME_INPUT, Capture, CapturedResource
-from luxguard.rules import Rule
+from luxguard.sources.pulumi_capture import PHYSICAL_NAME_INPUT, Capture, CapturedResource
+from luxguard.core.rules import Rule
 
 PACK_NAME = "luxguard"
 ENFORCEMENT_ENV = "LUXGUARD_ENFORCEMENT"            # e.g. "critical=mandatory,medium=disabled,LUX-LOG-001=advisory"

@@ -4,8 +4,8 @@
 turns `--profile` into a session (an unknown profile is a LuxguardError).
 """
 
-from .access import open_session
-from .regions import resolve_regions
-from .runner import ScanResult, collect
+from scanners.access import open_session
+from scanners.regions import resolve_regions
+from scanners.runner import ScanResult, collect
 
 __all__ = ["ScanResult", "collect", "open_session", "resolve_regions"]

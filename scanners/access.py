@@ -16,10 +16,10 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-from luxguard.errors import LuxguardError
+from luxguard.core.errors import LuxguardError
 
-from .calls import error_code
-from .clients import ClientFactory
+from scanners.calls import error_code
+from scanners.clients import ClientFactory
 
 CREDENTIAL_ERRORS = {
     "InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException",

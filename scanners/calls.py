@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterable
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
-from luxguard.model import Resource
+from luxguard.core.model import Resource
 
 # Error codes that mean "this configuration does not exist" (a normal, reportable state).
 NOT_CONFIGURED_CODES = frozenset({

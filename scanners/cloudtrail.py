@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from luxguard.model import Resource, common_properties
+from luxguard.core.model import Resource, common_properties
 
-from .calls import FAILED, describe_error, read_group
-from .clients import ClientFactory
-from .s3 import S3Context, region_from_location
+from scanners.calls import FAILED, describe_error, read_group
+from scanners.clients import ClientFactory
+from scanners.s3 import S3Context, region_from_location
 
 TYPE = "AWS::CloudTrail::Trail"
 

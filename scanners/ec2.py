@@ -12,13 +12,13 @@ from typing import Any, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from luxguard.model import Resource, common_properties
-from luxguard.security_group_rules import normalise_rule, sort_rules
+from luxguard.core.model import Resource, common_properties
+from luxguard.core.security_group_rules import normalise_rule, sort_rules
 
-from . import arns
-from .calls import FAILED, read_group, tag_dict
-from .clients import ClientFactory
-from .keys import KeyResolver, key_properties
+from scanners import arns
+from scanners.calls import FAILED, read_group, tag_dict
+from scanners.clients import ClientFactory
+from scanners.keys import KeyResolver, key_properties
 
 SG_TYPE = "AWS::EC2::SecurityGroup"
 VOLUME_TYPE = "AWS::EC2::Volume"

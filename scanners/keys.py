@@ -12,8 +12,8 @@ from typing import Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import arns
-from .clients import ClientFactory
+from scanners import arns
+from scanners.clients import ClientFactory
 
 AWS_ALIAS_PREFIX = "alias/aws/"
 

@@ -11,12 +11,12 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from luxguard.model import Resource, common_properties
-from luxguard.policy_documents import is_public_statement, statements
+from luxguard.core.model import Resource, common_properties
+from luxguard.core.policy_documents import is_public_statement, statements
 
-from .calls import FAILED, read_group
-from .clients import ClientFactory
-from .keys import KeyResolver, is_aws_managed
+from scanners.calls import FAILED, read_group
+from scanners.clients import ClientFactory
+from scanners.keys import KeyResolver, is_aws_managed
 
 TYPE = "AWS::KMS::Key"
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from luxguard.model import Resource, common_properties
+from luxguard.core.model import Resource, common_properties
 
-from . import arns
-from .calls import tag_dict
-from .clients import ClientFactory
-from .keys import KeyResolver, key_properties
+from scanners import arns
+from scanners.calls import tag_dict
+from scanners.clients import ClientFactory
+from scanners.keys import KeyResolver, key_properties
 
 TYPE = "AWS::RDS::DBInstance"
 

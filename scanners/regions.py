@@ -10,8 +10,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from luxguard.errors import LuxguardError
-from luxguard.locations import Locations
+from luxguard.core.errors import LuxguardError
+from luxguard.core.locations import Locations
 
 REGION_NAME = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)*-\d+$")
 

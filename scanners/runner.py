@@ -9,13 +9,13 @@ from typing import Callable, Optional
 
 import boto3
 
-from luxguard.model import Resource
+from luxguard.core.model import Resource
 
-from . import cloudtrail, dynamodb, ec2, kms, rds, s3
-from .access import check_access
-from .calls import describe_error
-from .clients import ClientFactory
-from .keys import KeyResolver
+from scanners import cloudtrail, dynamodb, ec2, kms, rds, s3
+from scanners.access import check_access
+from scanners.calls import describe_error
+from scanners.clients import ClientFactory
+from scanners.keys import KeyResolver
 
 Progress = Callable[[str], None]
 

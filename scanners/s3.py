@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from luxguard.model import Resource, common_properties
-from luxguard.policy_documents import summarise_bucket_policy
+from luxguard.core.model import Resource, common_properties
+from luxguard.core.policy_documents import summarise_bucket_policy
 
-from . import arns
-from .calls import FAILED, NOT_CONFIGURED, describe_error, read_group, tag_dict
-from .clients import ClientFactory
-from .keys import KeyResolver
+from scanners import arns
+from scanners.calls import FAILED, NOT_CONFIGURED, describe_error, read_group, tag_dict
+from scanners.clients import ClientFactory
+from scanners.keys import KeyResolver
 
 TYPE = "AWS::S3::Bucket"
 PAB_FLAGS = {

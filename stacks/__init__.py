@@ -5,16 +5,16 @@ the policy (data leaves Luxembourg, is unencrypted, is reachable from anywhere, 
 too long or not long enough), so a non-compliant stack fails before anything is deployed.
 """
 
-from .encryption_key import EncryptionKey, EncryptionKeyArgs
-from .errors import StackConfigError
-from .firewall import AllowedEgress, AllowedIngress, Firewall, FirewallArgs
-from .pinning import (
+from stacks.encryption_key import EncryptionKey, EncryptionKeyArgs
+from stacks.errors import StackConfigError
+from stacks.firewall import AllowedEgress, AllowedIngress, Firewall, FirewallArgs
+from stacks.pinning import (
     ensure_region_allowed,
     pinned_provider,
     pinned_provider_from_settings,
 )
-from .secure_bucket import SecureBucket, SecureBucketArgs
-from .settings import StackSettings
+from stacks.secure_bucket import SecureBucket, SecureBucketArgs
+from stacks.settings import StackSettings
 
 __all__ = [
     "AllowedEgress",

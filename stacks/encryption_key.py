@@ -14,9 +14,9 @@ from typing import Mapping, Optional
 import pulumi
 import pulumi_aws as aws
 
-from .errors import StackConfigError
-from .pinning import approval_tags, require_pinned_provider
-from .settings import account_id_from_config, check_account_id
+from stacks.errors import StackConfigError
+from stacks.pinning import approval_tags, require_pinned_provider
+from stacks.settings import account_id_from_config, check_account_id
 
 _ALIAS_NAME = re.compile(r"^[a-zA-Z0-9/_-]{1,200}$")
 

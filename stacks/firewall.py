@@ -13,8 +13,8 @@ from typing import Mapping, Optional, Sequence, Union
 import pulumi
 import pulumi_aws as aws
 
-from .errors import StackConfigError
-from .pinning import approval_tags, require_pinned_provider
+from stacks.errors import StackConfigError
+from stacks.pinning import approval_tags, require_pinned_provider
 
 # controls.md, "access": ports never reachable from 0.0.0.0/0 or ::/0.
 ADMIN_PORTS = {22: "SSH", 3389: "RDP"}

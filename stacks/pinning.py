@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Optional
 import pulumi
 import pulumi_aws as aws
 
-from luxguard.locations import DEFAULT_PINNED_COUNTRY, load_locations
+from luxguard.core.locations import DEFAULT_PINNED_COUNTRY, load_locations
 
-from .errors import StackConfigError
+from stacks.errors import StackConfigError
 
 if TYPE_CHECKING:
-    from .settings import StackSettings
+    from stacks.settings import StackSettings
 
 # Services the reference stacks talk to; all are redirected to a private cloud's endpoint.
 ENDPOINT_SERVICES = ("s3", "kms", "ec2", "rds", "dynamodb", "sts", "iam")

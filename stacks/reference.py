@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pulumi
 
-from .encryption_key import EncryptionKey, EncryptionKeyArgs
-from .firewall import AllowedIngress, Firewall, FirewallArgs
-from .pinning import pinned_provider_from_settings
-from .secure_bucket import SecureBucket, SecureBucketArgs
-from .settings import StackSettings
+from stacks.encryption_key import EncryptionKey, EncryptionKeyArgs
+from stacks.firewall import AllowedIngress, Firewall, FirewallArgs
+from stacks.pinning import pinned_provider_from_settings
+from stacks.secure_bucket import SecureBucket, SecureBucketArgs
+from stacks.settings import StackSettings
 
 
 def main() -> None:

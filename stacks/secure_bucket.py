@@ -17,10 +17,10 @@ from typing import Mapping, Optional, Sequence, Union
 import pulumi
 import pulumi_aws as aws
 
-from .encryption_key import EncryptionKey
-from .errors import StackConfigError
-from .pinning import approval_tags, require_pinned_provider
-from .settings import account_id_from_config, check_account_id
+from stacks.encryption_key import EncryptionKey
+from stacks.errors import StackConfigError
+from stacks.pinning import approval_tags, require_pinned_provider
+from stacks.settings import account_id_from_config, check_account_id
 
 # controls.md, "classification": the data categories a storage resource may declare.
 CATEGORIES = ("contact", "billing", "cardholder", "accounting", "technical", "marketing")

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 import pulumi
 
-from .errors import StackConfigError
+from stacks.errors import StackConfigError
 
 CONFIG_NAMESPACE = "luxguard"
 _ACCOUNT_ID = re.compile(r"^\d{12}$")

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import boto3
 import pytest
 
-from luxguard.local_cloud import SANDBOX_ENV, UNSET_ENV, register_luxembourg_region
+from luxguard.sandbox.local_cloud import SANDBOX_ENV, UNSET_ENV, register_luxembourg_region
 
 LU, EU, US = "lu-central-1", "eu-west-1", "us-east-1"
 ACCOUNT = "123456789012"

@@ -192,8 +192,8 @@ def test_rules_commands(capsys, tmp_path):
 
 
 def test_schema_lists_exactly_the_registered_operators():
-    from luxguard.conditions import OPERATORS
-    from luxguard.rules import SCHEMA
+    from luxguard.core.conditions import OPERATORS
+    from luxguard.core.rules import SCHEMA
 
     comparison = json.loads(SCHEMA.read_text())["$defs"]["comparison"]["properties"]
     assert set(comparison) - {"property"} == set(OPERATORS)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from luxguard.pipeline import Settings, check_capture
-from luxguard.provision import provision_capture
-from luxguard.pulumi_capture import capture_program
+from luxguard.sandbox.provision import provision_capture
+from luxguard.sources.pulumi_capture import capture_program
 from scanners import collect, open_session
 from tests.helpers import write_program
 from tests.moto_cloud import LU

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from luxguard.errors import LuxguardError
-from luxguard.model import Status
+from luxguard.core.errors import LuxguardError
+from luxguard.core.model import Status
 from luxguard.pipeline import Settings
-from luxguard.pulumi_capture import capture_program
+from luxguard.sources.pulumi_capture import capture_program
 from tests.helpers import write_program
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +62,7 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def misconfigured(tmp_path_factory):
-    from luxguard.checkov.runner import check_capture_with_checkov
+    from luxguard.sources.checkov.runner import check_capture_with_checkov
 
     capture = capture_program(write_program(tmp_path_factory.mktemp("bad"), MISCONFIGURED), "test")
     return capture, check_capture_with_checkov(capture)
@@ -95,7 +95,7 @@ def test_findings_point_at_the_pulumi_resource_and_its_source_line(misconfigured
 
 
 def test_every_mapped_type_in_the_program_reached_checkov(misconfigured):
-    from luxguard.checkov.terraform_plan import capture_to_plan
+    from luxguard.sources.checkov.terraform_plan import capture_to_plan
 
     capture, run = misconfigured
     plan = capture_to_plan(capture)
@@ -111,8 +111,8 @@ def test_every_mapped_type_in_the_program_reached_checkov(misconfigured):
 
 def test_attribute_names_are_terraform_names():
     """Offline: the spellings checkov reads (a wrong one makes a check pass silently)."""
-    from luxguard.checkov.terraform_plan import capture_to_plan
-    from luxguard.pulumi_capture import Capture, CapturedResource
+    from luxguard.sources.checkov.terraform_plan import capture_to_plan
+    from luxguard.sources.pulumi_capture import Capture, CapturedResource
 
     def res(type_, name, id_, **inputs):
         return CapturedResource(urn=f"urn:pulumi:s::p::{type_}::{name}", type=type_, name=name, id=id_, inputs=inputs)
@@ -151,7 +151,7 @@ def test_attribute_names_are_terraform_names():
 
 
 def test_compliant_reference_stack_has_no_checkov_failure_after_skips():
-    from luxguard.checkov.runner import check_capture_with_checkov
+    from luxguard.sources.checkov.runner import check_capture_with_checkov
 
     run = check_capture_with_checkov(capture_program(ROOT, "local"))
     failed = _failed(run)
@@ -165,7 +165,7 @@ def test_compliant_reference_stack_has_no_checkov_failure_after_skips():
 
 @pytest.fixture(scope="module")
 def iac_reports():
-    from luxguard.checkov.iac import check_iac_path
+    from luxguard.sources.checkov.iac import check_iac_path
 
     rules = Settings().rules()
     return {name: check_iac_path(FIXTURES / name, rules, Settings())
@@ -206,8 +206,8 @@ def test_cloudformation_outside_luxembourg_fails_residency_through_checkov(iac_r
 
 
 def test_generated_policies_come_from_the_rule_files():
-    from luxguard.checkov.custom_policies import export_rules
-    from luxguard.locations import load_locations
+    from luxguard.sources.checkov.custom_policies import export_rules
+    from luxguard.core.locations import load_locations
 
     export = export_rules(Settings().rules(), load_locations(), "LU")
     residency = export.policies["CKV2_LUX_RES_001.yaml"]
@@ -221,7 +221,7 @@ def test_generated_policies_come_from_the_rule_files():
 
 
 def test_not_iac_is_one_clear_error(tmp_path):
-    from luxguard.checkov.iac import check_iac_path
+    from luxguard.sources.checkov.iac import check_iac_path
 
     other = tmp_path / "notes.yaml"
     other.write_text("hello: world\n")
@@ -230,7 +230,7 @@ def test_not_iac_is_one_clear_error(tmp_path):
 
 
 def test_missing_checkov_is_one_clear_error(monkeypatch, tmp_path):
-    from luxguard.checkov import runner
+    from luxguard.sources.checkov import runner
 
     monkeypatch.delenv("LUXGUARD_CHECKOV", raising=False)
     monkeypatch.setattr(runner, "REPO_ROOT", tmp_path)
@@ -248,7 +248,7 @@ def test_check_without_with_checkov_never_starts_checkov(tmp_path):
     fake.chmod(0o755)
     program = write_program(tmp_path / "prog", "t.bucket()")
     code = ("import sys; from cli import run; rc = run(['check', sys.argv[1], '--stack', 'test', '--format', 'json']);"
-            "assert not any(m.startswith('luxguard.checkov') for m in sys.modules), 'checkov package imported';"
+            "assert not any(m.startswith('luxguard.sources.checkov') for m in sys.modules), 'checkov package imported';"
             "sys.exit(rc)")
     done = subprocess.run([sys.executable, "-c", code, str(program)], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, "LUXGUARD_CHECKOV": str(fake), "PATH": f"{tmp_path}:{os.environ['PATH']}"})

@@ -11,11 +11,11 @@ from typing import Any, Callable
 import boto3
 import pytest
 
-from luxguard.drift import DRIFT_RULES, DriftDetector
-from luxguard.errors import LuxguardError
-from luxguard.provision import provision_capture
-from luxguard.pulumi_capture import capture_program
-from luxguard.state import load_backend, load_state_file, parse_state
+from luxguard.actors.drift import DRIFT_RULES, DriftDetector
+from luxguard.core.errors import LuxguardError
+from luxguard.sandbox.provision import provision_capture
+from luxguard.sources.pulumi_capture import capture_program
+from luxguard.sources.state import load_backend, load_state_file, parse_state
 from tests.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -219,7 +219,7 @@ def test_missing_bucket_and_stricter_change(capsys, estate):
 
 
 def test_drift_is_recorded_in_history(capsys, estate, tmp_path):
-    from luxguard.history import HistoryStore
+    from luxguard.sinks.history import HistoryStore
 
     _ssh_opened(estate)
     db = tmp_path / "history.db"
@@ -235,7 +235,7 @@ def test_drift_is_recorded_in_history(capsys, estate, tmp_path):
 
 
 def test_watch_with_state_runs_drift(capsys, estate, tmp_path):
-    from luxguard.history import HistoryStore
+    from luxguard.sinks.history import HistoryStore
 
     _versioning_suspended(estate)
     db = tmp_path / "history.db"
@@ -382,7 +382,7 @@ def test_state_secrets_pending_deletes_and_provider_region():
     buckets = [r for r in state.capture.resources if r.type == "aws:s3/bucket:Bucket"]
     assert [(b.id, b.name, b.provider) for b in buckets] == [("shop-data", "data", provider)]
     assert buckets[0].inputs["tags"] is None and buckets[0].inputs["arn"] == "arn:aws:s3:::shop-data"
-    from luxguard.pulumi_normalise import normalise
+    from luxguard.sources.pulumi_normalise import normalise
 
     [bucket] = normalise(state.capture)
     assert (bucket.id, bucket.region, bucket.urn) == ("shop-data", "lu-central-1", buckets[0].urn)
@@ -391,7 +391,7 @@ def test_state_secrets_pending_deletes_and_provider_region():
 
 
 def test_drift_table_is_documented_and_consistent():
-    from luxguard.model import CATEGORIES, SEVERITIES, property_kind
+    from luxguard.core.model import CATEGORIES, SEVERITIES, property_kind
 
     ids = [r.rule_id for r in DRIFT_RULES]
     assert len(ids) == len(set(ids))

@@ -11,7 +11,7 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
-from luxguard.history import HistoryStore
+from luxguard.sinks.history import HistoryStore
 from tests.helpers import run_cli
 from tests.moto_cloud import ACCOUNT, EU, LU, US, client, seed_estate
 

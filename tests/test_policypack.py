@@ -29,9 +29,9 @@ from pulumi_policy import (
 from pulumi_policy.policy import PolicyResourceOptions
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-from luxguard.errors import LuxguardError
+from luxguard.core.errors import LuxguardError
 from luxguard.pipeline import Settings, check_capture
-from luxguard.pulumi_capture import Capture, CapturedResource, capture_program
+from luxguard.sources.pulumi_capture import Capture, CapturedResource, capture_program
 from policypack import luxguard_pack
 from tests.helpers import write_program
 from tests.rule_cases import CASES
@@ -60,7 +60,7 @@ def capture_in_subprocess(program: Path, stack: str, plan: Path) -> Capture:
     """The reference stack is the repo root, and capture_program forgets the modules a run imported
     from under the program's folder, which there includes .venv/ (pulumi_aws): captured in this
     process it would break later captures, so it runs in its own."""
-    code = ("import sys; from pathlib import Path; from luxguard.pulumi_capture import capture_program; "
+    code = ("import sys; from pathlib import Path; from luxguard.sources.pulumi_capture import capture_program; "
             "Path(sys.argv[3]).write_text(capture_program(Path(sys.argv[1]), sys.argv[2]).to_json())")
     subprocess.run([sys.executable, "-c", code, str(program), stack, str(plan)], cwd=REPO, check=True,
                    timeout=STARTUP_TIMEOUT, capture_output=True)

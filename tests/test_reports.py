@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from luxguard.engine import Engine
-from luxguard.exceptions import Approval, Exceptions, Waiver
-from luxguard.history import HistoryStore
-from luxguard.model import Resource, common_properties, sort_findings
-from luxguard.outputs.json_format import finding_to_dict
-from luxguard.reports import load_history, render_report
-from luxguard.rules import load_rules
+from luxguard.core.engine import Engine
+from luxguard.policy.exceptions import Approval, Exceptions, Waiver
+from luxguard.sinks.history import HistoryStore
+from luxguard.core.model import Resource, common_properties, sort_findings
+from luxguard.sinks.outputs.json_format import finding_to_dict
+from luxguard.sinks.reports import load_history, render_report
+from luxguard.core.rules import load_rules
 from tests.helpers import run_cli
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from luxguard.rules import load_rules
+from luxguard.core.rules import load_rules
 from tests.helpers import failing_rule_ids, run_cli, write_program
 from tests.rule_cases import CASES
 

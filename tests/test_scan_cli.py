@@ -13,7 +13,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from luxguard.history import HistoryStore
+from luxguard.sinks.history import HistoryStore
 from tests.helpers import run_cli
 from tests.moto_cloud import LU, client, seed_estate
 

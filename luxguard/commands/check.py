@@ -7,16 +7,16 @@ from typing import Any, Optional
 
 import click
 
-from ..errors import LuxguardError
-from ..outputs import write_atomically
-from ..pipeline import (
+from luxguard.core.errors import LuxguardError
+from luxguard.sinks.outputs import write_atomically
+from luxguard.pipeline import (
     add_checkov_findings,
     check_capture,
     check_infrastructure_code,
     is_pulumi_project,
     load_capture,
 )
-from .common import common_options, emit, make_settings
+from luxguard.commands.common import common_options, emit, make_settings
 
 
 @click.command()

@@ -8,9 +8,9 @@ from typing import Any, Callable, Optional
 
 import click
 
-from ..model import SEVERITIES
-from ..outputs import Report, render, write_atomically
-from ..pipeline import Settings
+from luxguard.core.model import SEVERITIES
+from luxguard.sinks.outputs import Report, render, write_atomically
+from luxguard.pipeline import Settings
 
 FORMATS = ("text", "json", "sarif", "junit")
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2

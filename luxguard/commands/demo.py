@@ -1,7 +1,7 @@
 """`luxguard demo`: the whole loop on an embedded local cloud, with nothing to configure.
 
 LOCAL SANDBOX ONLY: the cloud is moto's server on 127.0.0.1 with fake credentials set only
-inside this process; the reference stack is "deployed" by luxguard.provision (real
+inside this process; the reference stack is "deployed" by luxguard.sandbox.provision (real
 deployments use `pulumi up`). Steps: provision the reference stack (stack `local`) and write
 its state -> scan (clean) -> drift (none) -> change things by hand -> scan and drift again ->
 the enforcer's dry-run plan -> an HTML report. Every step's output lands in --output-dir.
@@ -17,9 +17,9 @@ from typing import Any
 import click
 from rich.console import Console
 
-from ..errors import LuxguardError
-from ..model import Finding, Status
-from ..outputs import Report, render, write_atomically
+from luxguard.core.errors import LuxguardError
+from luxguard.core.model import Finding, Status
+from luxguard.sinks.outputs import Report, render, write_atomically
 
 STACK = "local"
 HOME = "lu-central-1"
@@ -99,14 +99,14 @@ def _command_available(name: str) -> bool:
               help="Port of the local cloud on 127.0.0.1 (0: a free one).")
 def demo(output_dir: Path, port: int) -> int:
     """The whole loop on an embedded local cloud (a sandbox; real stacks are deployed with `pulumi up`)."""
-    from ..drift import run_drift
-    from ..history import HistoryStore
-    from ..live import ScanOptions, record
-    from ..live import scan as run_scan
-    from ..local_cloud import local_cloud
-    from ..pipeline import Settings
-    from ..provision import provision_stack
-    from ..state import load_state_file
+    from luxguard.actors.drift import run_drift
+    from luxguard.sinks.history import HistoryStore
+    from luxguard.sources.live import ScanOptions, record
+    from luxguard.sources.live import scan as run_scan
+    from luxguard.sandbox.local_cloud import local_cloud
+    from luxguard.pipeline import Settings
+    from luxguard.sandbox.provision import provision_stack
+    from luxguard.sources.state import load_state_file
 
     started = time.monotonic()
     console = Console(highlight=False)

@@ -7,11 +7,11 @@ from typing import Any, Optional
 
 import click
 
-from ..history import HistoryStore
-from ..live import ScanOptions, interactive, progress_reporter, record
-from ..live import drift as run_live_drift
-from ..state import load_states
-from .common import common_options, emit, make_settings
+from luxguard.sinks.history import HistoryStore
+from luxguard.sources.live import ScanOptions, interactive, progress_reporter, record
+from luxguard.sources.live import drift as run_live_drift
+from luxguard.sources.state import load_states
+from luxguard.commands.common import common_options, emit, make_settings
 
 
 def state_options(fn: Any) -> Any:

@@ -14,10 +14,10 @@ from typing import Any
 
 import click
 
-from ..errors import LuxguardError
-from ..model import CATEGORIES, Finding, Resource, Status
-from ..outputs import write_atomically
-from .common import (
+from luxguard.core.errors import LuxguardError
+from luxguard.core.model import CATEGORIES, Finding, Resource, Status
+from luxguard.sinks.outputs import write_atomically
+from luxguard.commands.common import (
     EXIT_FINDINGS,
     EXIT_OK,
     cloud_options,
@@ -72,7 +72,7 @@ def enforce_options(fn: Callable) -> Callable:
 def load_findings(path: Path) -> tuple[list[Finding], str]:
     """Findings from a saved findings JSON (validated by the report loader, which reads the same
     format); returns them and the started_at date."""
-    from ..reports.load import load_findings_file
+    from luxguard.sinks.reports.load import load_findings_file
 
     data = load_findings_file(path)
     findings = []
@@ -152,11 +152,11 @@ def enforce(do_apply: bool, yes: bool, rule_ids: tuple[str, ...], resource_patte
     from scanners.access import check_access
     from scanners.clients import ClientFactory
 
-    from .. import enforcer
-    from ..history import HistoryStore
-    from ..live import ScanOptions
-    from ..live import scan as run_scan
-    from ..locations import DEFAULT_PINNED_COUNTRY
+    from luxguard.actors import enforcer
+    from luxguard.sinks.history import HistoryStore
+    from luxguard.sources.live import ScanOptions
+    from luxguard.sources.live import scan as run_scan
+    from luxguard.core.locations import DEFAULT_PINNED_COUNTRY
 
     _confirm_possible(do_apply, yes)
     settings = make_settings(**shared)

@@ -7,12 +7,12 @@ from typing import Any
 
 import click
 
-from ..pipeline import Settings
-from .common import EXIT_OK
+from luxguard.pipeline import Settings
+from luxguard.commands.common import EXIT_OK
 
 
 def _status(today: Any, start: Any, end: Any) -> str:
-    from luxguard.exceptions import EXPIRY_WARNING_DAYS
+    from luxguard.policy.exceptions import EXPIRY_WARNING_DAYS
 
     if start is not None and today < start:
         return f"not yet (from {start})"
@@ -33,7 +33,7 @@ def approvals_list(file: Path, as_of: Any) -> int:
     """One line per approval: id, status, customer, destinations, categories, validity."""
     from datetime import date
 
-    from luxguard.exceptions import load_approvals
+    from luxguard.policy.exceptions import load_approvals
 
     today = as_of.date() if as_of else date.today()
     for a in sorted(load_approvals(file), key=lambda a: a.id):
@@ -47,7 +47,7 @@ def approvals_list(file: Path, as_of: Any) -> int:
 @click.argument("file", type=click.Path(path_type=Path))
 def approvals_validate(file: Path) -> int:
     """Validate an approvals file against its schema."""
-    from luxguard.exceptions import load_approvals
+    from luxguard.policy.exceptions import load_approvals
 
     click.echo(f"{len(load_approvals(file))} approvals valid")
     return EXIT_OK
@@ -65,7 +65,7 @@ def waivers_list(file: Path, as_of: Any) -> int:
     """One line per waiver: id, status, rule, resource pattern, owner, expiry, reason."""
     from datetime import date
 
-    from luxguard.exceptions import load_waivers
+    from luxguard.policy.exceptions import load_waivers
 
     today = as_of.date() if as_of else date.today()
     for w in sorted(load_waivers(file, Settings().rules()), key=lambda w: w.id):
@@ -78,7 +78,7 @@ def waivers_list(file: Path, as_of: Any) -> int:
 @click.argument("file", type=click.Path(path_type=Path))
 def waivers_validate(file: Path) -> int:
     """Validate a waivers file against its schema and the rule catalogue."""
-    from luxguard.exceptions import load_waivers
+    from luxguard.policy.exceptions import load_waivers
 
     click.echo(f"{len(load_waivers(file, Settings().rules()))} waivers valid")
     return EXIT_OK

@@ -7,11 +7,11 @@ from typing import Optional
 
 import click
 
-from ..errors import LuxguardError
-from ..outputs import write_atomically
-from ..reports import FORMATS, load_findings_file, load_history, render_report
-from ..rules import load_rules
-from .common import EXIT_OK
+from luxguard.core.errors import LuxguardError
+from luxguard.sinks.outputs import write_atomically
+from luxguard.sinks.reports import FORMATS, load_findings_file, load_history, render_report
+from luxguard.core.rules import load_rules
+from luxguard.commands.common import EXIT_OK
 
 
 @click.command()

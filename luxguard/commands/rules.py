@@ -7,8 +7,8 @@ from typing import Optional
 
 import click
 
-from ..pipeline import Settings
-from .common import EXIT_OK
+from luxguard.pipeline import Settings
+from luxguard.commands.common import EXIT_OK
 
 
 @click.group()
@@ -32,7 +32,7 @@ def rules_list(rule_dirs: tuple[Path, ...], category: Optional[str]) -> int:
 @click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path), help="Extra rule folder.")
 def rules_show(rule_id: str, rule_dirs: tuple[Path, ...]) -> int:
     """Everything about one rule, including the policy clause it enforces."""
-    from luxguard.rules import find_rule
+    from luxguard.core.rules import find_rule
 
     rule = find_rule(Settings(rule_dirs=rule_dirs).rules(), rule_id)
     click.echo(f"{rule.id}: {rule.title}\n"
@@ -48,9 +48,9 @@ def rules_show(rule_id: str, rule_dirs: tuple[Path, ...]) -> int:
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 def rules_validate(directory: Optional[Path]) -> int:
     """Validate a rule folder (default: the built-in catalogue) against the schema and the model."""
-    from luxguard.rules import load_rules
+    from luxguard.core.rules import load_rules
 
-    from ..enforcer import validate_rule_actions
+    from luxguard.actors.enforcer import validate_rule_actions
 
     loaded = load_rules([directory], include_builtin=False) if directory else load_rules()
     validate_rule_actions(loaded)   # every repair a rule names exists and its options fit its schema

@@ -10,11 +10,11 @@ from typing import Any, Callable, Optional
 
 import click
 
-from ..errors import LuxguardError
-from ..history import HistoryStore
-from ..live import ScanOptions, interactive, progress_reporter, record
-from ..live import scan as run_scan
-from .common import EXIT_OK, cloud_options, common_options, emit, make_settings, warn
+from luxguard.core.errors import LuxguardError
+from luxguard.sinks.history import HistoryStore
+from luxguard.sources.live import ScanOptions, interactive, progress_reporter, record
+from luxguard.sources.live import scan as run_scan
+from luxguard.commands.common import EXIT_OK, cloud_options, common_options, emit, make_settings, warn
 
 
 def scan_options(fn: Callable) -> Callable:
@@ -94,8 +94,8 @@ def watch(interval: str, max_runs: Optional[int], state_files: tuple[Path, ...],
 def _watch_drift(run: int, state_files: tuple[Path, ...], endpoint_url: Optional[str], profile: Optional[str],
                  settings: Any, store: Optional[HistoryStore], workers: int) -> None:
     """watch --state: drift after the scan, recorded in the history like a `luxguard drift` run."""
-    from ..live import drift
-    from ..state import load_states
+    from luxguard.sources.live import drift
+    from luxguard.sources.state import load_states
 
     states = load_states(state_files, endpoint_url=endpoint_url, profile=profile)
     report, target = drift(states, ScanOptions(endpoint_url=endpoint_url, profile=profile, workers=workers), settings)

@@ -1,0 +1,1 @@
+"""Actors: what acts on findings (drift comparison, the enforcer)."""

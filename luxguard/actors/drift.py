@@ -1,0 +1,332 @@
+"""Drift: a stack's recorded state against the live cloud.
+
+The declared model is the state's resources through the same `normalise` as `luxguard check`;
+the live model is `scanners.collect` over the regions the state's resources are in. Each
+managed resource is found live by (type, id) and its security-relevant properties compared.
+Three kinds of drift finding (all `source: "drift"`, status `fail`):
+
+- a property changed by hand: `drift = {"property", "declared", "actual"}`;
+- a managed resource deleted by hand: `drift = {"kind": "missing"}`;
+- a live resource no given state manages: `drift = {"kind": "unmanaged"}`.
+
+Rule ids, the control each protects (`category`) and severities are the fixed table
+`DRIFT_RULES` (documented in the README). A change that makes a resource *stricter* than
+declared (e.g. a public access block flag turned on by hand) is still drift, reported at
+severity `low`: the next `pulumi up` would undo it.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Optional
+
+from luxguard.core.locations import DEFAULT_PINNED_COUNTRY, Locations, load_locations
+from luxguard.core.model import Finding, Resource, Status, sort_findings
+from luxguard.sinks.outputs import Report
+from luxguard.sources.pulumi_normalise import normalise
+from luxguard.core.security_group_rules import sort_rules
+from luxguard.sources.state import StackState
+
+S3, KMS, SG = "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::EC2::SecurityGroup"
+VOLUME, SNAPSHOT, RDS = "AWS::EC2::Volume", "AWS::EC2::Snapshot", "AWS::RDS::DBInstance"
+DDB, TRAIL, EBS_DEFAULT = "AWS::DynamoDB::Table", "AWS::CloudTrail::Trail", "AWS::EC2::EBSEncryptionByDefault"
+ANY = "*"
+
+
+@dataclass(frozen=True)
+class DriftRule:
+    rule_id: str
+    types: tuple[str, ...]
+    properties: tuple[str, ...]
+    category: str
+    severity: str
+    title: str
+
+
+DRIFT_RULES: tuple[DriftRule, ...] = (
+    DriftRule("DRIFT-RESIDENCY", (ANY,), ("region",), "residency", "critical",
+              "Resource is in another region than declared"),
+    DriftRule("DRIFT-S3-ENCRYPTION", (S3,), ("encryption.algorithm", "encryption.kms_key_id",
+                                             "encryption.bucket_key_enabled"), "encryption", "high",
+              "Bucket default encryption changed outside Pulumi"),
+    DriftRule("DRIFT-S3-PUBLIC-ACCESS", (S3,), ("public_access_block.block_public_acls",
+                                                "public_access_block.ignore_public_acls",
+                                                "public_access_block.block_public_policy",
+                                                "public_access_block.restrict_public_buckets",
+                                                "acl.public", "ownership"), "access", "high",
+              "Bucket public access settings changed outside Pulumi"),
+    DriftRule("DRIFT-S3-POLICY", (S3,), ("policy.present", "policy.public", "policy.denies_insecure_transport",
+                                         "policy.denies_unencrypted_uploads", "policy.statement_ids"),
+              "access", "high", "Bucket policy changed outside Pulumi"),
+    DriftRule("DRIFT-S3-VERSIONING", (S3,), ("versioning.enabled",), "retention", "medium",
+              "Bucket versioning changed outside Pulumi"),
+    DriftRule("DRIFT-S3-RETENTION", (S3,), ("object_lock.enabled", "object_lock.retention_days",
+                                            "lifecycle.expiration_days", "lifecycle.noncurrent_expiration_days"),
+              "retention", "medium", "Bucket retention (object lock, lifecycle) changed outside Pulumi"),
+    DriftRule("DRIFT-S3-LOGGING", (S3,), ("logging.enabled", "logging.target_bucket"), "logging", "medium",
+              "Bucket access logging changed outside Pulumi"),
+    DriftRule("DRIFT-S3-REPLICATION", (S3,), ("replication.destination_buckets",), "residency", "high",
+              "Bucket replication changed outside Pulumi"),
+    DriftRule("DRIFT-SG-RULES", (SG,), ("ingress", "egress"), "access", "high",
+              "Security group rules changed outside Pulumi"),
+    DriftRule("DRIFT-KMS-ROTATION", (KMS,), ("rotation_enabled",), "encryption", "medium",
+              "KMS key rotation changed outside Pulumi"),
+    DriftRule("DRIFT-KMS-STATE", (KMS,), ("state",), "encryption", "high",
+              "KMS key disabled or scheduled for deletion outside Pulumi"),
+    DriftRule("DRIFT-KMS-POLICY", (KMS,), ("policy.public",), "access", "high",
+              "KMS key policy changed outside Pulumi"),
+    DriftRule("DRIFT-RDS-ACCESS", (RDS,), ("publicly_accessible",), "access", "high",
+              "Database public accessibility changed outside Pulumi"),
+    DriftRule("DRIFT-RDS-ENCRYPTION", (RDS,), ("storage_encrypted", "kms_key_id"), "encryption", "high",
+              "Database storage encryption changed outside Pulumi"),
+    DriftRule("DRIFT-DDB-ENCRYPTION", (DDB,), ("sse.enabled", "kms_key_id"), "encryption", "high",
+              "Table encryption changed outside Pulumi"),
+    DriftRule("DRIFT-DDB-REPLICAS", (DDB,), ("replica_regions",), "residency", "high",
+              "Table replicas changed outside Pulumi"),
+    DriftRule("DRIFT-EBS-ENCRYPTION", (VOLUME, SNAPSHOT), ("encrypted", "kms_key_id"), "encryption", "high",
+              "Volume or snapshot encryption changed outside Pulumi"),
+    DriftRule("DRIFT-EBS-SNAPSHOT-PUBLIC", (SNAPSHOT,), ("public",), "access", "critical",
+              "Snapshot sharing changed outside Pulumi"),
+    DriftRule("DRIFT-TRAIL", (TRAIL,), ("logging", "multi_region", "log_file_validation", "s3_bucket"),
+              "logging", "medium", "Audit trail changed outside Pulumi"),
+    DriftRule("DRIFT-CLASSIFICATION", (ANY,), ("classification",), "classification", "medium",
+              "Data classification tag changed outside Pulumi"),
+)
+MISSING = DriftRule("DRIFT-MISSING", (ANY,), (), "", "high", "Managed resource deleted outside Pulumi")
+UNMANAGED = DriftRule("DRIFT-UNMANAGED", (ANY,), (), "", "medium", "Resource not managed by any given stack")
+# The control a deleted resource took with it: data stores lose their retained data, a key
+# the encryption that depends on it, a firewall the access restriction, a trail the audit log.
+MISSING_CATEGORY = {S3: "retention", RDS: "retention", DDB: "retention", VOLUME: "retention", SNAPSHOT: "retention",
+                    KMS: "encryption", SG: "access", TRAIL: "logging", EBS_DEFAULT: "encryption"}
+# Types compared and searched for unmanaged resources (the types the scanners collect).
+MANAGED_TYPES = (S3, KMS, SG, VOLUME, SNAPSHOT, RDS, DDB, TRAIL)
+# Scan listing (ScanResult.errors key) that must have worked for "missing"/"unmanaged" to be sure.
+LISTING = {S3: lambda r: "s3 list", KMS: lambda r: f"kms {r}", SG: lambda r: f"ec2 security groups {r}",
+           VOLUME: lambda r: f"ec2 volumes {r}", SNAPSHOT: lambda r: f"ec2 snapshots {r}",
+           RDS: lambda r: f"rds {r}", DDB: lambda r: f"dynamodb {r}", TRAIL: lambda r: f"cloudtrail {r}"}
+# The value of a property that is the safe one: a change towards it is "stricter than declared".
+SAFE_VALUE: dict[str, Any] = {
+    "encryption.bucket_key_enabled": True, "public_access_block.block_public_acls": True,
+    "public_access_block.ignore_public_acls": True, "public_access_block.block_public_policy": True,
+    "public_access_block.restrict_public_buckets": True, "acl.public": False, "policy.public": False,
+    "policy.denies_insecure_transport": True, "policy.denies_unencrypted_uploads": True,
+    "versioning.enabled": True, "object_lock.enabled": True, "logging.enabled": True, "rotation_enabled": True,
+    "publicly_accessible": False, "storage_encrypted": True, "sse.enabled": True, "encrypted": True,
+    "public": False, "logging": True, "multi_region": True, "log_file_validation": True,
+}
+REMEDIATION = ("Bring the resource back to its declared configuration with `pulumi up` (or record an intended "
+               "change in the program, then `pulumi refresh`); find who changed it in CloudTrail.")
+
+
+def rules_for(resource_type: str) -> list[DriftRule]:
+    return [r for r in DRIFT_RULES if ANY in r.types or resource_type in r.types]
+
+
+# --------------------------------------------------------------------------- comparing values
+
+def _key_ref(value: Any) -> Any:
+    """A KMS key named by ARN or by id compare equal ('arn:...:key/ID' ~ 'ID')."""
+    if isinstance(value, str) and value.startswith("arn:aws:kms:") and ":key/" in value:
+        return value.rsplit(":key/", 1)[1]
+    return value
+
+
+def _rule_atoms(rules: Optional[list[dict]]) -> set[tuple]:
+    """Rules as (protocol, from, to, source) atoms: AWS may split or merge rules, atoms don't move."""
+    atoms = set()
+    for rule in rules or []:
+        ports = tuple(rule.get("ports") or (None, None))
+        for source in rule.get("sources") or ["(none)"]:
+            atoms.add((rule.get("protocol"), ports[0], ports[1], source))
+    return atoms
+
+
+def _atom_text(atom: tuple) -> str:
+    protocol, low, high, source = atom
+    if protocol == "-1":
+        return f"all traffic {source}"
+    ports = "" if low is None else (f" {low}" if low == high else f" {low}-{high}")
+    return f"{protocol}{ports} {source}"
+
+
+def _comparable(path: str, value: Any) -> Any:
+    if path.endswith("kms_key_id"):
+        return _key_ref(value)
+    if isinstance(value, list):
+        return sorted(str(v) for v in value)
+    if path in ("encryption.bucket_key_enabled",) or path in SAFE_VALUE:
+        return bool(value) if value is not None else False
+    return value
+
+
+def _differences(declared: Resource, live: Resource, rule: DriftRule) -> Iterable[tuple[str, dict[str, Any], bool]]:
+    """(property, drift details, stricter) for each property of `rule` that differs."""
+    for path in rule.properties:
+        if path in ("ingress", "egress"):
+            want, have = _rule_atoms(declared.get(path)), _rule_atoms(live.get(path))
+            if want != have:
+                added, removed = sorted(have - want), sorted(want - have)
+                # declared/actual in the model's rule shape (what the enforcer reads), plus text for people
+                yield path, {"property": path,
+                             "declared": sort_rules(list(declared.get(path) or [])),
+                             "actual": sort_rules(list(live.get(path) or [])),
+                             "added": [_atom_text(a) for a in added],
+                             "removed": [_atom_text(a) for a in removed]}, not added
+            continue
+        if path == "region":
+            want, have = declared.region, live.region
+        else:
+            want, have = declared.get(path), live.get(path)
+        if _comparable(path, want) == _comparable(path, have):
+            continue
+        stricter = path in SAFE_VALUE and have == SAFE_VALUE[path]
+        yield path, {"property": path, "declared": want, "actual": have}, stricter
+
+
+# --------------------------------------------------------------------------- findings
+
+class DriftDetector:
+    """Compare declared resources (one or more stacks) with one live collection."""
+
+    def __init__(self, locations: Optional[Locations] = None, pinned_country: Optional[str] = None):
+        self.locations = locations or load_locations()
+        self.pinned = pinned_country or DEFAULT_PINNED_COUNTRY
+
+    def _finding(self, rule: DriftRule, resource: Resource, message: str, drift: dict[str, Any],
+                 category: Optional[str] = None, severity: Optional[str] = None,
+                 status: Status = Status.FAIL) -> Finding:
+        resource.properties["country"] = self.locations.country_of(resource.region)
+        return Finding(rule_id=rule.rule_id, category=category or rule.category, severity=severity or rule.severity,
+                       status=status, resource=resource, message=message, title=rule.title,
+                       remediation=REMEDIATION, drift=drift,
+                       clause="Infrastructure is changed only through reviewed code (the Pulumi stack).")
+
+    def compare(self, declared: list[Resource], live: list[Resource], listing_errors: dict[str, str],
+                scanned_regions: list[str]) -> tuple[list[Finding], list[str]]:
+        findings: list[Finding] = []
+        notes: list[str] = []
+        live_index = {(r.type, r.id): r for r in live}
+        managed = {(r.type, r.id) for r in declared}
+        for want in declared:
+            if want.type not in MANAGED_TYPES:
+                continue
+            have = live_index.get((want.type, want.id))
+            label = LISTING[want.type](want.region)
+            if have is None:
+                if label in listing_errors:
+                    findings.append(self._finding(
+                        MISSING, copy.deepcopy(want), f"{_kind(want.type)} {want.id}: could not check whether it "
+                        f"still exists ({listing_errors[label]})", {"kind": "missing"},
+                        category=MISSING_CATEGORY.get(want.type, "access"), status=Status.ERROR))
+                    continue
+                findings.append(self._finding(
+                    MISSING, copy.deepcopy(want), f"{_kind(want.type)} {want.id} is declared by the stack "
+                    f"but no longer exists (deleted outside Pulumi)", {"kind": "missing"},
+                    category=MISSING_CATEGORY.get(want.type, "access")))
+                continue
+            have = copy.deepcopy(have)
+            have.urn = want.urn
+            for rule in rules_for(want.type):
+                for path, drift, stricter in _differences(want, have, rule):
+                    group = path.split(".")[0]
+                    if group in have.collection_errors:
+                        findings.append(self._finding(
+                            rule, have, f"{_kind(want.type)} {want.id}: could not read {path} to compare "
+                            f"({have.collection_errors[group]})", {"property": path, "declared": drift.get("declared"),
+                                                                    "actual": None}, status=Status.ERROR))
+                        continue
+                    findings.append(self._finding(
+                        rule, have, _change_message(want, path, drift, stricter), drift,
+                        severity="low" if stricter else None))
+        for res in live:
+            if res.type not in MANAGED_TYPES or (res.type, res.id) in managed or not _is_user_resource(res):
+                continue
+            if res.type != S3 and res.region not in scanned_regions:
+                continue
+            country = self.locations.country_of(res.region)
+            outside = country != self.pinned
+            where = f"{res.region} ({country or 'unknown country'})"
+            message = (f"{_kind(res.type)} {res.id} in {where} is not managed by any given stack"
+                       + (f"; it is outside {self.pinned}" if outside else ""))
+            findings.append(self._finding(UNMANAGED, copy.deepcopy(res), message, {"kind": "unmanaged"},
+                                          category="residency" if outside else "access"))
+        for label, error in sorted(listing_errors.items()):
+            notes.append(f"could not list {label}: {error}")
+        return sort_findings(findings), notes
+
+
+def _is_user_resource(res: Resource) -> bool:
+    """What a stack could manage: not the default security group, not AWS-managed keys or
+    keys already scheduled for deletion."""
+    if res.type == SG and res.get("is_default"):
+        return False
+    if res.type == KMS and (res.get("key_manager") == "AWS" or res.get("state") == "PendingDeletion"):
+        return False
+    return True
+
+
+KIND_NAMES = {S3: "bucket", KMS: "KMS key", SG: "security group", VOLUME: "volume", SNAPSHOT: "snapshot",
+              RDS: "DB instance", DDB: "table", TRAIL: "trail"}
+
+
+def _kind(resource_type: str) -> str:
+    return KIND_NAMES.get(resource_type, resource_type)
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "not set"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(str, value)) + "]" if value else "none"
+    return str(value)
+
+
+def _change_message(want: Resource, path: str, drift: dict[str, Any], stricter: bool) -> str:
+    head = f"{_kind(want.type)} {want.id}: {path}"
+    if path in ("ingress", "egress"):
+        parts = []
+        if drift["added"]:
+            parts.append("added by hand: " + ", ".join(drift["added"]))
+        if drift["removed"]:
+            parts.append("removed by hand: " + ", ".join(drift["removed"]))
+        text = f"{head} rules differ from the stack ({'; '.join(parts)})"
+    else:
+        text = f"{head} is {_show(drift['actual'])}, the stack declares {_show(drift['declared'])}"
+    return text + (" (stricter than declared; `pulumi up` would revert it)" if stricter else "")
+
+
+# --------------------------------------------------------------------------- the stage
+
+def declared_resources(states: list[StackState]) -> list[Resource]:
+    resources: list[Resource] = []
+    for state in states:
+        resources.extend(normalise(state.capture))
+    return resources
+
+
+def state_regions(resources: list[Resource], default: str) -> list[str]:
+    regions = sorted({r.region for r in resources if r.region})
+    return regions or [default]
+
+
+def run_drift(states: list[StackState], endpoint_url: Optional[str] = None, profile: Optional[str] = None,
+              locations: Optional[Locations] = None, pinned_country: Optional[str] = None, workers: int = 8,
+              progress: Callable[[str], None] = lambda _m: None) -> tuple[Report, str]:
+    """Collect the live resources in the states' regions and compare; returns (report, target)."""
+    import os
+
+    from scanners import collect, open_session
+
+    declared = declared_resources(states)
+    home = os.environ.get("AWS_DEFAULT_REGION") or "lu-central-1"
+    regions = state_regions(declared, home)
+    session = open_session(profile, regions[0] if regions else home)
+    result = collect(session, regions, endpoint_url, max_workers=workers, progress=progress)
+    detector = DriftDetector(locations, pinned_country)
+    findings, notes = detector.compare(declared, result.resources, result.errors, regions)
+    report = Report(source="drift", findings=findings, resources=len([r for r in declared if r.type in MANAGED_TYPES]),
+                    notes=notes)
+    stacks = ",".join(sorted({s.target for s in states}))
+    target = f"{stacks}@{endpoint_url or 'aws'}#{result.account_id or 'unknown'}"
+    return report, target

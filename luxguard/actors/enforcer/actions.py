@@ -1,0 +1,511 @@
+"""The registered repairs. Each is the smallest change that makes its rule pass; none deletes
+a resource or data. Mutating calls used: S3 PutBucketEncryption, PutPublicAccessBlock,
+PutBucketPolicy (merged), PutBucketVersioning, PutBucketAcl (owner and non-public grants
+kept), PutBucketTagging (merged); KMS EnableKeyRotation, TagResource; EC2
+RevokeSecurityGroupIngress (world ranges only), ModifyDBInstance, EnableEbsEncryptionByDefault,
+ModifySnapshotAttribute (remove group all), CreateTags; RDS AddTagsToResource; DynamoDB
+TagResource."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any, ClassVar
+
+from botocore.exceptions import ClientError
+
+from scanners.calls import error_code, tag_dict
+
+from luxguard.core.model import Finding, Resource
+from luxguard.core.policy_documents import denies_insecure_transport, statements
+from luxguard.actors.enforcer.base import Action, ApiCall, Blocked, EnforceContext, PlannedChange, register
+
+BUCKET = "AWS::S3::Bucket"
+PUBLIC_GROUPS = ("http://acs.amazonaws.com/groups/global/AllUsers",
+                 "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
+PAB_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+WORLD_V4, WORLD_V6 = "0.0.0.0/0", "::/0"
+TLS_SID = "DenyInsecureTransport"
+QUARANTINE_SID = "LuxguardQuarantineDenyWrites"
+# Writes only. Never s3:Delete* (that is not our call to make) and never s3:Put* (it would
+# also deny PutBucketPolicy, locking out whoever has to lift the quarantine).
+QUARANTINE_ACTIONS = ["s3:PutObject", "s3:ReplicateObject"]
+RESIDENCY_TAG, RESIDENCY_DATE_TAG = "luxguard:residency", "luxguard:residency-finding-date"
+MAX_POLICY_BYTES = 20 * 1024
+MAX_S3_TAGS = 50
+
+
+def _s3(ctx: EnforceContext, resource: Resource) -> Any:
+    return ctx.client("s3", resource.region)
+
+
+def _optional(call: Any, *missing_codes: str) -> Any:
+    """The response, or None when the configuration does not exist."""
+    try:
+        return call()
+    except ClientError as error:
+        if error_code(error) in missing_codes:
+            return None
+        raise
+
+
+def bucket_arn(resource: Resource) -> str:
+    if resource.arn and resource.arn.startswith("arn:"):
+        return resource.arn
+    return f"arn:aws:s3:::{resource.id}"
+
+
+# ------------------------------------------------------------------------------ S3
+
+@register
+class SetDefaultEncryption(Action):
+    """aws:kms with the designated Luxembourg key (`--kms-key`), bucket keys on."""
+
+    name = "s3_set_default_encryption"
+    resource_types = (BUCKET,)
+    schema: ClassVar[dict] = {"type": "object", "additionalProperties": False,
+              "properties": {"bucket_key": {"type": "boolean", "default": True},
+                             "kms_key": {"type": "string", "pattern": "^arn:[a-z-]+:kms:",
+                                         "description": "drift repair: the key the stack declares (checked "
+                                                        "like --kms-key)"}}}
+
+    def read(self, resource: Resource, ctx: EnforceContext) -> Any:
+        response = _optional(lambda: _s3(ctx, resource).get_bucket_encryption(Bucket=resource.id),
+                             "ServerSideEncryptionConfigurationNotFoundError")
+        rules = (response or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+        return {"Rules": rules}
+
+    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
+        key = ctx.check_key(self.options["kms_key"]) if self.options.get("kms_key") else ctx.kms_key
+        if key is None:
+            raise Blocked("needs --kms-key: the designated Luxembourg KMS key is not configured "
+                          "(--kms-key ARN or LUXGUARD_KMS_KEY); luxguard never guesses a key")
+        if key.problem:
+            raise Blocked(f"refused: --kms-key {key.arn}: {key.problem}")
+        resource = finding.resource
+        if resource.region != key.region:
+            raise Blocked(f"refused: bucket {resource.id} is in {resource.region} ({ctx.country(resource.region)}); "
+                          f"S3 needs a key in the bucket's own region and the designated key is in {key.region} "
+                          "(resolve residency first)")
+        bucket_key = self.options.get("bucket_key", True)
+        wanted = {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key.arn},
+                  "BucketKeyEnabled": bucket_key}
+        rules = current["Rules"]
+        if len(rules) == 1 and rules[0].get("ApplyServerSideEncryptionByDefault") == wanted[
+                "ApplyServerSideEncryptionByDefault"] and bool(rules[0].get("BucketKeyEnabled")) == bucket_key:
+            return None
+        old = (rules[0] if rules else {}).get("ApplyServerSideEncryptionByDefault", {})
+        diff = [(f"- default encryption: {old.get('SSEAlgorithm') or 'none'} key {old.get('KMSMasterKeyID') or '-'}"
+                 f", bucket key {'on' if rules and rules[0].get('BucketKeyEnabled') else 'off'}"),
+                f"+ default encryption: aws:kms key {key.arn}, bucket key {'on' if bucket_key else 'off'}"]
+        config = {"Rules": [wanted]}
+        return self.change(finding, [ApiCall("s3", resource.region, "PutBucketEncryption",
+                                             {"Bucket": resource.id, "ServerSideEncryptionConfiguration": config})],
+                           config, diff)
+
+
+@register
+class BlockPublicAccess(Action):
+    """Turn on the public-access-block flags (default all four); flags already on stay on."""
+
+    name = "s3_block_public_access"
+    resource_types = (BUCKET,)
+    schema: ClassVar[dict] = {"type": "object", "additionalProperties": False,
+              "properties": {"flags": {"type": "array", "minItems": 1, "uniqueItems": True,
+                                       "items": {"enum": list(PAB_FLAGS)}}}}
+
+    def read(self, resource: Resource, ctx: EnforceContext) -> Any:
+        response = _optional(lambda: _s3(ctx, resource).get_public_access_block(Bucket=resource.id),
+                             "NoSuchPublicAccessBlockConfiguration")
+        config = (response or {}).get("PublicAccessBlockConfiguration", {})
+        return {flag: bool(config.get(flag)) for flag in PAB_FLAGS}
+
+    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
+        flags = self.options.get("flags") or list(PAB_FLAGS)
+        after = {flag: current[flag] or flag in flags for flag in PAB_FLAGS}
+        if after == current:
+            return None
+        diff = [f"~ {flag}: {current[flag]} -> True" for flag in PAB_FLAGS if after[flag] != current[flag]]
+        resource = finding.resource
+        return self.change(finding, [ApiCall("s3", resource.region, "PutPublicAccessBlock",
+                                             {"Bucket": resource.id, "PublicAccessBlockConfiguration": after})],
+                           after, diff)
+
+
+def read_policy(resource: Resource, ctx: EnforceContext) -> dict | None:
+    response = _optional(lambda: _s3(ctx, resource).get_bucket_policy(Bucket=resource.id), "NoSuchBucketPolicy")
+    return json.loads(response["Policy"]) if response and response.get("Policy") else None
+
+
+def merge_statement(policy: dict | None, statement: dict) -> dict:
+    """The policy with `statement` appended; every existing statement kept verbatim."""
+    merged = copy.deepcopy(policy) if policy else {"Version": "2012-10-17"}
+    merged["Statement"] = [*statements(policy), statement]
+    return merged
+
+
+def policy_call(resource: Resource, policy: dict) -> ApiCall:
+    text = json.dumps(policy, separators=(",", ":"))
+    if len(text.encode()) > MAX_POLICY_BYTES:
+        raise Blocked(f"refused: the merged bucket policy would be {len(text.encode())} bytes, over S3's 20 KB limit")
+    return ApiCall("s3", resource.region, "PutBucketPolicy", {"Bucket": resource.id, "Policy": text})
+
+
+def sid_taken(policy: dict | None, sid: str) -> dict | None:
+    return next((s for s in statements(policy) if s.get("Sid") == sid), None)
+
+
+def tls_statement(resource: Resource) -> dict:
+    arn = bucket_arn(resource)
+    return {"Sid": TLS_SID, "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+
+
+@register
+class DenyInsecureTransport(Action):
+    """Add the TLS-only Deny statement to the bucket policy, keeping every other statement."""
+
+    name = "s3_deny_insecure_transport"
+    resource_types = (BUCKET,)
+
+    def read(self, resource: Resource, ctx: EnforceContext) -> Any:
+        return read_policy(resource, ctx)
+
+    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
+        if any(denies_insecure_transport(s) for s in statements(current)):
+            return None
+        if sid_taken(current, TLS_SID):
+            raise Blocked(f"refused: the policy already has a statement with Sid {TLS_SID} that does not deny "
+                          "insecure transport; luxguard does not rewrite existing statements (review it)")
+        statement = tls_statement(finding.resource)
+        merged = merge_statement(current, statement)
+        diff = [f"= {len(statements(current))} existing statement(s) kept verbatim",
+                f"+ statement {json.dumps(statement, sort_keys=True)}"]
+        return self.change(finding, [policy_call(finding.resource, merged)], merged, diff)
+
+
+@register
+class EnableVersioning(Action):
+    name = "s3_enable_versioning"
+    resource_types = (BUCKET,)
+
+    def read(self, resource: Resource, ctx: EnforceContext) -> Any:
+        response = _s3(ctx, resource).get_bucket_versioning(Bucket=resource.id)
+        return {k: response[k] for k in ("Status", "MFADelete") if k in response}
+
+    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
+        if current.get("Status") == "Enabled":
+            return None
+        resource = finding.resource
+        return self.change(finding, [ApiCall("s3", resource.region, "PutBucketVersioning",
+                                             {"Bucket": resource.id, "VersioningConfiguration": {"Status": "Enabled"}})],
+                           dict(current, Status="Enabled"),
+                           [f"~ versioning: {current.get('Status') or 'never enabled'} -> Enabled"])
+
+
+def _grant_text(grant: dict) -> str:
+    grantee = grant.get("Grantee", {})
+    who = grantee.get("URI") or grantee.get("ID") or grantee.get("EmailAddress") or "?"
+    return f"{grant.get('Permission')} to {who}"
+
+
+@register
+class RemovePublicAcl(Action):
+    """PutBucketAcl with the same owner and grants minus AllUsers/AuthenticatedUsers."""
+
+    name = "s3_remove_public_acl"
+    resource_types = (BUCKET,)
+
+    def read(self, resource: Resource, ctx: EnforceContext) -> Any:
+        response = _s3(ctx, resource).get_bucket_acl(Bucket=resource.id)
+        return {"Owner": response.get("Owner"), "Grants": response.get("Grants", [])}
+
+    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
+        public = [g for g in current["Grants"] if g.get("Grantee", {}).get("URI") in PUBLIC_GROUPS]
+        if not public:
+            return None
+        kept = [g for g in current["Grants"] if g not in public]
+        after = {"Owner": current["Owner"], "Grants": kept}
+        resource = finding.resource
+        diff = [f"- grant {_grant_text(g)}" for g in public] + [f"= grant {_grant_text(g)}" for g in kept]
+        return self.change(finding, [ApiCall("s3", resource.region, "PutBucketAcl",
+                                             {"Bucket": resource.id, "AccessControlPolicy": after})], after, diff)
+
+
+# ------------------------------------------------------------------------------ KMS, RDS, EBS
+
+@register
+class EnableKeyRotation(Action):
+    name = "kms_enable_rotation"
+    resource_types = ("AWS::KMS::Key",)
+
+    def read(self, resource: Resource, ctx: EnforceContext) -> Any:
+        response = ctx.client("kms", resource.region).get_key_rotation_status(KeyId=resource.id)
+        return {"KeyRotationEnabled": bool(response.get("KeyRotationEnabled"))}
+
+    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
+        if current["KeyRotationEnabled"]:
+            return None
+        r = finding.resource
+        return self.change(finding, [ApiCall("kms", r.region, "EnableKeyRotation", {"KeyId": r.id})],
+                           {"KeyRotationEnabled": True}, ["~ key rotation: off -> on"])
+
+
+@register
+class DisableRdsPublicAccess(Action):
+    name = "rds_disable_public_access"
+    resource_types = ("AWS::RDS::DBInstance",)
+    asynchronous = True
+
+    def read(self, resource: Resource, ctx: EnforceContext) -> Any:
+        db = ctx.client("rds", resource.region).describe_db_instances(
+            DBInstanceIdentifier=resource.id)["DBInstances"][0]
+        return {"PubliclyAccessible": bool(db.get("PubliclyAccessible")),
+                "PendingPubliclyAccessible": (db.get("PendingModifiedValues") or {}).get("PubliclyAccessible")}
+
+    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
+        if not current["PubliclyAccessible"] or current.get("PendingPubliclyAccessible") is False:
+            return None
+        r = finding.resource
+        return self.change(finding, [ApiCall("rds", r.region, "ModifyDBInstance",
+                                             {"DBInstanceIdentifier": r.id, "PubliclyAccessible": False,
+                                              "ApplyImmediately": True})],
+                           {"PubliclyAccessible": False}, ["~ publicly accessible: true -> false (applied immediately)"])
+
+
+@register
+class EnableEbsDefaultEncryption(Action):
+    name = "ebs_enable_default_encryption"
+    resource_types = ("AWS::EC2::EBSEncryptionByDefault",)
+
+    def read(self, resource: Resource, ctx: EnforceContext) -> Any:
+        response = ctx.client("ec2", resource.region).get_ebs_encryption_by_default()
+        return {"EbsEncryptionByDefault": bool(response.get("EbsEncryptionByDefault"))}
+
+    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
+        if current["EbsEncryptionByDefault"]:
+            return None
+        region = finding.resource.region or finding.resource.id
+        return self.change(finding, [ApiCall("ec2", region, "EnableEbsEncryptionByDefault", {})],
+                           {"EbsEncryptionByDefault": True}, [f"~ EBS encryption by default in {region}: off -> on"])
+
+
+@register
+class UnshareSnapshot(Action):
+    """Remove only the createVolumePermission of group `all`; shares with named accounts stay."""
+
+    name = "ebs_unshare_snapshot"
+    resource_types = ("AWS::EC2::Snapshot",)
+
+    def read(self, resource: Resource, ctx: EnforceContext) -> Any:
+        response = ctx.client("ec2", resource.region).describe_snapshot_attribute(
+            SnapshotId=resource.id, Attribute="createVolumePermission")
+        return {"CreateVolumePermissions": response.get("CreateVolumePermissions", [])}
+
+    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
+        permissions = current["CreateVolumePermissions"]
+        if not any(p.get("Group") == "all" for p in permissions):
+            return None
+        r = finding.resource
+        return self.change(finding, [ApiCall("ec2", r.region, "ModifySnapshotAttribute",
+                                             {"SnapshotId": r.id, "Attribute": "createVolumePermission",
+                                              "OperationType": "remove", "GroupNames": ["all"]})],
+                           {"CreateVolumePermissions": [p for p in permissions if p.get("Group") != "all"]},
+                           ["- createVolumePermission group all (public)"])
+
+
+# ------------------------------------------------------------------------------ security groups
+
+def _covers(permission: dict, ports: list[int] | None) -> bool:
+    protocol = str(permission.get("IpProtocol", "-1")).lower()
+    if protocol in ("-1", "all"):
+        return True
+    if protocol not in ("tcp", "udp", "6", "17"):
+        return False
+    if ports is None:
+        return True
+    low, high = permission.get("FromPort"), permission.get("ToPort")
+    if low is None or low < 0:
+        return True
+    return any(low <= port <= (high if high is not None else low) for port in ports)
+
+
+def _describe_permission(p: dict, ranges: list[str]) -> str:
+    ports = "all ports" if str(p.get("IpProtocol")) == "-1" else f"{p.get('FromPort')}-{p.get('ToPort')}"
+    return f"{p.get('IpProtocol')} {ports} from {', '.join(ranges)}"
+
+
+def _declared(permission: dict, cidr: str, keep: list[dict]) -> bool:
+    """A world range the stack declares on purpose (drift repair keeps what was declared)."""
+    from luxguard.core.security_group_rules import normalise_rule
+
+    rule = normalise_rule(permission.get("IpProtocol"), permission.get("FromPort"), permission.get("ToPort"), [cidr])
+    return any(k.get("protocol") == rule["protocol"] and k.get("ports") == rule["ports"]
+               and cidr in (k.get("sources") or []) for k in keep)
+
+
+@register
+class RevokeWorldIngress(Action):
+    """Revoke exactly the world ranges (0.0.0.0/0, ::/0) of ingress permissions on `ports`;
+    a permission's other sources (private CIDRs, groups, prefix lists) stay untouched."""
+
+    name = "sg_revoke_world_ingress"
+    resource_types = ("AWS::EC2::SecurityGroup",)
+    schema: ClassVar[dict] = {"type": "object", "additionalProperties": False, "properties": {
+        "ports": {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 0, "maximum": 65535}},
+        "keep": {"type": "array", "items": {"type": "object"},
+                 "description": "normalised rules to keep (drift repair: the declared world-open rules)"}}}
+
+    def read(self, resource: Resource, ctx: EnforceContext) -> Any:
+        group = ctx.client("ec2", resource.region).describe_security_groups(
+            GroupIds=[resource.id])["SecurityGroups"][0]
+        return {"IpPermissions": group.get("IpPermissions", [])}
+
+    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
+        ports, keep = self.options.get("ports"), self.options.get("keep") or []
+        revoke, diff = [], []
+        for p in current["IpPermissions"]:
+            if not _covers(p, ports):
+                continue
+            v4 = [{"CidrIp": r["CidrIp"]} for r in p.get("IpRanges", [])
+                  if r.get("CidrIp") == WORLD_V4 and not _declared(p, WORLD_V4, keep)]
+            v6 = [{"CidrIpv6": r["CidrIpv6"]} for r in p.get("Ipv6Ranges", [])
+                  if r.get("CidrIpv6") == WORLD_V6 and not _declared(p, WORLD_V6, keep)]
+            if not v4 and not v6:
+                continue
+            entry = {"IpProtocol": p["IpProtocol"]}
+            entry.update({k: p[k] for k in ("FromPort", "ToPort") if k in p})
+            if v4:
+                entry["IpRanges"] = v4
+            if v6:
+                entry["Ipv6Ranges"] = v6
+            revoke.append(entry)
+            diff.append("- ingress " + _describe_permission(p, [r.get("CidrIp") or r.get("CidrIpv6") for r in v4 + v6]))
+        if not revoke:
+            return None
+        remaining = _without(current["IpPermissions"], revoke)
+        diff += ["= ingress " + _describe_permission(p, _sources(p)) for p in remaining]
+        r = finding.resource
+        return self.change(finding, [ApiCall("ec2", r.region, "RevokeSecurityGroupIngress",
+                                             {"GroupId": r.id, "IpPermissions": revoke})],
+                           {"IpPermissions": remaining}, diff)
+
+
+def _sources(p: dict) -> list[str]:
+    return ([r["CidrIp"] for r in p.get("IpRanges", [])] + [r["CidrIpv6"] for r in p.get("Ipv6Ranges", [])]
+            + [g.get("GroupId", "?") for g in p.get("UserIdGroupPairs", [])]
+            + [x.get("PrefixListId", "?") for x in p.get("PrefixListIds", [])])
+
+
+def _without(permissions: list[dict], revoke: list[dict]) -> list[dict]:
+    """The permissions after the revoke (for the plan's `after`)."""
+    result = []
+    for p in permissions:
+        gone = {(r.get("CidrIp"), r.get("CidrIpv6")) for q in revoke
+                if q["IpProtocol"] == p["IpProtocol"] and q.get("FromPort") == p.get("FromPort")
+                and q.get("ToPort") == p.get("ToPort") for r in q.get("IpRanges", []) + q.get("Ipv6Ranges", [])}
+        kept = dict(p)
+        kept["IpRanges"] = [r for r in p.get("IpRanges", []) if (r.get("CidrIp"), None) not in gone]
+        kept["Ipv6Ranges"] = [r for r in p.get("Ipv6Ranges", []) if (None, r.get("CidrIpv6")) not in gone]
+        if _sources(kept):
+            result.append(kept)
+    return result
+
+
+# ------------------------------------------------------------------------------ residency
+
+def _tags_read(resource: Resource, ctx: EnforceContext) -> dict[str, str]:
+    r, region = resource, resource.region
+    if r.type == BUCKET:
+        response = _optional(lambda: _s3(ctx, r).get_bucket_tagging(Bucket=r.id), "NoSuchTagSet")
+        return tag_dict((response or {}).get("TagSet"))
+    if r.type == "AWS::KMS::Key":
+        kms = ctx.client("kms", region)
+        tags, marker = {}, None
+        while True:
+            response = kms.list_resource_tags(KeyId=r.id, **({"Marker": marker} if marker else {}))
+            tags.update({t["TagKey"]: t["TagValue"] for t in response.get("Tags", [])})
+            marker = response.get("NextMarker") if response.get("Truncated") else None
+            if not marker:
+                return tags
+    if r.type in ("AWS::EC2::Volume", "AWS::EC2::Snapshot"):
+        pages = ctx.client("ec2", region).get_paginator("describe_tags").paginate(
+            Filters=[{"Name": "resource-id", "Values": [r.id]}])
+        return tag_dict(t for page in pages for t in page.get("Tags", []))
+    if r.type == "AWS::RDS::DBInstance":
+        response = ctx.client("rds", region).list_tags_for_resource(ResourceName=_need_arn(r))
+        return tag_dict(response.get("TagList"))
+    if r.type == "AWS::DynamoDB::Table":
+        response = ctx.client("dynamodb", region).list_tags_of_resource(ResourceArn=_need_arn(r))
+        return tag_dict(response.get("Tags"))
+    raise Blocked(f"cannot tag {r.type}")
+
+
+def _need_arn(resource: Resource) -> str:
+    if not resource.arn:
+        raise Blocked(f"{resource.type} {resource.id} has no ARN in the findings; cannot tag it")
+    return resource.arn
+
+
+def _tag_call(resource: Resource, current: dict[str, str], new: dict[str, str]) -> ApiCall:
+    r, region = resource, resource.region
+    pairs = [{"Key": k, "Value": v} for k, v in sorted(new.items())]
+    if r.type == BUCKET:  # PutBucketTagging replaces the set: send every existing tag too
+        merged = {**current, **new}
+        if len(merged) > MAX_S3_TAGS:
+            raise Blocked(f"refused: bucket {r.id} would have {len(merged)} tags, over S3's limit of {MAX_S3_TAGS}")
+        return ApiCall("s3", region, "PutBucketTagging", {"Bucket": r.id, "Tagging": {
+            "TagSet": [{"Key": k, "Value": v} for k, v in sorted(merged.items())]}})
+    if r.type == "AWS::KMS::Key":
+        return ApiCall("kms", region, "TagResource", {"KeyId": r.id, "Tags": [
+            {"TagKey": k, "TagValue": v} for k, v in sorted(new.items())]})
+    if r.type in ("AWS::EC2::Volume", "AWS::EC2::Snapshot"):
+        return ApiCall("ec2", region, "CreateTags", {"Resources": [r.id], "Tags": pairs})
+    if r.type == "AWS::RDS::DBInstance":
+        return ApiCall("rds", region, "AddTagsToResource", {"ResourceName": _need_arn(r), "Tags": pairs})
+    return ApiCall("dynamodb", region, "TagResource", {"ResourceArn": _need_arn(r), "Tags": pairs})
+
+
+@register
+class TagResidencyViolation(Action):
+    """Residency is never repaired by moving or deleting data: the resource is tagged
+    (existing tags kept) and reported; with --quarantine a bucket also denies new writes."""
+
+    name = "tag_residency_violation"
+    resource_types = (BUCKET, "AWS::EC2::Volume", "AWS::EC2::Snapshot", "AWS::RDS::DBInstance",
+                      "AWS::DynamoDB::Table", "AWS::KMS::Key")
+    resolves_finding = False
+
+    def read(self, resource: Resource, ctx: EnforceContext) -> Any:
+        current: dict[str, Any] = {"Tags": _tags_read(resource, ctx)}
+        if ctx.quarantine and resource.type == BUCKET:
+            current["Policy"] = read_policy(resource, ctx)
+        return current
+
+    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
+        r, tags = finding.resource, current["Tags"]
+        new = {}
+        if tags.get(RESIDENCY_TAG) != "violation":
+            new[RESIDENCY_TAG] = "violation"
+        if not tags.get(RESIDENCY_DATE_TAG):
+            new[RESIDENCY_DATE_TAG] = ctx.today.isoformat()
+        calls, diff = [], []
+        after: dict[str, Any] = {"Tags": {**tags, **new}}
+        if new:
+            calls.append(_tag_call(r, tags, new))
+            diff += [f"+ tag {k}={v}" for k, v in sorted(new.items())]
+            diff.append(f"= {len(tags)} existing tag(s) kept; no data moved or deleted "
+                        f"({r.region}, {ctx.country(r.region)}: outside {ctx.pinned})")
+        if "Policy" in current:
+            policy = current["Policy"]
+            after["Policy"] = policy
+            if not sid_taken(policy, QUARANTINE_SID):
+                statement = {"Sid": QUARANTINE_SID, "Effect": "Deny", "Principal": "*",
+                             "Action": list(QUARANTINE_ACTIONS), "Resource": f"{bucket_arn(r)}/*"}
+                after["Policy"] = merge_statement(policy, statement)
+                calls.append(policy_call(r, after["Policy"]))
+                diff += [f"= {len(statements(policy))} existing policy statement(s) kept verbatim",
+                         f"+ quarantine statement {json.dumps(statement, sort_keys=True)} (denies new writes only)"]
+        if not calls:
+            return None
+        return self.change(finding, calls, after, diff)

@@ -1,0 +1,313 @@
+"""Planning and applying: failing findings -> planned changes -> audited calls -> verification."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from luxguard.core.errors import LuxguardError
+from luxguard.core.locations import Locations
+from luxguard.core.model import Finding, Status
+from luxguard.core.rules import Rule
+from luxguard.actors.enforcer.base import Action, DesignatedKey, EnforceContext, PlannedChange, make_action
+from luxguard.actors.enforcer.drift_repairs import drift_repair
+
+KEY_ARN = re.compile(r"^arn:[a-z-]+:kms:([a-z0-9-]+):\d{12}:key/[A-Za-z0-9-]+$")
+
+
+def _error_text(error: Exception) -> tuple[str, str]:
+    """(short outcome, full message) for an API error."""
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code") or "ClientError"
+        message = error.response.get("Error", {}).get("Message") or str(error)
+        return f"failed: {code}", f"{code}: {message}"
+    return f"failed: {type(error).__name__}", f"{type(error).__name__}: {error}"
+
+
+# ------------------------------------------------------------------------------ the designated key
+
+def key_region(arn: str) -> str:
+    """The region of a KMS key ARN; anything else (alias, bare id) is a usage error."""
+    match = KEY_ARN.match(arn or "")
+    if not match:
+        raise LuxguardError(f"--kms-key {arn!r}: give the full ARN of a KMS key "
+                            "(arn:aws:kms:REGION:ACCOUNT:key/ID); aliases and bare ids are not accepted")
+    return match.group(1)
+
+
+def check_key(arn: str, clients: Any, locations: Locations, pinned: str) -> DesignatedKey:
+    """DescribeKey the key: it must exist, be enabled, customer-managed, symmetric, in `pinned`."""
+    match = KEY_ARN.match(arn or "")
+    if not match:
+        return DesignatedKey(arn, None, "not a KMS key ARN")
+    region = match.group(1)
+    country = locations.country_of(region)
+    if country != pinned:
+        return DesignatedKey(arn, region, f"the key is in {region} ({country or 'unknown country'}), "
+                                          f"outside the pinned country {pinned}")
+    try:
+        meta = clients.client("kms", region).describe_key(KeyId=arn)["KeyMetadata"]
+    except (ClientError, BotoCoreError) as error:
+        return DesignatedKey(arn, region, f"cannot use the key ({_error_text(error)[1]})")
+    problems = []
+    if meta.get("KeyState") != "Enabled":
+        problems.append(f"state {meta.get('KeyState')}")
+    if meta.get("KeyManager") != "CUSTOMER":
+        problems.append("not customer-managed")
+    if meta.get("KeyUsage", "ENCRYPT_DECRYPT") != "ENCRYPT_DECRYPT" or \
+            meta.get("KeySpec", "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT":
+        problems.append("not a symmetric encryption key")
+    return DesignatedKey(meta.get("Arn") or arn, region, ", ".join(problems) or None)
+
+
+# ------------------------------------------------------------------------------ planning
+
+@dataclass
+class Skipped:
+    finding: Finding
+    reason: str          # waived | manual: ... | nothing to do: ...
+    kind: str            # waived | manual | up-to-date
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.finding.resource
+        return {"rule_id": self.finding.rule_id, "resource": {"type": r.type, "id": r.id, "region": r.region},
+                "kind": self.kind, "reason": self.reason}
+
+
+@dataclass
+class Plan:
+    changes: list[PlannedChange] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    actions: dict[int, Action] = field(default_factory=dict)   # id(change) -> action
+
+    def runnable(self) -> list[PlannedChange]:
+        return [c for c in self.changes if not c.blocked]
+
+
+def select(findings: Iterable[Finding], rule_ids: Iterable[str] = (), resource: str | None = None,
+           category: str | None = None) -> list[Finding]:
+    """The findings `--rule`, `--resource` and `--category` narrow enforcement to."""
+    wanted = set(rule_ids)
+    chosen = []
+    for finding in findings:
+        r = finding.resource
+        if wanted and finding.rule_id not in wanted:
+            continue
+        if category and finding.category != category:
+            continue
+        names = [n for n in (r.id, r.arn, r.properties.get("name")) if n]
+        if resource and not any(fnmatch.fnmatchcase(n, resource) for n in names):
+            continue
+        chosen.append(finding)
+    return chosen
+
+
+def action_for(finding: Finding, rules: dict[str, Rule]) -> tuple[Action | None, str]:
+    """The action that repairs the finding, or (None, why it is manual)."""
+    if finding.drift:
+        repair = drift_repair(finding)
+        if isinstance(repair, str):
+            return None, repair
+        return make_action(*repair), ""
+    rule = rules.get(finding.rule_id)
+    if rule is None or not rule.action:
+        return None, f"{finding.rule_id} has no automatic repair: {rule.remediation if rule else 'unknown rule'}"
+    if finding.resource.type not in make_action(rule.action["name"], rule.action.get("options")).resource_types:
+        return None, f"{rule.action['name']} does not repair {finding.resource.type}"
+    return make_action(rule.action["name"], rule.action.get("options")), ""
+
+
+def plan(findings: Iterable[Finding], rules: list[Rule], ctx: EnforceContext,
+         progress: Callable[[str], None] = lambda _m: None) -> Plan:
+    """Read each failing finding's resource and compute its change. Waived findings are
+    never acted on; passing and error findings are not touched."""
+    by_id = {rule.id: rule for rule in rules}
+    result = Plan()
+    for finding in findings:
+        if finding.status == Status.WAIVED:
+            who = (finding.waiver or {}).get("id", "?")
+            result.skipped.append(Skipped(finding, f"waived ({(finding.waiver or {}).get('kind', 'waiver')} {who})",
+                                          "waived"))
+            continue
+        if finding.status != Status.FAIL:
+            continue
+        action, why = action_for(finding, by_id)
+        if action is None:
+            result.skipped.append(Skipped(finding, why, "manual"))
+            continue
+        progress(f"planning {action.name} on {finding.resource.id}")
+        try:
+            change = action.plan(finding, ctx)
+        except (ClientError, BotoCoreError) as error:
+            change = PlannedChange(action=action.name, finding=finding,
+                                   blocked=f"cannot read the current configuration: {_error_text(error)[1]}")
+        if change is None:
+            note = ("already tagged; the data must be migrated to the pinned country or covered by an approval"
+                    if not action.resolves_finding else "the configuration already matches; nothing to change")
+            result.skipped.append(Skipped(finding, note, "up-to-date"))
+            continue
+        result.changes.append(change)
+        result.actions[id(change)] = action
+    _drop_duplicates(result)
+    return result
+
+
+def _drop_duplicates(result: Plan) -> None:
+    """Several findings on one resource can need the same action (one removed encryption is three
+    drifted properties): keep one change per resource and action, a runnable one when there is one;
+    changes whose calls differ (e.g. other ports) all stay."""
+    kept: list[PlannedChange] = []
+    for change in result.changes:
+        twin = next((k for k in kept if (k.resource.type, k.resource.id, k.action)
+                     == (change.resource.type, change.resource.id, change.action)), None)
+        same_calls = twin is not None and [c.to_dict() for c in twin.calls] == [c.to_dict() for c in change.calls]
+        if twin is not None and (same_calls or change.blocked or twin.blocked):
+            if twin.blocked and not change.blocked:
+                kept[kept.index(twin)] = change
+                change, twin = twin, change
+            result.skipped.append(Skipped(change.finding, f"covered by the {twin.action} change planned for "
+                                          f"{twin.finding.rule_id}", "up-to-date"))
+            result.actions.pop(id(change), None)
+            continue
+        kept.append(change)
+    result.changes = kept
+
+
+# ------------------------------------------------------------------------------ audit
+
+class AuditLog:
+    """Every action, before and after: the history store (if any) and a JSON-lines file."""
+
+    def __init__(self, path: Path, store: Any, actor: str):
+        self.path, self.store, self.actor = Path(path), store, actor
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.touch()
+        except OSError as exc:
+            raise LuxguardError(f"{self.path}: cannot write the audit log ({exc.strerror})") from None
+
+    def record(self, change: PlannedChange, outcome: str, before: Any, after: Any, detail: str) -> dict:
+        r = change.resource
+        entry = {"at": datetime.now(UTC), "actor": self.actor, "resource_type": r.type,
+                 "resource_id": r.id, "rule_id": change.finding.rule_id, "action": change.action,
+                 "outcome": outcome[:32], "before": _jsonable(before), "after": _jsonable(after), "detail": detail}
+        line = dict(entry, at=entry["at"].strftime("%Y-%m-%dT%H:%M:%S.%fZ"), region=r.region,
+                    outcome=outcome, calls=[c.to_dict() for c in change.calls])
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(line, sort_keys=True, default=str) + "\n")
+            handle.flush()
+        if self.store is not None:
+            self.store.record_audit([entry])
+        return line
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str)) if value is not None else None
+
+
+# ------------------------------------------------------------------------------ applying
+
+@dataclass
+class Result:
+    change: PlannedChange
+    outcome: str                 # succeeded | failed: <Code> | refused | no-op
+    detail: str = ""
+    before: Any = None
+    after: Any = None
+    verification: str = ""       # now passes | still failing | pending | recorded | not verified
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("succeeded", "no-op") and self.verification not in ("still failing",)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.change.to_dict(), "outcome": self.outcome, "detail": self.detail,
+                "before": _jsonable(self.before), "after": _jsonable(self.after), "verification": self.verification}
+
+
+def apply(plan_: Plan, ctx: EnforceContext, audit: AuditLog,
+          progress: Callable[[str], None] = lambda _m: None) -> list[Result]:
+    """Execute every change; one failure never stops the others. Each change is re-planned
+    from a fresh read just before it runs, so nothing changed meanwhile is overwritten."""
+    results = []
+    for change in plan_.changes:
+        finding = change.finding
+        if finding.status != Status.FAIL:   # belt and braces: waived findings never reach here
+            continue
+        if change.blocked:
+            audit.record(change, "refused", change.before, None, change.blocked)
+            results.append(Result(change, "refused", change.blocked, change.before))
+            continue
+        action = plan_.actions[id(change)]
+        progress(f"applying {action.name} on {change.resource.id}")
+        try:
+            fresh = action.plan(finding, ctx)
+        except (ClientError, BotoCoreError) as error:
+            outcome, detail = _error_text(error)
+            audit.record(change, outcome, change.before, None, f"re-reading before the change: {detail}")
+            results.append(Result(change, outcome, detail, change.before))
+            continue
+        if fresh is None:
+            detail = "already compliant when re-read (changed since the plan, or by an earlier action)"
+            audit.record(change, "no-op", change.before, change.before, detail)
+            results.append(Result(change, "no-op", detail, change.before, change.before))
+            continue
+        if fresh.blocked:
+            audit.record(fresh, "refused", fresh.before, None, fresh.blocked)
+            results.append(Result(fresh, "refused", fresh.blocked, fresh.before))
+            continue
+        detail = "; ".join(c.describe() for c in fresh.calls)
+        if fresh.calls != change.calls:
+            detail = "configuration changed since the plan; applied the re-computed change: " + detail
+        audit.record(fresh, "started", fresh.before, fresh.after, detail)
+        try:
+            action.apply(fresh, ctx)
+            outcome, message = "succeeded", detail
+        except (ClientError, BotoCoreError) as error:
+            outcome, message = _error_text(error)
+        try:
+            after = action.read(change.resource, ctx)
+        except (ClientError, BotoCoreError) as error:
+            after = {"unreadable": _error_text(error)[1]}
+        except Exception as error:  # noqa: BLE001 - the audit entry must still be written
+            after = {"unreadable": str(error)}
+        audit.record(fresh, outcome, fresh.before, after, message)
+        results.append(Result(fresh, outcome, message, fresh.before, after))
+    return results
+
+
+def verify(results: list[Result], plan_: Plan, ctx: EnforceContext, rescanned: list[Finding] | None) -> None:
+    """After applying: does each finding pass now (re-scan), and is its re-plan empty?"""
+    status = {(f.rule_id, f.resource.type, f.resource.id): f.status for f in rescanned or []}
+    for result in results:
+        if result.outcome != "succeeded":
+            continue
+        change, finding = result.change, result.change.finding
+        action = next((a for c, a in ((c, plan_.actions.get(id(c))) for c in plan_.changes)
+                       if c.finding is finding and a is not None), None)
+        try:
+            settled = action is not None and action.plan(finding, ctx) is None
+        except (ClientError, BotoCoreError):
+            settled = False
+        now = status.get((finding.rule_id, change.resource.type, change.resource.id))
+        if action is not None and not action.resolves_finding:
+            result.verification = "recorded (still failing: migrate the data or record an approval)" \
+                if settled else "still failing"
+        elif finding.drift:
+            result.verification = "restored" if settled else "still failing"
+        elif now == Status.PASS:
+            result.verification = "now passes"
+        elif action is not None and action.asynchronous and settled:
+            result.verification = "pending (the cloud applies it asynchronously)"
+        elif now is None:
+            result.verification = "restored" if settled else "not verified"
+        else:
+            result.verification = "still failing"

@@ -1,0 +1,100 @@
+"""The one engine: rules x resources -> findings. check, scan, drift and the policy pack share it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional
+
+from luxguard.core.conditions import Context, evaluate
+from luxguard.core.locations import DEFAULT_PINNED_COUNTRY, Locations, load_locations
+from luxguard.core.model import Finding, Resource, Status, sort_findings
+from luxguard.core.rules import Rule
+
+
+class _PropertyView(dict):
+    """Lets message templates say {prop[encryption.algorithm]}."""
+
+    def __init__(self, resource: Resource):
+        super().__init__()
+        self._resource = resource
+
+    def __missing__(self, key: str) -> Any:
+        value = self._resource.get(key)
+        return "none" if value is None else value
+
+
+def _message(rule: Rule, resource: Resource, pinned: str) -> str:
+    fields = {
+        "id": resource.id,
+        "type": resource.type,
+        "region": resource.region or "an unknown region",
+        "country": resource.properties.get("country") or "unknown country",
+        "pinned": pinned,
+        "prop": _PropertyView(resource),
+    }
+    try:
+        return rule.message.format(**fields)
+    except (KeyError, IndexError, ValueError, AttributeError):
+        return f"{rule.title} ({resource.id})"
+
+
+@dataclass
+class Engine:
+    rules: list[Rule]
+    locations: Locations
+    pinned_country: str = DEFAULT_PINNED_COUNTRY
+
+    @classmethod
+    def create(cls, rules: list[Rule], locations: Optional[Locations] = None, pinned_country: str = DEFAULT_PINNED_COUNTRY) -> "Engine":
+        return cls(rules=rules, locations=locations or load_locations(), pinned_country=pinned_country)
+
+    @property
+    def context(self) -> Context:
+        return Context(self.locations, self.pinned_country)
+
+    def localise(self, resource: Resource) -> None:
+        """Fill `country` from the catalogue (None for an unknown region)."""
+        resource.properties["region"] = resource.region
+        resource.properties["country"] = self.locations.country_of(resource.region)
+
+    def evaluate_rule(self, rule: Rule, resource: Resource) -> Optional[Finding]:
+        """The rule's verdict on one resource, or None when the rule does not apply to it."""
+        if resource.type not in rule.resource_types:
+            return None
+        errors = {g: resource.collection_errors[g] for g in rule.property_groups if g in resource.collection_errors}
+        if errors:
+            reasons = "; ".join(f"{group}: {reason}" for group, reason in sorted(errors.items()))
+            return self._finding(rule, resource, Status.ERROR, f"could not read {resource.id}: {reasons}")
+        ctx = self.context
+        if rule.when is not None and not evaluate(rule.when, resource.get, ctx):
+            return None
+        if evaluate(rule.condition, resource.get, ctx):
+            return self._finding(rule, resource, Status.PASS, f"{rule.title}: {resource.id}")
+        return self._finding(rule, resource, Status.FAIL, _message(rule, resource, self.pinned_country))
+
+    def _finding(self, rule: Rule, resource: Resource, status: Status, message: str) -> Finding:
+        return Finding(
+            rule_id=rule.id,
+            category=rule.category,
+            severity=rule.severity,
+            status=status,
+            resource=resource,
+            message=message,
+            clause=rule.clause_section,
+            remediation=rule.remediation,
+            title=rule.title,
+        )
+
+    def evaluate(self, resources: Iterable[Resource]) -> list[Finding]:
+        by_type: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            for rtype in rule.resource_types:
+                by_type.setdefault(rtype, []).append(rule)
+        findings: list[Finding] = []
+        for resource in resources:
+            self.localise(resource)
+            for rule in by_type.get(resource.type, ()):
+                finding = self.evaluate_rule(rule, resource)
+                if finding is not None:
+                    findings.append(finding)
+        return sort_findings(findings)

@@ -1,0 +1,48 @@
+"""Region -> country catalogue. Residency is decided by country, never by region name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional
+
+from luxguard.core.datafiles import DATA_DIR, read_yaml, validate
+
+BUILTIN_LOCATIONS = DATA_DIR / "locations.yaml"
+SCHEMA = DATA_DIR / "locations.schema.json"
+DEFAULT_PINNED_COUNTRY = "LU"
+
+
+@dataclass(frozen=True)
+class Locations:
+    """Maps regions to ISO country codes; an unknown region maps to None (outside everywhere)."""
+
+    countries: dict[str, str] = field(default_factory=dict)
+
+    def country_of(self, region: Optional[str]) -> Optional[str]:
+        return self.countries.get(region) if region else None
+
+    def is_in(self, region: Optional[str], country: str) -> bool:
+        """True only for a known region in `country`; unknown regions are outside."""
+        return self.country_of(region) == country
+
+    def regions_in(self, country: str) -> list[str]:
+        return sorted(r for r, c in self.countries.items() if c == country)
+
+    @property
+    def regions(self) -> list[str]:
+        return sorted(self.countries)
+
+
+def _read(path: Path) -> dict[str, str]:
+    document = read_yaml(path)
+    validate(document, SCHEMA, str(path))
+    return {entry["region"]: entry["country"] for entry in document["locations"]}
+
+
+def load_locations(extra_files: Iterable[Path] = ()) -> Locations:
+    """The built-in catalogue plus users' files; later files override earlier entries."""
+    countries = _read(BUILTIN_LOCATIONS)
+    for path in extra_files:
+        countries.update(_read(Path(path)))
+    return Locations(countries)

@@ -1,0 +1,122 @@
+"""Loading the rule catalogue: every file is checked against rules/schema.json and the model.
+
+Rules are data (Cloud Custodian's lesson): a rule that names an unknown resource type or
+property is refused when it loads, with the file and field, before anything runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from luxguard.core.conditions import walk_properties
+from luxguard.core.datafiles import read_yaml, validate
+from luxguard.core.errors import LuxguardError
+from luxguard.core.model import item_kind, property_kind, resource_types
+
+RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
+SCHEMA = RULES_DIR / "schema.json"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    category: str
+    severity: str
+    resource_types: tuple[str, ...]
+    condition: dict
+    message: str
+    clause_section: str
+    clause_quote: str
+    gdpr: tuple[str, ...]
+    remediation: str
+    when: Optional[dict] = None
+    action: Optional[dict] = None
+    checkov_export: bool = True
+    path: str = ""
+    # Top-level property groups the rule reads: a collection error there makes it `error`.
+    property_groups: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def clause(self) -> str:
+        return self.clause_section
+
+
+def _check_properties(document: dict, source: str) -> frozenset[str]:
+    known_types = set(resource_types())
+    for rtype in document["resource_types"]:
+        if rtype not in known_types:
+            raise LuxguardError(
+                f"{source}: field resource_types: unknown resource type {rtype!r} "
+                f"(known: {', '.join(sorted(known_types))})"
+            )
+    groups: set[str] = set()
+    for key in ("when", "condition"):
+        if key not in document:
+            continue
+        for list_property, path in walk_properties(document[key]):
+            if list_property is None:
+                missing = [t for t in document["resource_types"] if property_kind(t, path) is None]
+                if missing:
+                    raise LuxguardError(
+                        f"{source}: field {key}: unknown property {path!r} for {', '.join(missing)}"
+                    )
+                groups.add(path.split(".")[0])
+            elif item_kind(list_property, path) is None:
+                raise LuxguardError(
+                    f"{source}: field {key}: unknown property {path!r} of items of {list_property!r}"
+                )
+    return frozenset(groups)
+
+
+def parse_rule(document: Any, source: str) -> Rule:
+    """Validate one rule document (schema, then model) and build the Rule."""
+    validate(document, SCHEMA, source)
+    groups = _check_properties(document, source)
+    return Rule(
+        id=document["id"],
+        title=document["title"],
+        category=document["category"],
+        severity=document["severity"],
+        resource_types=tuple(document["resource_types"]),
+        condition=document["condition"],
+        when=document.get("when"),
+        message=document["message"],
+        clause_section=document["clause"]["section"],
+        clause_quote=document["clause"]["quote"],
+        gdpr=tuple(document["gdpr"]),
+        remediation=document["remediation"].strip(),
+        action=document.get("action"),
+        checkov_export=document.get("checkov", {}).get("export", True),
+        path=source,
+        property_groups=groups,
+    )
+
+
+def rule_files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        raise LuxguardError(f"{directory}: rules directory not found")
+    return sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml"))
+
+
+def load_rules(extra_dirs: Iterable[Path] = (), include_builtin: bool = True) -> list[Rule]:
+    """The built-in catalogue plus extra folders; a duplicate id is an error naming both files."""
+    directories = ([RULES_DIR] if include_builtin else []) + [Path(d) for d in extra_dirs]
+    rules: dict[str, Rule] = {}
+    for directory in directories:
+        for path in rule_files(directory):
+            rule = parse_rule(read_yaml(path), str(path))
+            if rule.id in rules:
+                raise LuxguardError(f"{path}: field id: {rule.id} is already defined in {rules[rule.id].path}")
+            rules[rule.id] = rule
+    return sorted(rules.values(), key=lambda r: r.id)
+
+
+def find_rule(rules: list[Rule], rule_id: str) -> Rule:
+    for rule in rules:
+        if rule.id == rule_id:
+            return rule
+    raise LuxguardError(f"unknown rule id {rule_id!r} (see `luxguard rules list`)")
+

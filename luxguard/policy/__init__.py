@@ -1,0 +1,1 @@
+"""Policy: approvals and waivers, the customer's written exceptions to the rules."""

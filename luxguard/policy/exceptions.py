@@ -1,0 +1,226 @@
+"""Customers' written approvals (residency) and reviewed waivers (other rules).
+
+A residency finding is compliant only while a recorded approval covers it: the resource is in
+the approval's scope, every foreign place it reaches is an approved destination, its data
+categories are approved, and today lies between grant and expiry. Waivers do the same for any
+other rule. Waived findings stay in every output with the approval or waiver that waived them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from luxguard.core.conditions import walk_properties
+from luxguard.core.datafiles import DATA_DIR, read_yaml, validate
+from luxguard.core.errors import LuxguardError
+from luxguard.core.locations import Locations
+from luxguard.core.model import Finding, Status
+from luxguard.core.rules import Rule
+
+EXPIRY_WARNING_DAYS = 30
+
+
+def _parse_date(value: Any, source: str, field_name: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise LuxguardError(f"{source}: field {field_name}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+@dataclass(frozen=True)
+class Approval:
+    id: str
+    customer: str
+    data_categories: frozenset[str]
+    countries: frozenset[str]
+    regions: frozenset[str]
+    resource_ids: tuple[str, ...]
+    name_patterns: tuple[str, ...]
+    tags: tuple[tuple[str, str], ...]
+    document: str
+    approved_by: str
+    granted: date
+    expires: date
+
+    def in_scope(self, finding: Finding) -> bool:
+        resource = finding.resource
+        names = [n for n in (resource.id, resource.properties.get("name"), resource.arn) if n]
+        if resource.id in self.resource_ids or (resource.arn and resource.arn in self.resource_ids):
+            return True
+        if any(fnmatch.fnmatchcase(n, p) for n in names for p in self.name_patterns):
+            return True
+        tags = resource.properties.get("tags") or {}
+        return bool(self.tags) and all(tags.get(k) == v for k, v in self.tags)
+
+    def covers_destination(self, region: Optional[str], locations: Locations) -> bool:
+        return region in self.regions or (locations.country_of(region) or "??") in self.countries
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "approval", "id": self.id, "customer": self.customer, "document": self.document,
+                "approved_by": self.approved_by, "granted": self.granted.isoformat(),
+                "expires": self.expires.isoformat()}
+
+
+@dataclass(frozen=True)
+class Waiver:
+    id: str
+    rule: str
+    resource: str
+    reason: str
+    owner: str
+    expires: date
+
+    def matches(self, finding: Finding) -> bool:
+        names = [n for n in (finding.resource.id, finding.resource.arn) if n]
+        return finding.rule_id == self.rule and any(fnmatch.fnmatchcase(n, self.resource) for n in names)
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "waiver", "id": self.id, "reason": self.reason, "owner": self.owner,
+                "expires": self.expires.isoformat()}
+
+
+def load_approvals(path: Path) -> list[Approval]:
+    document = read_yaml(path)
+    source = str(path)
+    validate(document, DATA_DIR / "approvals.schema.json", source)
+    approvals = []
+    for i, entry in enumerate(document["approvals"]):
+        granted = _parse_date(entry["granted"], source, f"approvals.{i}.granted")
+        expires = _parse_date(entry["expires"], source, f"approvals.{i}.expires")
+        if expires <= granted:
+            raise LuxguardError(f"{source}: field approvals.{i}.expires: {expires} is not after granted {granted}")
+        scope, destinations = entry["scope"], entry["destinations"]
+        approvals.append(Approval(
+            id=entry["id"], customer=entry["customer"], data_categories=frozenset(entry["data_categories"]),
+            countries=frozenset(destinations.get("countries", [])), regions=frozenset(destinations.get("regions", [])),
+            resource_ids=tuple(scope.get("resource_ids", [])), name_patterns=tuple(scope.get("name_patterns", [])),
+            tags=tuple(sorted((scope.get("tags") or {}).items())), document=entry["document"],
+            approved_by=entry["approved_by"], granted=granted, expires=expires))
+    _refuse_duplicates([a.id for a in approvals], source, "approvals")
+    return approvals
+
+
+def load_waivers(path: Path, rules: Iterable[Rule] = ()) -> list[Waiver]:
+    document = read_yaml(path)
+    source = str(path)
+    validate(document, DATA_DIR / "waivers.schema.json", source)
+    by_id = {rule.id: rule for rule in rules}
+    known = set(by_id) | _drift_rule_ids()
+    waivers = []
+    for i, entry in enumerate(document["waivers"]):
+        rule = by_id.get(entry["rule"])
+        if by_id and entry["rule"] not in known:
+            raise LuxguardError(f"{source}: field waivers.{i}.rule: unknown rule {entry['rule']}")
+        if rule is not None and rule.category == "residency":
+            raise LuxguardError(f"{source}: field waivers.{i}.rule: {rule.id} is a residency rule; transfers "
+                                "need the customer's written approval in the approvals file, not a waiver")
+        waivers.append(Waiver(id=entry["id"], rule=entry["rule"], resource=entry["resource"], reason=entry["reason"],
+                              owner=entry["owner"], expires=_parse_date(entry["expires"], source, f"waivers.{i}.expires")))
+    _refuse_duplicates([w.id for w in waivers], source, "waivers")
+    return waivers
+
+
+def _drift_rule_ids() -> set[str]:
+    """Drift findings can be waived too (e.g. a reviewed manual change), except residency drift."""
+    from luxguard.actors.drift import DRIFT_RULES, MISSING, UNMANAGED
+
+    return {rule.rule_id for rule in DRIFT_RULES if rule.category != "residency"} | {MISSING.rule_id, UNMANAGED.rule_id}
+
+
+def _refuse_duplicates(ids: list[str], source: str, kind: str) -> None:
+    seen: set[str] = set()
+    for i, identifier in enumerate(ids):
+        if identifier in seen:
+            raise LuxguardError(f"{source}: field {kind}.{i}.id: duplicate id {identifier}")
+        seen.add(identifier)
+
+
+def foreign_regions(rule: Optional[Rule], finding: Finding, locations: Locations, pinned: str) -> list[Optional[str]]:
+    """The places outside the pinned country that a residency finding is about (for a drift
+    finding, which has no catalogue rule: the resource's own region)."""
+    if rule is None:
+        return [] if locations.is_in(finding.resource.region, pinned) else [finding.resource.region]
+    regions: list[Optional[str]] = []
+    for _, path in walk_properties(rule.condition):
+        value = finding.resource.get(path)
+        for region in value if isinstance(value, list) else [value]:
+            if not locations.is_in(region, pinned):
+                regions.append(region)
+    return regions
+
+
+@dataclass
+class Exceptions:
+    """Approvals and waivers in force on `today`."""
+
+    approvals: list[Approval] = field(default_factory=list)
+    waivers: list[Waiver] = field(default_factory=list)
+    today: date = field(default_factory=date.today)
+
+    def notes(self) -> list[str]:
+        """Warnings for people: approvals and waivers about to lapse, waivers that lapsed."""
+        soon = self.today + timedelta(days=EXPIRY_WARNING_DAYS)
+        notes = []
+        for approval in self.approvals:
+            if self.today <= approval.expires <= soon:
+                notes.append(f"approval {approval.id} ({approval.customer}) expires on {approval.expires}")
+        for waiver in self.waivers:
+            if waiver.expires < self.today:
+                notes.append(f"waiver {waiver.id} for {waiver.rule} expired on {waiver.expires} and no longer waives")
+            elif waiver.expires <= soon:
+                notes.append(f"waiver {waiver.id} for {waiver.rule} expires on {waiver.expires}")
+        return sorted(notes)
+
+    def apply(self, findings: list[Finding], rules: list[Rule], locations: Locations, pinned: str) -> None:
+        """Turn covered failing findings into `waived`; explain lapsed approvals in the message."""
+        by_id = {rule.id: rule for rule in rules}
+        for finding in findings:
+            if finding.status != Status.FAIL:
+                continue
+            rule = by_id.get(finding.rule_id)
+            if finding.category == "residency":
+                self._apply_approval(finding, rule, locations, pinned)
+            else:
+                self._apply_waiver(finding)
+
+    def _apply_approval(self, finding: Finding, rule: Optional[Rule], locations: Locations, pinned: str) -> None:
+        places = foreign_regions(rule, finding, locations, pinned)
+        categories = set(finding.resource.properties.get("classification") or [])
+        candidates = [a for a in self.approvals if a.in_scope(finding)
+                      and all(a.covers_destination(r, locations) for r in places)]
+        for approval in candidates:
+            if not categories or not categories <= approval.data_categories:
+                continue
+            if approval.granted <= self.today <= approval.expires:
+                finding.status = Status.WAIVED
+                finding.waiver = approval.describe()
+                return
+        reasons = []
+        for approval in candidates:
+            if not categories:
+                reasons.append(f"approval {approval.id} cannot cover unclassified data (no data-classification tag)")
+            elif not categories <= approval.data_categories:
+                missing = ", ".join(sorted(categories - approval.data_categories))
+                reasons.append(f"approval {approval.id} does not cover {missing} data")
+            elif self.today < approval.granted:
+                reasons.append(f"approval {approval.id} is granted only from {approval.granted}")
+            else:
+                reasons.append(f"approval {approval.id} expired on {approval.expires}")
+        if reasons:
+            finding.message = f"{finding.message} ({'; '.join(reasons)})"
+
+    def _apply_waiver(self, finding: Finding) -> None:
+        for waiver in self.waivers:
+            if not waiver.matches(finding):
+                continue
+            if self.today <= waiver.expires:
+                finding.status = Status.WAIVED
+                finding.waiver = waiver.describe()
+                return
+            finding.message = f"{finding.message} (waiver {waiver.id} expired on {waiver.expires})"

@@ -1,0 +1,1 @@
+"""Sinks: where findings go (output formats, reports, the history store)."""

@@ -1,0 +1,269 @@
+"""A Pulumi capture -> a Terraform plan JSON document that checkov's terraform_plan framework reads.
+
+pulumi-aws is generated from terraform-provider-aws, so every mapped resource has a Terraform
+twin; what differs is spelling, and spelling is safety-critical: checkov looks attributes up by
+their Terraform names, and a name it does not find usually makes a check *pass* silently
+(camelCase `fromPort` hides an open SSH port). Three translations happen here:
+
+* type:      `aws:s3/bucket:Bucket` -> `aws_s3_bucket` (TYPE_MAP; unmapped types are left out)
+* names:     camelCase -> snake_case, and Pulumi's plural names of repeated blocks back to
+             Terraform's singular block names (`rules` -> `rule`, `attributes` -> `attribute`)
+* blocks:    a nested object (Pulumi flattens max-one blocks) -> a one-element list of blocks,
+             as `terraform show -json` prints blocks; maps (`tags`) stay maps.
+
+checkov connects resources (a bucket and its public access block) only through
+`configuration.root_module.resources[].expressions.<attr>.references`; the plan carries one
+wherever a value equals the id/ARN/name of another captured resource.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from luxguard.sources.pulumi_capture import (
+    DEFAULT_ACCOUNT,
+    PROVIDER_PREFIX,
+    Capture,
+    CapturedResource,
+    _arn_for,
+)
+from luxguard.sources.pulumi_normalise import snake_case
+
+TERRAFORM_VERSION = "1.9.8"   # checkov ignores a plan without terraform_version
+PLAN_FORMAT_VERSION = "1.2"
+PROVIDER_NAME = "registry.terraform.io/hashicorp/aws"
+
+# Pulumi type -> Terraform type. Every entry has a test that checkov reads the converted names.
+TYPE_MAP: dict[str, str] = {
+    "aws:s3/bucket:Bucket": "aws_s3_bucket",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration":
+        "aws_s3_bucket_server_side_encryption_configuration",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "aws_s3_bucket_public_access_block",
+    "aws:s3/bucketPolicy:BucketPolicy": "aws_s3_bucket_policy",
+    "aws:s3/bucketVersioning:BucketVersioning": "aws_s3_bucket_versioning",
+    "aws:s3/bucketLogging:BucketLogging": "aws_s3_bucket_logging",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": "aws_s3_bucket_lifecycle_configuration",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "aws_s3_bucket_ownership_controls",
+    "aws:s3/bucketAcl:BucketAcl": "aws_s3_bucket_acl",
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": "aws_s3_bucket_object_lock_configuration",
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": "aws_s3_bucket_replication_configuration",
+    "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock": "aws_s3_account_public_access_block",
+    "aws:kms/key:Key": "aws_kms_key",
+    "aws:kms/alias:Alias": "aws_kms_alias",
+    "aws:ec2/securityGroup:SecurityGroup": "aws_security_group",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "aws_default_security_group",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "aws_vpc_security_group_ingress_rule",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "aws_vpc_security_group_egress_rule",
+    "aws:ec2/securityGroupRule:SecurityGroupRule": "aws_security_group_rule",
+    "aws:ebs/volume:Volume": "aws_ebs_volume",
+    "aws:ebs/snapshot:Snapshot": "aws_ebs_snapshot",
+    "aws:ebs/snapshotCopy:SnapshotCopy": "aws_ebs_snapshot_copy",
+    "aws:ebs/encryptionByDefault:EncryptionByDefault": "aws_ebs_encryption_by_default",
+    "aws:ec2/snapshotCreateVolumePermission:SnapshotCreateVolumePermission": "aws_snapshot_create_volume_permission",
+    "aws:rds/instance:Instance": "aws_db_instance",
+    "aws:dynamodb/table:Table": "aws_dynamodb_table",
+    "aws:cloudtrail/trail:Trail": "aws_cloudtrail",
+}
+
+# Pulumi's plural name of a repeated block -> Terraform's block name (anywhere in a resource).
+PLURAL_BLOCKS: dict[str, str] = {
+    "rules": "rule",
+    "attributes": "attribute",
+    "replicas": "replica",
+    "grants": "grant",
+    "targetGrants": "target_grant",
+    "transitions": "transition",
+    "noncurrentVersionTransitions": "noncurrent_version_transition",
+    "lifecycleRules": "lifecycle_rule",
+    "corsRules": "cors_rule",
+    "globalSecondaryIndexes": "global_secondary_index",
+    "localSecondaryIndexes": "local_secondary_index",
+    "eventSelectors": "event_selector",
+    "advancedEventSelectors": "advanced_event_selector",
+    "insightSelectors": "insight_selector",
+    "dataResources": "data_resource",
+    "fieldSelectors": "field_selector",
+    "restoreSourceTables": "restore_source_table",
+}
+# Explicit renames where snake_casing alone is wrong (Pulumi name -> Terraform name).
+RENAMES: dict[str, str] = {
+    "cloudWatchLogsGroupArn": "cloud_watch_logs_group_arn",
+    "cloudWatchLogsRoleArn": "cloud_watch_logs_role_arn",
+}
+# Attributes whose object value is a map, not a block (keys are kept verbatim).
+MAP_ATTRIBUTES = {"tags", "tagsAll", "parameters", "options"}
+# Inputs that are Pulumi-only (no Terraform attribute): dropped.
+PULUMI_ONLY = {"__defaults", "__self__"}
+
+
+@dataclass
+class PlanEntry:
+    """Where a plan address came from."""
+
+    address: str
+    tf_type: str
+    resource: CapturedResource
+    region: Optional[str]
+
+
+@dataclass
+class TerraformPlan:
+    document: dict[str, Any]
+    entries: dict[str, PlanEntry] = field(default_factory=dict)   # address -> origin
+    unmapped: list[str] = field(default_factory=list)             # pulumi types left out
+
+
+def snake(name: str) -> str:
+    return RENAMES.get(name) or snake_case(name)
+
+
+def _scalar(value: Any) -> Any:
+    # The Pulumi engine sends every number as a float; Terraform plans carry 443, not 443.0.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def convert_value(key: str, value: Any) -> tuple[str, Any]:
+    """One Pulumi input (camelCase) -> (Terraform name, Terraform plan value)."""
+    if key in MAP_ATTRIBUTES and isinstance(value, dict):
+        return snake(key), {str(k): _scalar(v) for k, v in value.items()}
+    if isinstance(value, dict):
+        return snake(key), [convert_block(value)]
+    if isinstance(value, list) and any(isinstance(v, dict) for v in value):
+        name = PLURAL_BLOCKS.get(key, snake(key))
+        return name, [convert_block(v) for v in value if isinstance(v, dict)]
+    if isinstance(value, list):
+        return snake(key), [_scalar(v) for v in value]
+    return snake(key), _scalar(value)
+
+
+def convert_block(inputs: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in inputs.items():
+        if key in PULUMI_ONLY or value is None:
+            continue
+        name, converted = convert_value(key, value)
+        out[name] = converted
+    return out
+
+
+def sanitise(name: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9_-]", "_", name)
+    if not re.match(r"[A-Za-z_]", cleaned[:1]):
+        cleaned = f"r_{cleaned}"
+    return cleaned
+
+
+class _Regions:
+    def __init__(self, capture: Capture):
+        self.capture = capture
+        self.providers = {r.urn: r.inputs.get("region") for r in capture.resources if r.type.startswith(PROVIDER_PREFIX)}
+
+    def of(self, res: CapturedResource) -> Optional[str]:
+        if res.inputs.get("region"):
+            return str(res.inputs["region"])
+        if res.provider and self.providers.get(res.provider):
+            return str(self.providers[res.provider])
+        region = self.capture.config.get("aws:region")
+        return str(region) if region else None
+
+
+# Types other resources point at, in the order their values are claimed (a key before an
+# alias with the same logical name); children (SSE configs, rules) are never referred to.
+REFERABLE = ("aws_s3_bucket", "aws_kms_key", "aws_security_group", "aws_default_security_group",
+             "aws_ebs_volume", "aws_ebs_snapshot", "aws_kms_alias")
+
+
+def _referable_values(res: CapturedResource, address: str, tf_type: str, region: Optional[str],
+                      account: str) -> dict[str, str]:
+    """Values another resource may use to name this one -> the Terraform expression."""
+    if tf_type == "aws_kms_alias":
+        return {str(res.inputs["name"]): f"{address}.name"} if res.inputs.get("name") else {}
+    values = {res.id: f"{address}.id",
+              _arn_for(res.type, region or "us-east-1", account, res.id): f"{address}.arn"}
+    if tf_type == "aws_s3_bucket":
+        values[str(res.inputs.get("bucket") or res.id)] = f"{address}.id"
+    if tf_type == "aws_kms_key":
+        values[res.id] = f"{address}.key_id"
+    return values
+
+
+def _expressions(values: Any, refs: dict[str, str], own: str) -> Any:
+    """Terraform `expressions` for a converted value: references only where one resolves."""
+    if isinstance(values, dict):
+        out = {}
+        for key, value in values.items():
+            expr = _expressions(value, refs, own)
+            if expr:
+                out[key] = expr
+        return out
+    if isinstance(values, list) and values and all(isinstance(v, dict) for v in values):
+        exprs = [_expressions(v, refs, own) for v in values]
+        return exprs if any(exprs) else None
+    candidates = values if isinstance(values, list) else [values]
+    found: list[str] = []
+    for candidate in candidates:
+        target = refs.get(candidate) if isinstance(candidate, str) else None
+        if target and not target.startswith(own + "."):
+            found += [target, target.rsplit(".", 1)[0]]
+    return {"references": found} if found else None
+
+
+def capture_to_plan(capture: Capture) -> TerraformPlan:
+    """The Terraform plan JSON document (format 1.2) for the capture's mapped resources."""
+    regions = _Regions(capture)
+    account = str(capture.config.get("luxguard:accountId") or DEFAULT_ACCOUNT)
+    entries: dict[str, PlanEntry] = {}
+    unmapped: set[str] = set()
+    used: set[str] = set()
+    for res in capture.resources:
+        tf_type = TYPE_MAP.get(res.type)
+        if tf_type is None:
+            if res.custom and not res.type.startswith(PROVIDER_PREFIX):
+                unmapped.add(res.type)
+            continue
+        base = f"{tf_type}.{sanitise(res.name)}"
+        address, n = base, 2
+        while address in used:
+            address, n = f"{base}_{n}", n + 1
+        used.add(address)
+        entries[address] = PlanEntry(address, tf_type, res, regions.of(res))
+
+    refs: dict[str, str] = {}
+    for entry in sorted(entries.values(), key=lambda e: REFERABLE.index(e.tf_type) if e.tf_type in REFERABLE else 99):
+        if entry.tf_type not in REFERABLE:
+            continue
+        for value, expression in _referable_values(entry.resource, entry.address, entry.tf_type, entry.region,
+                                                   account).items():
+            refs.setdefault(value, expression)
+
+    planned, configured, changes = [], [], []
+    for address, entry in entries.items():
+        values = convert_block(entry.resource.inputs)
+        values["region"] = entry.region   # terraform-provider-aws v6 / pulumi-aws v7 resource argument
+        name = address.split(".", 1)[1]
+        planned.append({"address": address, "mode": "managed", "type": entry.tf_type, "name": name,
+                        "provider_name": PROVIDER_NAME, "schema_version": 0, "values": values,
+                        "sensitive_values": {}})
+        expressions = _expressions(values, refs, address) or {}
+        configured.append({"address": address, "mode": "managed", "type": entry.tf_type, "name": name,
+                           "provider_config_key": "aws", "expressions": expressions, "schema_version": 0})
+        changes.append({"address": address, "mode": "managed", "type": entry.tf_type, "name": name,
+                        "provider_name": PROVIDER_NAME,
+                        "change": {"actions": ["create"], "before": None, "after": values, "after_unknown": {}}})
+
+    # No provider_config: each resource carries its own `region`, resolved as Pulumi resolves it
+    # (own input, explicit provider, stack aws:region); the stack's default provider may serve none.
+    regions_used = sorted({e.region for e in entries.values() if e.region})
+    document = {
+        "format_version": PLAN_FORMAT_VERSION,
+        "terraform_version": TERRAFORM_VERSION,
+        "planned_values": {"root_module": {"resources": planned}},
+        "resource_changes": changes,
+        "configuration": {"root_module": {"resources": configured}},
+        "luxguard": {"project": capture.project, "stack": capture.stack, "regions": regions_used},
+    }
+    return TerraformPlan(document=document, entries=entries, unmapped=sorted(unmapped))
