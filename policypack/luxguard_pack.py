@@ -4,7 +4,7 @@ Why stack policies: rules read folded properties (a bucket's encryption, public 
 policy are separate child resources), so a per-resource view cannot judge a bucket. Each policy
 turns the stack's resources back into a luxguard `Capture` and runs `luxguard check`'s own
 `check_capture` on it, so the pack and the CLI share the catalogue, normaliser and engine and
-cannot disagree. The evaluation is done once per stack and shared by the 36 policies.
+cannot disagree. The evaluation is done once per stack and shared by all the policies.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from cli import run
+from luxguard.core.rules import load_rules
 
 PROGRAMS = Path(__file__).parent / "programs"
 
@@ -32,3 +33,9 @@ def run_cli(capsys, *args: str) -> tuple[int, str, str]:
 
 def failing_rule_ids(findings_json: str) -> set[str]:
     return {f["rule_id"] for f in json.loads(findings_json)["findings"] if f["status"] == "fail"}
+
+
+def pulumi_examples(variant: str) -> list[str]:
+    """Ids of the built-in rules whose `examples.<variant>` has a Pulumi program, sorted."""
+    return [rule.id for rule in load_rules()
+            if rule.examples and "pulumi" in getattr(rule.examples, variant)]

@@ -183,7 +183,8 @@ def test_rules_commands(capsys, tmp_path):
     code, _, err = run_cli(capsys, "rules", "show", "LUX-NOPE-1")
     one_line_error(code, err, "unknown rule id")
     code, out, _ = run_cli(capsys, "rules", "validate")
-    assert code == 0 and out.startswith("36 rules valid")
+    rule_files = list((Path(__file__).parent.parent / "rules").glob("*.yaml"))
+    assert code == 0 and out.startswith(f"{len(rule_files)} rules valid")
     broken = tmp_path / "broken"
     shutil.copytree(Path(__file__).parent.parent / "rules", broken)
     (broken / "LUX-ACC-001.yaml").write_text("id: 1\n")

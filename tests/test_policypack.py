@@ -30,11 +30,11 @@ from pulumi_policy.policy import PolicyResourceOptions
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from luxguard.core.errors import LuxguardError
+from luxguard.core.rules import load_rules
 from luxguard.pipeline import Settings, check_capture
 from luxguard.sources.pulumi_capture import Capture, CapturedResource, capture_program
 from policypack import luxguard_pack
-from tests.helpers import write_program
-from tests.rule_cases import CASES
+from tests.helpers import pulumi_examples, write_program
 
 REPO = Path(__file__).resolve().parent.parent
 PACK_DIR = REPO / "policypack"
@@ -49,6 +49,7 @@ OWN_REGION_INSIDE = ("import pulumi_aws as aws\n"
                      "aws.kms.Key('k', enable_key_rotation=True, region='lu-central-1', opts=t.opts('eu-west-1'))")
 # No explicit provider: the region is the stack's aws:region (the default provider's).
 DEFAULT_PROVIDER = "import pulumi_aws as aws\naws.kms.Key('k', enable_key_rotation=True)"
+EXAMPLES = {rule.id: rule.examples for rule in load_rules()}
 
 
 # --- captures ----------------------------------------------------------------------------------
@@ -78,7 +79,7 @@ def capture_of(label: str, tmp_root: Path) -> Capture:
             _captures[label] = capture_program(program, "test")
         else:
             body = {"outside": OWN_REGION_OUTSIDE, "inside": OWN_REGION_INSIDE}.get(variant) if kind == "own-region" \
-                else CASES[kind][0 if variant == "compliant" else 1]
+                else getattr(EXAMPLES[kind], variant)["pulumi"]
             _captures[label] = capture_program(write_program(tmp_root / label.replace("/", "-"), body), "test")
     return _captures[label]
 
@@ -94,7 +95,7 @@ def expected(capture: Capture) -> set[tuple[str, str]]:
     return {(f.rule_id.lower(), f.resource.urn or "") for f in report.findings if f.status.value == "fail"}
 
 
-ALL_LABELS = ([f"{rid}/{variant}" for rid in CASES for variant in ("compliant", "violating")]
+ALL_LABELS = ([f"{rid}/{variant}" for variant in ("compliant", "violating") for rid in pulumi_examples(variant)]
               + ["reference/local", "reference/production", "own-region/outside", "own-region/inside",
                  "default-provider/lu-central-1", "default-provider/eu-west-1"])
 
@@ -140,8 +141,8 @@ def test_validators_agree_with_luxguard_check(label, tmp_root, direct_policies):
         policy.validate(args, report)
     assert violations == expected(capture)
     kind, variant = label.split("/")
-    if kind in CASES and variant == "violating":
-        assert {name for name, _ in violations} == {r.lower() for r in CASES[kind][2]}
+    if kind in EXAMPLES and variant == "violating":
+        assert {name for name, _ in violations} == {r.lower() for r in EXAMPLES[kind].fails}
     if kind == "reference":
         assert violations == set()
 
@@ -318,8 +319,8 @@ def test_analyze_stack_over_grpc_gives_luxguard_checks_verdicts(label, preview, 
         want = luxguard_pack.DEFAULT_ENFORCEMENT[rule.severity]
         assert d.enforcementLevel == analyzer_pb2.EnforcementLevel.Value(want.name)
     kind, variant = label.split("/")
-    if kind in CASES and variant == "violating":
-        assert {d.policyName for d in response.diagnostics} == {r.lower() for r in CASES[kind][2]}
+    if kind in EXAMPLES and variant == "violating":
+        assert {d.policyName for d in response.diagnostics} == {r.lower() for r in EXAMPLES[kind].fails}
     if kind == "reference" or variant == "compliant":
         assert got == set()
 

@@ -1,4 +1,5 @@
-"""Every rule: its compliant program passes everything, its violating program fails exactly the expected rules."""
+"""Every rule: its compliant example passes everything, its violating example fails exactly the rule ids
+it names. The examples live in the rule files (`examples:`); the tests are generated from them."""
 
 from __future__ import annotations
 
@@ -7,21 +8,28 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from luxguard.core.rules import load_rules
-from tests.helpers import failing_rule_ids, run_cli, write_program
-from tests.rule_cases import CASES
+from luxguard.core.datafiles import read_yaml
+from luxguard.core.errors import LuxguardError
+from luxguard.core.rules import RULES_DIR, load_rules, parse_rule
+from tests.helpers import failing_rule_ids, pulumi_examples, run_cli, write_program
 
-RULE_IDS = [rule.id for rule in load_rules()]
+RULES = load_rules()
+RULE_IDS = [rule.id for rule in RULES]
+EXAMPLES = {rule.id: rule.examples for rule in RULES}
 
 
-def test_every_rule_has_cases_and_there_are_at_least_20():
+def test_every_rule_has_examples_and_there_are_at_least_20():
     assert len(RULE_IDS) >= 20
-    assert sorted(CASES) == RULE_IDS
+    missing = [rule.path for rule in RULES if rule.examples is None]
+    assert missing == [], "rule files without examples:"
+    for rule_id, examples in EXAMPLES.items():
+        assert examples.fails <= set(RULE_IDS), f"{rule_id}: examples.violating.fails names unknown rules"
+    assert set(pulumi_examples("compliant")) == set(pulumi_examples("violating")) == set(RULE_IDS)
 
 
-@pytest.mark.parametrize("rule_id", RULE_IDS)
+@pytest.mark.parametrize("rule_id", pulumi_examples("compliant"))
 def test_compliant_program_has_no_failing_finding(rule_id, tmp_path, capsys):
-    program = write_program(tmp_path / "ok", CASES[rule_id][0])
+    program = write_program(tmp_path / "ok", EXAMPLES[rule_id].compliant["pulumi"])
     code, out, err = run_cli(capsys, "check", program, "--stack", "test", "--format", "json")
     assert failing_rule_ids(out) == set(), out
     assert code == 0, err
@@ -29,10 +37,10 @@ def test_compliant_program_has_no_failing_finding(rule_id, tmp_path, capsys):
     assert any(f["rule_id"] == rule_id and f["status"] == "pass" for f in findings), f"{rule_id} never evaluated"
 
 
-@pytest.mark.parametrize("rule_id", RULE_IDS)
+@pytest.mark.parametrize("rule_id", pulumi_examples("violating"))
 def test_violating_program_fails_exactly_expected_rules_in_every_format(rule_id, tmp_path, capsys):
-    expected = CASES[rule_id][2]
-    program = write_program(tmp_path / "bad", CASES[rule_id][1])
+    expected = EXAMPLES[rule_id].fails
+    program = write_program(tmp_path / "bad", EXAMPLES[rule_id].violating["pulumi"])
     plan = tmp_path / "plan.json"
     code, out, err = run_cli(capsys, "check", program, "--stack", "test", "--format", "json", "--save-plan", plan)
     assert code == 1, err
@@ -52,3 +60,21 @@ def test_violating_program_fails_exactly_expected_rules_in_every_format(rule_id,
     code, text, _ = run_cli(capsys, "check", "--plan", plan, "--format", "text")
     assert code == 1
     assert {rid for rid in RULE_IDS if f" {rid} " in text} == expected
+
+
+def test_examples_are_checked_when_a_rule_loads():
+    document = read_yaml(RULES_DIR / "LUX-ENC-005.yaml")
+    document["examples"]["violating"]["fails"] = ["LUX-ENC-006"]
+    with pytest.raises(LuxguardError, match="examples.violating.fails: must include the rule's own id LUX-ENC-005"):
+        parse_rule(document, "LUX-ENC-005.yaml")
+    document = read_yaml(RULES_DIR / "LUX-ENC-005.yaml")
+    document["examples"]["compliant"]["fails"] = ["LUX-ENC-005"]
+    with pytest.raises(LuxguardError, match="field examples.compliant"):
+        parse_rule(document, "LUX-ENC-005.yaml")
+    document = read_yaml(RULES_DIR / "LUX-ENC-005.yaml")
+    document["examples"]["violating"] = {"fails": ["LUX-ENC-005"]}
+    with pytest.raises(LuxguardError, match="field examples.violating"):
+        parse_rule(document, "LUX-ENC-005.yaml")
+    document = read_yaml(RULES_DIR / "LUX-ENC-005.yaml")
+    document["examples"]["compliant"]["terraform"] = 'resource "aws_kms_key" "k" {\n  enable_key_rotation = true\n}\n'
+    assert parse_rule(document, "LUX-ENC-005.yaml").examples.compliant["terraform"].startswith("resource")

@@ -19,6 +19,19 @@ RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
 SCHEMA = RULES_DIR / "schema.json"
 
 
+SOURCE_FORMS = ("pulumi", "terraform", "cloudformation")
+
+
+@dataclass(frozen=True)
+class Examples:
+    """A rule's own compliant and violating programs, keyed by source form (pulumi, terraform,
+    cloudformation); the catalogue's tests are generated from them, so a rule documents itself."""
+    compliant: dict[str, str]
+    violating: dict[str, str]
+    # The exact rule ids the violating program fails, whatever its source form.
+    fails: frozenset[str]
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -35,6 +48,7 @@ class Rule:
     when: Optional[dict] = None
     action: Optional[dict] = None
     checkov_export: bool = True
+    examples: Optional[Examples] = None
     path: str = ""
     # Top-level property groups the rule reads: a collection error there makes it `error`.
     property_groups: frozenset[str] = field(default_factory=frozenset)
@@ -71,6 +85,18 @@ def _check_properties(document: dict, source: str) -> frozenset[str]:
     return frozenset(groups)
 
 
+def _examples(document: dict, source: str) -> Optional[Examples]:
+    if "examples" not in document:
+        return None
+    compliant, violating = document["examples"]["compliant"], document["examples"]["violating"]
+    fails = frozenset(violating["fails"])
+    if document["id"] not in fails:
+        raise LuxguardError(f"{source}: field examples.violating.fails: must include the rule's own id {document['id']}")
+    return Examples(compliant={form: compliant[form] for form in SOURCE_FORMS if form in compliant},
+                    violating={form: violating[form] for form in SOURCE_FORMS if form in violating},
+                    fails=fails)
+
+
 def parse_rule(document: Any, source: str) -> Rule:
     """Validate one rule document (schema, then model) and build the Rule."""
     validate(document, SCHEMA, source)
@@ -90,6 +116,7 @@ def parse_rule(document: Any, source: str) -> Rule:
         remediation=document["remediation"].strip(),
         action=document.get("action"),
         checkov_export=document.get("checkov", {}).get("export", True),
+        examples=_examples(document, source),
         path=source,
         property_groups=groups,
     )
