@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
@@ -386,3 +387,24 @@ def test_browser_hostile_strings_stay_inert(browser_page, html, tmp_path):
     assert HOSTILE_TAG.lower() in body and HOSTILE_REASON in body
     assert page.locator("#findings img, #findings svg, #findings script").count() == 0
     assert [url for url in events["requests"] if not url.startswith("file:")] == []
+
+
+def test_a_custom_rule_brings_its_own_copy_paste_fix(history, tmp_path, capsys):
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    custom = (Path(__file__).parent.parent / "rules" / "LUX-ACC-001.yaml").read_text()
+    custom = custom.replace("id: LUX-ACC-001", "id: LUX-ACC-901").replace("fails: [LUX-ACC-001]", "fails: [LUX-ACC-901]")
+    command = "aws s3api put-public-access-block --bucket {id}{region} --public-access-block-configuration"
+    assert command in custom
+    custom = custom.replace(command, "aws s3control put-public-access-block --bucket {id}{region} --config")
+    (rules_dir / "LUX-ACC-901.yaml").write_text(custom)
+    finding = next(f for f in latest_findings(history) if f["status"] == "fail" and f["rule_id"] == "LUX-ACC-001")
+    finding = {**finding, "rule_id": "LUX-ACC-901"}
+    path = tmp_path / "findings.json"
+    path.write_text(json.dumps({"schema_version": 1, "source": "aws", "started_at": "2026-01-13T08:00:00Z",
+                                "summary": {"resources": 1}, "findings": [finding]}))
+    code, out, err = run_cli(capsys, "report", "--findings", path, "--format", "markdown", "--rules", rules_dir)
+    assert code == 0, err
+    bucket, region = finding["resource"]["id"], finding["resource"]["region"]
+    assert f"aws s3control put-public-access-block --bucket {shlex.quote(bucket)} --region {region} --config" in out
+    assert "aws s3api put-public-access-block" not in out

@@ -78,3 +78,24 @@ def test_examples_are_checked_when_a_rule_loads():
     document = read_yaml(RULES_DIR / "LUX-ENC-005.yaml")
     document["examples"]["compliant"]["terraform"] = 'resource "aws_kms_key" "k" {\n  enable_key_rotation = true\n}\n'
     assert parse_rule(document, "LUX-ENC-005.yaml").examples.compliant["terraform"].startswith("resource")
+
+
+def test_fixes_are_checked_when_a_rule_loads():
+    document = read_yaml(RULES_DIR / "LUX-ENC-005.yaml")
+    document["fix"]["cli"]["AWS::KMS::Key"] = ["aws kms enable-key-rotation --key-id {key}"]
+    with pytest.raises(LuxguardError, match=r"field fix.cli.AWS::KMS::Key: unknown placeholder \{key\}"):
+        parse_rule(document, "LUX-ENC-005.yaml")
+    document = read_yaml(RULES_DIR / "LUX-ENC-005.yaml")
+    document["fix"]["cli"] = {"AWS::S3::Bucket": ["aws s3api get-bucket-acl --bucket {id}"]}
+    with pytest.raises(LuxguardError, match="field fix.cli: AWS::S3::Bucket is not one of the rule's resource_types"):
+        parse_rule(document, "LUX-ENC-005.yaml")
+    document = read_yaml(RULES_DIR / "LUX-ENC-005.yaml")
+    document["fix"]["shell"] = "rm -rf /"
+    with pytest.raises(LuxguardError, match="field fix: Additional properties"):
+        parse_rule(document, "LUX-ENC-005.yaml")
+
+
+def test_every_copy_paste_fix_names_the_resource_it_fixes():
+    for rule in RULES:
+        for rtype, commands in (rule.fix.cli.items() if rule.fix else ()):
+            assert all("{id}" in c or "{region}" in c for c in commands), f"{rule.id} {rtype}"

@@ -6,6 +6,7 @@ property is refused when it loads, with the file and field, before anything runs
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional
@@ -33,6 +34,19 @@ class Examples:
 
 
 @dataclass(frozen=True)
+class Fix:
+    """Copy-pasteable fixes for the rule's failing resources (rendered by sinks/reports/hints.py)."""
+    # resource type -> shell command templates, with {id} and {region} as the only placeholders
+    cli: dict[str, tuple[str, ...]]
+    # the change to make in the Pulumi program
+    pulumi: Optional[str] = None
+
+
+FIX_PLACEHOLDERS = ("id", "region")
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     title: str
@@ -49,6 +63,7 @@ class Rule:
     action: Optional[dict] = None
     checkov_export: bool = True
     examples: Optional[Examples] = None
+    fix: Optional[Fix] = None
     path: str = ""
     # Top-level property groups the rule reads: a collection error there makes it `error`.
     property_groups: frozenset[str] = field(default_factory=frozenset)
@@ -97,6 +112,21 @@ def _examples(document: dict, source: str) -> Optional[Examples]:
                     fails=fails)
 
 
+def _fix(document: dict, source: str) -> Optional[Fix]:
+    if "fix" not in document:
+        return None
+    cli = document["fix"].get("cli", {})
+    for rtype, commands in cli.items():
+        if rtype not in document["resource_types"]:
+            raise LuxguardError(f"{source}: field fix.cli: {rtype} is not one of the rule's resource_types")
+        for command in commands:
+            unknown = sorted(set(_PLACEHOLDER.findall(command)) - set(FIX_PLACEHOLDERS))
+            if unknown:
+                raise LuxguardError(f"{source}: field fix.cli.{rtype}: unknown placeholder {{{unknown[0]}}} "
+                                    f"(known: {', '.join('{' + p + '}' for p in FIX_PLACEHOLDERS)})")
+    return Fix(cli={rtype: tuple(commands) for rtype, commands in cli.items()}, pulumi=document["fix"].get("pulumi"))
+
+
 def parse_rule(document: Any, source: str) -> Rule:
     """Validate one rule document (schema, then model) and build the Rule."""
     validate(document, SCHEMA, source)
@@ -117,6 +147,7 @@ def parse_rule(document: Any, source: str) -> Rule:
         action=document.get("action"),
         checkov_export=document.get("checkov", {}).get("export", True),
         examples=_examples(document, source),
+        fix=_fix(document, source),
         path=source,
         property_groups=groups,
     )

@@ -95,6 +95,6 @@ def render_report(data: ReportData, rules: list[Rule], fmt: str) -> str:
         return html_env.get_template("report.html.j2").render(
             **view, version=__version__, script=script, script_hash=script_hash, page_data=page_data(view))
     if fmt == "markdown":
-        fixes = fixes_by_rule(view["failing"])
+        fixes = fixes_by_rule(view["failing"], rules)
         return text_env.get_template("report.md.j2").render(**view, version=__version__, fixes=fixes)
     raise ValueError(f"unknown report format {fmt!r}")
