@@ -57,6 +57,7 @@ class Resource:
     # Property groups (top-level keys, e.g. "policy") that could not be read, with the reason;
     # rules reading them give an `error` finding instead of a verdict.
     collection_errors: dict[str, str] = field(default_factory=dict)
+    account: Optional[str] = None  # the AWS account it lives in (live and drift resources)
 
     def get(self, path: str) -> Any:
         """Value at a dotted property path; `region` and common properties included."""

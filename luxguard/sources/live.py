@@ -55,6 +55,8 @@ def scan(options: ScanOptions, settings: Settings, warn: Callable[[str], None],
     engine = settings.engine()
     regions = resolve_regions(session, options.regions, locations, options.endpoint_url, warn=warn)
     result = collect(session, regions, options.endpoint_url, max_workers=options.workers, progress=progress)
+    for resource in result.resources:
+        resource.account = resource.account or result.account_id
     for listing, error in result.errors.items():
         warn(f"could not list {listing}: {error}")
     report = evaluate(engine, settings, result.resources, "aws")

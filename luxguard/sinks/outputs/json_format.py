@@ -19,6 +19,8 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "region": resource.region,
         "country": resource.properties.get("country"),
     }
+    if resource.account:
+        resource_dict["account"] = resource.account
     if resource.urn:
         resource_dict["urn"] = resource.urn
     if resource.source:
