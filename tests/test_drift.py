@@ -391,7 +391,8 @@ def test_state_secrets_pending_deletes_and_provider_region():
 
 
 def test_drift_table_is_documented_and_consistent():
-    from luxguard.core.model import CATEGORIES, SEVERITIES, property_kind
+    from luxguard.core.model import CATEGORIES, SEVERITIES
+    from luxguard.resources import property_kind
 
     ids = [r.rule_id for r in DRIFT_RULES]
     assert len(ids) == len(set(ids))

@@ -13,7 +13,8 @@ from botocore.exceptions import ClientError
 
 from luxguard.core.errors import LuxguardError
 from luxguard.core.locations import load_locations
-from luxguard.core.model import Resource, property_kind, vocabulary
+from luxguard.core.model import Resource
+from luxguard.resources import property_kind, vocabulary
 from scanners import ScanResult, collect, open_session, resolve_regions
 from scanners.dynamodb import table_properties
 from scanners.keys import KeyResolver

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 from luxguard.core.locations import DEFAULT_PINNED_COUNTRY, Locations, load_locations
 from luxguard.core.model import Finding, Resource, Status, sort_findings
+from luxguard.resources import ResourceType, all_types, by_cfn_type
 from luxguard.sinks.outputs import Report
 from luxguard.sources.pulumi_normalise import normalise
 from luxguard.core.security_group_rules import sort_rules
@@ -97,24 +98,8 @@ MISSING = DriftRule("DRIFT-MISSING", (ANY,), (), "", "high", "Managed resource d
 UNMANAGED = DriftRule("DRIFT-UNMANAGED", (ANY,), (), "", "medium", "Resource not managed by any given stack")
 # The control a deleted resource took with it: data stores lose their retained data, a key
 # the encryption that depends on it, a firewall the access restriction, a trail the audit log.
-MISSING_CATEGORY = {S3: "retention", RDS: "retention", DDB: "retention", VOLUME: "retention", SNAPSHOT: "retention",
-                    KMS: "encryption", SG: "access", TRAIL: "logging", EBS_DEFAULT: "encryption"}
-# Types compared and searched for unmanaged resources (the types the scanners collect).
-MANAGED_TYPES = (S3, KMS, SG, VOLUME, SNAPSHOT, RDS, DDB, TRAIL)
-# Scan listing (ScanResult.errors key) that must have worked for "missing"/"unmanaged" to be sure.
-LISTING = {S3: lambda r: "s3 list", KMS: lambda r: f"kms {r}", SG: lambda r: f"ec2 security groups {r}",
-           VOLUME: lambda r: f"ec2 volumes {r}", SNAPSHOT: lambda r: f"ec2 snapshots {r}",
-           RDS: lambda r: f"rds {r}", DDB: lambda r: f"dynamodb {r}", TRAIL: lambda r: f"cloudtrail {r}"}
-# The value of a property that is the safe one: a change towards it is "stricter than declared".
-SAFE_VALUE: dict[str, Any] = {
-    "encryption.bucket_key_enabled": True, "public_access_block.block_public_acls": True,
-    "public_access_block.ignore_public_acls": True, "public_access_block.block_public_policy": True,
-    "public_access_block.restrict_public_buckets": True, "acl.public": False, "policy.public": False,
-    "policy.denies_insecure_transport": True, "policy.denies_unencrypted_uploads": True,
-    "versioning.enabled": True, "object_lock.enabled": True, "logging.enabled": True, "rotation_enabled": True,
-    "publicly_accessible": False, "storage_encrypted": True, "sse.enabled": True, "encrypted": True,
-    "public": False, "logging": True, "multi_region": True, "log_file_validation": True,
-}
+# Types compared and searched for unmanaged resources: those whose descriptor has a drift part.
+MANAGED_TYPES = tuple(d.cfn_type for d in all_types() if d.drift is not None and d.live is not None)
 REMEDIATION = ("Bring the resource back to its declared configuration with `pulumi up` (or record an intended "
                "change in the program, then `pulumi refresh`); find who changed it in CloudTrail.")
 
@@ -150,12 +135,18 @@ def _atom_text(atom: tuple) -> str:
     return f"{protocol}{ports} {source}"
 
 
-def _comparable(path: str, value: Any) -> Any:
+def _safer(resource_type: str) -> Mapping[str, Any]:
+    """The safe value of each property of the type (a change towards it is "stricter than declared")."""
+    descriptor = by_cfn_type(resource_type)
+    return descriptor.drift.safer if descriptor and descriptor.drift else {}
+
+
+def _comparable(resource_type: str, path: str, value: Any) -> Any:
     if path.endswith("kms_key_id"):
         return _key_ref(value)
     if isinstance(value, list):
         return sorted(str(v) for v in value)
-    if path in ("encryption.bucket_key_enabled",) or path in SAFE_VALUE:
+    if path in _safer(resource_type):
         return bool(value) if value is not None else False
     return value
 
@@ -178,9 +169,10 @@ def _differences(declared: Resource, live: Resource, rule: DriftRule) -> Iterabl
             want, have = declared.region, live.region
         else:
             want, have = declared.get(path), live.get(path)
-        if _comparable(path, want) == _comparable(path, have):
+        if _comparable(declared.type, path, want) == _comparable(declared.type, path, have):
             continue
-        stricter = path in SAFE_VALUE and have == SAFE_VALUE[path]
+        safer = _safer(declared.type)
+        stricter = path in safer and have == safer[path]
         yield path, {"property": path, "declared": want, "actual": have}, stricter
 
 
@@ -212,18 +204,19 @@ class DriftDetector:
             if want.type not in MANAGED_TYPES:
                 continue
             have = live_index.get((want.type, want.id))
-            label = LISTING[want.type](want.region)
+            descriptor = _descriptor(want.type)
+            label = descriptor.live.listing_label(want.region)
             if have is None:
                 if label in listing_errors:
                     findings.append(self._finding(
                         MISSING, copy.deepcopy(want), f"{_kind(want.type)} {want.id}: could not check whether it "
                         f"still exists ({listing_errors[label]})", {"kind": "missing"},
-                        category=MISSING_CATEGORY.get(want.type, "access"), status=Status.ERROR))
+                        category=descriptor.drift.missing_category, status=Status.ERROR))
                     continue
                 findings.append(self._finding(
                     MISSING, copy.deepcopy(want), f"{_kind(want.type)} {want.id} is declared by the stack "
                     f"but no longer exists (deleted outside Pulumi)", {"kind": "missing"},
-                    category=MISSING_CATEGORY.get(want.type, "access")))
+                    category=descriptor.drift.missing_category))
                 continue
             have = copy.deepcopy(have)
             have.urn = want.urn
@@ -240,9 +233,12 @@ class DriftDetector:
                         rule, have, _change_message(want, path, drift, stricter), drift,
                         severity="low" if stricter else None))
         for res in live:
-            if res.type not in MANAGED_TYPES or (res.type, res.id) in managed or not _is_user_resource(res):
+            if res.type not in MANAGED_TYPES or (res.type, res.id) in managed:
                 continue
-            if res.type != S3 and res.region not in scanned_regions:
+            descriptor = _descriptor(res.type)
+            if not descriptor.drift.manageable(res):
+                continue
+            if descriptor.live.scope != "global" and res.region not in scanned_regions:
                 continue
             country = self.locations.country_of(res.region)
             outside = country != self.pinned
@@ -256,22 +252,16 @@ class DriftDetector:
         return sort_findings(findings), notes
 
 
-def _is_user_resource(res: Resource) -> bool:
-    """What a stack could manage: not the default security group, not AWS-managed keys or
-    keys already scheduled for deletion."""
-    if res.type == SG and res.get("is_default"):
-        return False
-    if res.type == KMS and (res.get("key_manager") == "AWS" or res.get("state") == "PendingDeletion"):
-        return False
-    return True
-
-
-KIND_NAMES = {S3: "bucket", KMS: "KMS key", SG: "security group", VOLUME: "volume", SNAPSHOT: "snapshot",
-              RDS: "DB instance", DDB: "table", TRAIL: "trail"}
+def _descriptor(resource_type: str) -> ResourceType:
+    """The descriptor of a managed type (drift and live parts present)."""
+    descriptor = by_cfn_type(resource_type)
+    assert descriptor is not None and descriptor.drift is not None and descriptor.live is not None
+    return descriptor
 
 
 def _kind(resource_type: str) -> str:
-    return KIND_NAMES.get(resource_type, resource_type)
+    descriptor = by_cfn_type(resource_type)
+    return descriptor.kind if descriptor else resource_type
 
 
 def _show(value: Any) -> str:

@@ -45,7 +45,7 @@ class SourceLocation:
 
 @dataclass
 class Resource:
-    """One resource in the normalised model (see luxguard/data/model.yaml for `properties`)."""
+    """One resource in the normalised model (`properties`: luxguard/data/model.yaml and the type's descriptor)."""
 
     type: str                      # CloudFormation type name, e.g. AWS::S3::Bucket
     id: str                        # cloud id, or the planned name / Pulumi logical name
@@ -129,23 +129,8 @@ def sort_findings(findings: list[Finding]) -> list[Finding]:
 
 
 @lru_cache(maxsize=1)
-def vocabulary() -> dict[str, Any]:
-    """The model's property vocabulary (luxguard/data/model.yaml)."""
+def common_vocabulary() -> dict[str, str]:
+    """The properties every resource type carries (luxguard/data/model.yaml); each type's own
+    vocabulary is in its descriptor (luxguard.resources.vocabulary joins them)."""
     with open(DATA_DIR / "model.yaml", encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
-
-
-def resource_types() -> list[str]:
-    return sorted(vocabulary()["types"])
-
-
-def property_kind(resource_type: str, path: str) -> Optional[str]:
-    """Kind of `path` on `resource_type` (None when the model has no such property)."""
-    vocab = vocabulary()
-    if path in vocab["common"]:
-        return vocab["common"][path]
-    return (vocab["types"].get(resource_type) or {}).get(path)
-
-
-def item_kind(list_property: str, path: str) -> Optional[str]:
-    return (vocabulary().get("items", {}).get(list_property) or {}).get(path)
+        return dict(yaml.safe_load(handle)["common"])

@@ -14,7 +14,7 @@ from typing import Any, Iterable, Optional
 from luxguard.core.conditions import walk_properties
 from luxguard.core.datafiles import read_yaml, validate
 from luxguard.core.errors import LuxguardError
-from luxguard.core.model import item_kind, property_kind, resource_types
+from luxguard.resources import item_kind, property_kind, resource_types
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
 SCHEMA = RULES_DIR / "schema.json"

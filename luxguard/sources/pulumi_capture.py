@@ -22,18 +22,14 @@ from urllib.parse import unquote, urlparse
 
 from luxguard.core.datafiles import read_yaml
 from luxguard.core.errors import LuxguardError
+from luxguard.resources import pulumi_types
 
 DEFAULT_ACCOUNT = "123456789012"
 PROVIDER_PREFIX = "pulumi:providers:"
-# The input that names the physical resource, per type: the mock id takes it so that children
-# referring to the resource by id find it, and findings name what the cloud will call it.
-PHYSICAL_NAME_INPUT = {
-    "aws:s3/bucket:Bucket": "bucket",
-    "aws:rds/instance:Instance": "identifier",
-    "aws:dynamodb/table:Table": "name",
-    "aws:cloudtrail/trail:Trail": "name",
-    "aws:ec2/securityGroup:SecurityGroup": "name",
-}
+# The input that names the physical resource, per type (PulumiType.physical_name of the
+# descriptors): the mock id takes it so that children referring to the resource by id find it,
+# and findings name what the cloud will call it.
+PHYSICAL_NAME_INPUT = {spec.type: spec.physical_name for spec in pulumi_types() if spec.physical_name}
 
 
 @dataclass

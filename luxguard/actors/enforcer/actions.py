@@ -14,10 +14,11 @@ from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
-from scanners.calls import error_code, tag_dict
+from scanners.calls import error_code
 
 from luxguard.core.model import Finding, Resource
 from luxguard.core.policy_documents import denies_insecure_transport, statements
+from luxguard.resources import Tagging, all_types, by_cfn_type
 from luxguard.actors.enforcer.base import Action, ApiCall, Blocked, EnforceContext, PlannedChange, register
 
 BUCKET = "AWS::S3::Bucket"
@@ -32,7 +33,6 @@ QUARANTINE_SID = "LuxguardQuarantineDenyWrites"
 QUARANTINE_ACTIONS = ["s3:PutObject", "s3:ReplicateObject"]
 RESIDENCY_TAG, RESIDENCY_DATE_TAG = "luxguard:residency", "luxguard:residency-finding-date"
 MAX_POLICY_BYTES = 20 * 1024
-MAX_S3_TAGS = 50
 
 
 def _s3(ctx: EnforceContext, resource: Resource) -> Any:
@@ -414,56 +414,35 @@ def _without(permissions: list[dict], revoke: list[dict]) -> list[dict]:
 
 # ------------------------------------------------------------------------------ residency
 
-def _tags_read(resource: Resource, ctx: EnforceContext) -> dict[str, str]:
-    r, region = resource, resource.region
-    if r.type == BUCKET:
-        response = _optional(lambda: _s3(ctx, r).get_bucket_tagging(Bucket=r.id), "NoSuchTagSet")
-        return tag_dict((response or {}).get("TagSet"))
-    if r.type == "AWS::KMS::Key":
-        kms = ctx.client("kms", region)
-        tags, marker = {}, None
-        while True:
-            response = kms.list_resource_tags(KeyId=r.id, **({"Marker": marker} if marker else {}))
-            tags.update({t["TagKey"]: t["TagValue"] for t in response.get("Tags", [])})
-            marker = response.get("NextMarker") if response.get("Truncated") else None
-            if not marker:
-                return tags
-    if r.type in ("AWS::EC2::Volume", "AWS::EC2::Snapshot"):
-        pages = ctx.client("ec2", region).get_paginator("describe_tags").paginate(
-            Filters=[{"Name": "resource-id", "Values": [r.id]}])
-        return tag_dict(t for page in pages for t in page.get("Tags", []))
-    if r.type == "AWS::RDS::DBInstance":
-        response = ctx.client("rds", region).list_tags_for_resource(ResourceName=_need_arn(r))
-        return tag_dict(response.get("TagList"))
-    if r.type == "AWS::DynamoDB::Table":
-        response = ctx.client("dynamodb", region).list_tags_of_resource(ResourceArn=_need_arn(r))
-        return tag_dict(response.get("Tags"))
-    raise Blocked(f"cannot tag {r.type}")
-
-
-def _need_arn(resource: Resource) -> str:
-    if not resource.arn:
+def _tagging(resource: Resource) -> Tagging:
+    """The descriptor's tagging part; a type without one cannot be tagged, a type tagged by ARN
+    needs the ARN in the findings."""
+    descriptor = by_cfn_type(resource.type)
+    if descriptor is None or descriptor.tagging is None:
+        raise Blocked(f"cannot tag {resource.type}")
+    if descriptor.tagging.by_arn and not resource.arn:
         raise Blocked(f"{resource.type} {resource.id} has no ARN in the findings; cannot tag it")
-    return resource.arn
+    return descriptor.tagging
+
+
+def _tags_read(resource: Resource, ctx: EnforceContext) -> dict[str, str]:
+    tagging = _tagging(resource)
+    return tagging.read(ctx.client(tagging.service, resource.region), resource)
 
 
 def _tag_call(resource: Resource, current: dict[str, str], new: dict[str, str]) -> ApiCall:
-    r, region = resource, resource.region
-    pairs = [{"Key": k, "Value": v} for k, v in sorted(new.items())]
-    if r.type == BUCKET:  # PutBucketTagging replaces the set: send every existing tag too
-        merged = {**current, **new}
-        if len(merged) > MAX_S3_TAGS:
-            raise Blocked(f"refused: bucket {r.id} would have {len(merged)} tags, over S3's limit of {MAX_S3_TAGS}")
-        return ApiCall("s3", region, "PutBucketTagging", {"Bucket": r.id, "Tagging": {
-            "TagSet": [{"Key": k, "Value": v} for k, v in sorted(merged.items())]}})
-    if r.type == "AWS::KMS::Key":
-        return ApiCall("kms", region, "TagResource", {"KeyId": r.id, "Tags": [
-            {"TagKey": k, "TagValue": v} for k, v in sorted(new.items())]})
-    if r.type in ("AWS::EC2::Volume", "AWS::EC2::Snapshot"):
-        return ApiCall("ec2", region, "CreateTags", {"Resources": [r.id], "Tags": pairs})
-    if r.type == "AWS::RDS::DBInstance":
-        return ApiCall("rds", region, "AddTagsToResource", {"ResourceName": _need_arn(r), "Tags": pairs})
-    return ApiCall("dynamodb", region, "TagResource", {"ResourceArn": _need_arn(r), "Tags": pairs})
+    tagging = _tagging(resource)
+    merged = len({**current, **new})
+    if tagging.max_tags is not None and merged > tagging.max_tags:
+        raise Blocked(f"refused: {_kind(resource)} {resource.id} would have {merged} tags, over "
+                      f"{tagging.service.upper()}'s limit of {tagging.max_tags}")
+    operation, params = tagging.write(resource, current, new)
+    return ApiCall(tagging.service, resource.region, operation, params)
+
+
+def _kind(resource: Resource) -> str:
+    descriptor = by_cfn_type(resource.type)
+    return descriptor.kind if descriptor else resource.type
 
 
 @register
@@ -472,8 +451,7 @@ class TagResidencyViolation(Action):
     (existing tags kept) and reported; with --quarantine a bucket also denies new writes."""
 
     name = "tag_residency_violation"
-    resource_types = (BUCKET, "AWS::EC2::Volume", "AWS::EC2::Snapshot", "AWS::RDS::DBInstance",
-                      "AWS::DynamoDB::Table", "AWS::KMS::Key")
+    resource_types = tuple(d.cfn_type for d in all_types() if d.tagging is not None)
     resolves_finding = False
 
     def read(self, resource: Resource, ctx: EnforceContext) -> Any:

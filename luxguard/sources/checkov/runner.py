@@ -177,7 +177,8 @@ def _finding(result: dict, status: Status, resource_for: Callable[[dict], Resour
 def _capture_resources(capture: Capture, entries: dict[str, PlanEntry]) -> dict[str, Resource]:
     """Plan address -> the normalised resource it belongs to (a child config -> its bucket/group,
     with the child's own URN and source line)."""
-    from luxguard.sources.pulumi_normalise import FOLDERS, normalise
+    from luxguard.resources import pulumi_type
+    from luxguard.sources.pulumi_normalise import normalise
 
     by_urn = {r.urn: r for r in normalise(capture)}
     by_type_id = {(c.type, c.id): c for c in capture.resources}
@@ -191,9 +192,9 @@ def _capture_resources(capture: Capture, entries: dict[str, PlanEntry]) -> dict[
             out[address] = by_urn[res.urn]
             continue
         parent = None
-        if res.type in FOLDERS:
-            parent_type, parent_input = FOLDERS[res.type].parent_type, FOLDERS[res.type].parent_input
-            captured = by_type_id.get((parent_type, str(res.inputs.get(parent_input))))
+        spec = pulumi_type(res.type)
+        if spec is not None and spec.fold is not None:
+            captured = by_type_id.get((spec.fold.parent_type, str(res.inputs.get(spec.fold.parent_input))))
             parent = by_urn.get(captured.urn) if captured else None
         if parent is not None:
             out[address] = dataclasses.replace(parent, urn=res.urn, source=source or parent.source)

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from luxguard.resources import pulumi_types
 from luxguard.sources.pulumi_capture import (
     DEFAULT_ACCOUNT,
     PROVIDER_PREFIX,
@@ -35,37 +36,9 @@ TERRAFORM_VERSION = "1.9.8"   # checkov ignores a plan without terraform_version
 PLAN_FORMAT_VERSION = "1.2"
 PROVIDER_NAME = "registry.terraform.io/hashicorp/aws"
 
-# Pulumi type -> Terraform type. Every entry has a test that checkov reads the converted names.
-TYPE_MAP: dict[str, str] = {
-    "aws:s3/bucket:Bucket": "aws_s3_bucket",
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration":
-        "aws_s3_bucket_server_side_encryption_configuration",
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "aws_s3_bucket_public_access_block",
-    "aws:s3/bucketPolicy:BucketPolicy": "aws_s3_bucket_policy",
-    "aws:s3/bucketVersioning:BucketVersioning": "aws_s3_bucket_versioning",
-    "aws:s3/bucketLogging:BucketLogging": "aws_s3_bucket_logging",
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": "aws_s3_bucket_lifecycle_configuration",
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "aws_s3_bucket_ownership_controls",
-    "aws:s3/bucketAcl:BucketAcl": "aws_s3_bucket_acl",
-    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": "aws_s3_bucket_object_lock_configuration",
-    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": "aws_s3_bucket_replication_configuration",
-    "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock": "aws_s3_account_public_access_block",
-    "aws:kms/key:Key": "aws_kms_key",
-    "aws:kms/alias:Alias": "aws_kms_alias",
-    "aws:ec2/securityGroup:SecurityGroup": "aws_security_group",
-    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "aws_default_security_group",
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "aws_vpc_security_group_ingress_rule",
-    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "aws_vpc_security_group_egress_rule",
-    "aws:ec2/securityGroupRule:SecurityGroupRule": "aws_security_group_rule",
-    "aws:ebs/volume:Volume": "aws_ebs_volume",
-    "aws:ebs/snapshot:Snapshot": "aws_ebs_snapshot",
-    "aws:ebs/snapshotCopy:SnapshotCopy": "aws_ebs_snapshot_copy",
-    "aws:ebs/encryptionByDefault:EncryptionByDefault": "aws_ebs_encryption_by_default",
-    "aws:ec2/snapshotCreateVolumePermission:SnapshotCreateVolumePermission": "aws_snapshot_create_volume_permission",
-    "aws:rds/instance:Instance": "aws_db_instance",
-    "aws:dynamodb/table:Table": "aws_dynamodb_table",
-    "aws:cloudtrail/trail:Trail": "aws_cloudtrail",
-}
+# Pulumi type -> Terraform type, from the resource-type descriptors (PulumiType.terraform).
+# Every entry has a test that checkov reads the converted names.
+TYPE_MAP: dict[str, str] = {spec.type: spec.terraform for spec in pulumi_types() if spec.terraform}
 
 # Pulumi's plural name of a repeated block -> Terraform's block name (anywhere in a resource).
 PLURAL_BLOCKS: dict[str, str] = {

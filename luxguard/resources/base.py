@@ -1,0 +1,159 @@
+"""What luxguard knows about one resource type, in one value (Cloud Custodian's TypeInfo idea).
+
+A `ResourceType` is registered by its module in `luxguard/resources/` (one module per model
+type); every stage reads it through `luxguard.resources` instead of keeping its own table:
+
+- the model vocabulary (`properties`, `items`) that rules may name;
+- `pulumi`: the pulumi-aws types that make the type up, each with its converter or the way it
+  folds into its parent, the inputs that feed each model group (preview unknowns), the
+  physical-name input, its Terraform twin (the plan writer for checkov) and its sandbox handler;
+- `live`: where its collector lives in `scanners/` and how its listing is scoped;
+- `drift`: which values are the safer ones, what a deletion takes away, what a stack can manage;
+- `terraform` / `cloudformation`: the IaC forms (types, attribute names; `normalise` is the
+  extension point for per-type Terraform/CloudFormation normalisers);
+- `tagging`: how the enforcer reads and writes its tags.
+
+Nothing here imports a stage: descriptors depend on `luxguard.core` only, and every stage
+depends on descriptors, so a stage can never reach another stage through them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
+
+from luxguard.core.model import Resource
+
+if TYPE_CHECKING:   # types only: the sources depend on the descriptors, never the reverse
+    from luxguard.sources.pulumi_capture import CapturedResource
+
+Converter = Callable[["CapturedResource", Any], Resource]            # (captured, plan index) -> model
+Folder = Callable[["CapturedResource", Resource, Any], None]          # (child, parent model, plan index)
+SandboxHandler = Callable[[Any, "CapturedResource", dict, str], tuple[str, dict]]   # -> (real id, outputs)
+
+
+@dataclass(frozen=True)
+class Folding:
+    """How a child configuration resource folds into the resource it configures."""
+
+    parent_type: str              # pulumi type of the parent (e.g. the bucket)
+    parent_input: str             # the child's input naming the parent's id
+    groups: tuple[str, ...]       # the parent's property groups the child sets (all undecided if an input is unknown)
+    fold: Folder
+    also_parents: tuple[str, ...] = ()   # other pulumi types the parent id may belong to (default security group)
+
+
+@dataclass(frozen=True)
+class PulumiType:
+    """One pulumi-aws type that belongs to a model type.
+
+    Exactly one of `convert` (the type becomes a model resource) and `fold` (it configures one)
+    is set, or neither for a type that only helps resolve others (a KMS alias) or applies
+    account-wide (`account_wide`).
+    """
+
+    type: str
+    convert: Optional[Converter] = None
+    fold: Optional[Folding] = None
+    # Converter inputs -> the model groups computed from them: an input unknown at preview makes
+    # exactly these groups undecided. Every input the converter reads must be declared.
+    inputs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    physical_name: Optional[str] = None     # the input naming the cloud resource (mock ids take it)
+    terraform: Optional[str] = None         # the terraform-provider-aws twin (Pulumi -> Terraform plan)
+    sandbox: Optional[SandboxHandler] = None
+    # Creation order in the sandbox, lower first: keys 10-19, security groups 20-29, buckets 30,
+    # bucket configuration 31-49 (policies before logging points at them).
+    sandbox_rank: int = 100
+    account_wide: Optional[Callable[["CapturedResource", list[Resource]], None]] = None
+
+
+@dataclass(frozen=True)
+class LiveCollector:
+    """Where the live collector lives (scanners/ stays at the root) and how it lists.
+
+    `function` is resolved lazily (`luxguard.resources.collector`) so that importing the
+    descriptors never imports boto3 or scanners/.
+    """
+
+    module: str                   # e.g. "scanners.ec2"
+    function: str                 # e.g. "collect_volumes"
+    scope: str = "regional"       # "regional": one listing per region; "global": one per account
+    listing: str = ""             # today's progress label prefix of its listing (e.g. "ec2 volumes")
+
+    def listing_label(self, region: Optional[str]) -> str:
+        """The label of the listing that must have worked for `region` (global: one label)."""
+        return self.listing if self.scope == "global" else f"{self.listing} {region}"
+
+
+def always(_resource: Resource) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Drift:
+    """What drift needs to know about a type beyond the properties its rules compare."""
+
+    missing_category: str                          # the control a deleted resource takes with it
+    safer: Mapping[str, Any] = field(default_factory=dict)   # property -> its safe value ("stricter than declared")
+    manageable: Callable[[Resource], bool] = always          # could a stack manage this live resource?
+
+
+@dataclass(frozen=True)
+class TerraformForm:
+    """The Terraform form of a model type.
+
+    `attributes`: model property -> (checkov export kind, Terraform attribute); kinds are those of
+    luxguard/sources/checkov/custom_policies.py. `normalise` is the extension point for a
+    Terraform-to-model converter of this type (plan JSON / HCL resource values -> Resource).
+    """
+
+    type: str
+    attributes: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    normalise: Optional[Callable[..., Resource]] = None
+
+
+@dataclass(frozen=True)
+class CloudFormationForm:
+    """The CloudFormation form: model property -> (checkov export kind, CloudFormation property).
+
+    `has_type` is False where CloudFormation has no resource type (EBS snapshots); `normalise` is
+    the extension point for a template-resource-to-model converter of this type.
+    """
+
+    properties: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    has_type: bool = True
+    normalise: Optional[Callable[..., Resource]] = None
+
+
+@dataclass(frozen=True)
+class Tagging:
+    """How the enforcer tags a resource: `read(client, resource)` -> current tags, and
+    `write(resource, current, new)` -> (operation, parameters) of the one call that adds `new`.
+    `by_arn`: the API names the resource by ARN (the finding must carry one); `max_tags`: the
+    service's limit on a resource's tags, when the write replaces the whole set."""
+
+    service: str
+    read: Callable[[Any, Resource], dict[str, str]]
+    write: Callable[[Resource, dict[str, str], dict[str, str]], tuple[str, dict[str, Any]]]
+    by_arn: bool = False
+    max_tags: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """Everything luxguard knows about one model type (see the module docstring)."""
+
+    cfn_type: str                              # the model's type name (CloudFormation's), e.g. AWS::S3::Bucket
+    kind: str                                  # what people call it in messages: "bucket", "KMS key"
+    properties: Mapping[str, str]              # model vocabulary: dotted path -> kind (string, bool, ...)
+    items: Mapping[str, Mapping[str, str]] = field(default_factory=dict)   # fields of `objects` properties
+    pulumi: tuple[PulumiType, ...] = ()
+    arn: Optional[Callable[[Optional[str], str, str], str]] = None        # (region, account, id) -> ARN
+    live: Optional[LiveCollector] = None
+    drift: Optional[Drift] = None
+    terraform: Optional[TerraformForm] = None
+    cloudformation: Optional[CloudFormationForm] = None
+    tagging: Optional[Tagging] = None
+
+    def converters(self) -> tuple[PulumiType, ...]:
+        return tuple(p for p in self.pulumi if p.convert is not None)

@@ -1,0 +1,68 @@
+"""AWS::EC2::Snapshot: EBS snapshots and snapshot copies (CloudFormation has no such type)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from luxguard.core.model import Resource
+from luxguard.resources import ebs_volume
+from luxguard.resources.base import (
+    CloudFormationForm,
+    Drift,
+    Folding,
+    LiveCollector,
+    PulumiType,
+    ResourceType,
+    TerraformForm,
+)
+from luxguard.resources.planned import inputs, planned_resource
+
+if TYPE_CHECKING:
+    from luxguard.sources.pulumi_capture import CapturedResource
+
+PULUMI_TYPE = "aws:ebs/snapshot:Snapshot"
+
+
+def convert_copy(res: "CapturedResource", index: Any) -> Resource:
+    resource = ebs_volume.encrypted_storage(res, index, "AWS::EC2::Snapshot")
+    resource.properties["public"] = False
+    return resource
+
+
+def convert(res: "CapturedResource", index: Any) -> Resource:
+    """A snapshot is encrypted exactly when its source volume is."""
+    volume = index.by_type_id.get((ebs_volume.PULUMI_TYPE, str(res.inputs.get("volumeId"))))
+    resource = planned_resource(res, index, "AWS::EC2::Snapshot")
+    source = ebs_volume.convert(volume, index).properties if volume else {}
+    resource.properties.update(
+        encrypted=bool(source.get("encrypted")), kms_key_id=source.get("kms_key_id"),
+        kms_key_region=source.get("kms_key_region"), customer_managed_key=bool(source.get("customer_managed_key")),
+        public=False)
+    return resource
+
+
+def fold_permission(res: "CapturedResource", snapshot: Resource, index: Any) -> None:
+    if str(res.inputs.get("accountId", "")).lower() == "all":
+        snapshot.properties["public"] = True
+
+
+DESCRIPTOR = ResourceType(
+    cfn_type="AWS::EC2::Snapshot",
+    kind="snapshot",
+    properties={**ebs_volume.ENCRYPTION_PROPERTIES,
+                "public": "bool"},           # createVolumePermission for group "all"
+    pulumi=(
+        PulumiType(PULUMI_TYPE, convert=convert, terraform="aws_ebs_snapshot",
+                   inputs=inputs(volumeId=("encrypted", *ebs_volume.KEY_GROUPS))),
+        PulumiType("aws:ebs/snapshotCopy:SnapshotCopy", convert=convert_copy, terraform="aws_ebs_snapshot_copy",
+                   inputs=inputs(**ebs_volume.ENCRYPTION_INPUTS)),
+        PulumiType("aws:ec2/snapshotCreateVolumePermission:SnapshotCreateVolumePermission",
+                   fold=Folding(PULUMI_TYPE, "snapshotId", ("public",), fold_permission),
+                   terraform="aws_snapshot_create_volume_permission"),
+    ),
+    live=LiveCollector("scanners.ec2", "collect_snapshots", listing="ec2 snapshots"),
+    drift=Drift(missing_category="retention", safer={"encrypted": True, "public": False}),
+    terraform=TerraformForm("aws_ebs_snapshot"),
+    cloudformation=CloudFormationForm(has_type=False),
+    tagging=ebs_volume.EC2_TAGGING,
+)

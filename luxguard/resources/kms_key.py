@@ -1,0 +1,112 @@
+"""AWS::KMS::Key: customer-managed keys (aliases only help resolve the keys others name)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Optional
+
+from luxguard.core import policy_documents
+from luxguard.core.model import Resource
+from luxguard.resources.base import (
+    CloudFormationForm,
+    Drift,
+    LiveCollector,
+    PulumiType,
+    ResourceType,
+    Tagging,
+    TerraformForm,
+)
+from luxguard.resources.planned import inputs, planned_resource
+
+if TYPE_CHECKING:
+    from luxguard.sources.pulumi_capture import CapturedResource
+
+
+def arn(region: Optional[str], account: str, key_id: str) -> str:
+    return f"arn:aws:kms:{region}:{account}:key/{key_id}"
+
+
+def convert(res: "CapturedResource", index: Any) -> Resource:
+    try:
+        policy = policy_documents.parse(res.inputs.get("policy"))
+    except ValueError:
+        policy = None
+    public = any(policy_documents.is_public_statement(s) for s in policy_documents.statements(policy))
+    resource = planned_resource(res, index, "AWS::KMS::Key", key_manager="CUSTOMER",
+                                state="Enabled" if res.inputs.get("isEnabled", True) else "Disabled",
+                                rotation_enabled=bool(res.inputs.get("enableKeyRotation")), policy={"public": public})
+    resource.arn = arn(resource.region, str(index.capture.config.get("luxguard:accountId", "")), res.id)
+    return resource
+
+
+def create_key(sandbox: Any, res: "CapturedResource", inputs: dict, region: str) -> tuple[str, dict]:
+    kms = sandbox.client("kms", region)
+    args: dict[str, Any] = {"Description": inputs.get("description", ""),
+                            "MultiRegion": bool(inputs.get("multiRegion"))}
+    if inputs.get("policy"):
+        args["Policy"] = inputs["policy"] if isinstance(inputs["policy"], str) else json.dumps(inputs["policy"])
+    if inputs.get("tags"):
+        args["Tags"] = [{"TagKey": k, "TagValue": str(v)} for k, v in inputs["tags"].items()]
+    meta = kms.create_key(**args)["KeyMetadata"]
+    if inputs.get("enableKeyRotation"):
+        kms.enable_key_rotation(KeyId=meta["KeyId"])
+    sandbox.exact[res.id] = meta["KeyId"]
+    sandbox.inside[arn(region, sandbox.account, res.id)] = meta["Arn"]
+    return meta["KeyId"], {"arn": meta["Arn"], "keyId": meta["KeyId"]}
+
+
+def create_alias(sandbox: Any, res: "CapturedResource", inputs: dict, region: str) -> tuple[str, dict]:
+    name = inputs["name"]
+    sandbox.client("kms", region).create_alias(AliasName=name, TargetKeyId=inputs["targetKeyId"])
+    return name, {"arn": f"arn:aws:kms:{region}:{sandbox.account}:{name}"}
+
+
+def read_tags(kms: Any, key: Resource) -> dict[str, str]:
+    tags, marker = {}, None
+    while True:
+        response = kms.list_resource_tags(KeyId=key.id, **({"Marker": marker} if marker else {}))
+        tags.update({t["TagKey"]: t["TagValue"] for t in response.get("Tags", [])})
+        marker = response.get("NextMarker") if response.get("Truncated") else None
+        if not marker:
+            return tags
+
+
+def write_tags(key: Resource, current: dict[str, str], new: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    return "TagResource", {"KeyId": key.id, "Tags": [{"TagKey": k, "TagValue": v} for k, v in sorted(new.items())]}
+
+
+def manageable(key: Resource) -> bool:
+    """AWS-managed keys and keys already scheduled for deletion are no stack's to manage."""
+    return not (key.get("key_manager") == "AWS" or key.get("state") == "PendingDeletion")
+
+
+DESCRIPTOR = ResourceType(
+    cfn_type="AWS::KMS::Key",
+    kind="KMS key",
+    properties={
+        "key_manager": "string",       # CUSTOMER | AWS
+        "state": "string",             # Enabled | Disabled | PendingDeletion | ...
+        "rotation_enabled": "bool",
+        "policy.public": "bool",
+    },
+    pulumi=(
+        PulumiType("aws:kms/key:Key", convert=convert, terraform="aws_kms_key", sandbox=create_key, sandbox_rank=10,
+                   inputs=inputs(policy=("policy",), isEnabled=("state",), enableKeyRotation=("rotation_enabled",))),
+        PulumiType("aws:kms/alias:Alias", terraform="aws_kms_alias", sandbox=create_alias, sandbox_rank=11),
+    ),
+    arn=arn,
+    live=LiveCollector("scanners.kms", "collect_keys", listing="kms"),
+    drift=Drift(missing_category="encryption", safer={"rotation_enabled": True, "policy.public": False},
+                manageable=manageable),
+    terraform=TerraformForm("aws_kms_key", attributes={
+        "rotation_enabled": ("bool", "enable_key_rotation"),
+        "key_manager": ("const_customer", ""),
+        "state": ("enabled_state", "is_enabled"),
+    }),
+    cloudformation=CloudFormationForm(properties={
+        "rotation_enabled": ("bool", "EnableKeyRotation"),
+        "key_manager": ("const_customer", ""),
+        "state": ("enabled_state", "Enabled"),
+    }),
+    tagging=Tagging("kms", read_tags, write_tags),
+)

@@ -1,0 +1,73 @@
+"""AWS::RDS::DBInstance: RDS database instances."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from luxguard.core.model import Resource
+from luxguard.resources.base import (
+    CloudFormationForm,
+    Drift,
+    LiveCollector,
+    PulumiType,
+    ResourceType,
+    Tagging,
+    TerraformForm,
+)
+from luxguard.resources.ebs_volume import KEY_GROUPS
+from luxguard.resources.planned import inputs, planned_resource
+
+if TYPE_CHECKING:
+    from luxguard.sources.pulumi_capture import CapturedResource
+
+
+def convert(res: "CapturedResource", index: Any) -> Resource:
+    resource = planned_resource(res, index, "AWS::RDS::DBInstance",
+                                storage_encrypted=bool(res.inputs.get("storageEncrypted")),
+                                publicly_accessible=bool(res.inputs.get("publiclyAccessible")),
+                                engine=res.inputs.get("engine"))
+    resource.properties.update(index.key_facts(res.inputs.get("kmsKeyId"), resource.region))
+    return resource
+
+
+def read_tags(rds: Any, instance: Resource) -> dict[str, str]:
+    from scanners.calls import tag_dict
+
+    return tag_dict(rds.list_tags_for_resource(ResourceName=instance.arn).get("TagList"))
+
+
+def write_tags(instance: Resource, current: dict[str, str], new: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    return "AddTagsToResource", {"ResourceName": instance.arn,
+                                 "Tags": [{"Key": k, "Value": v} for k, v in sorted(new.items())]}
+
+
+DESCRIPTOR = ResourceType(
+    cfn_type="AWS::RDS::DBInstance",
+    kind="DB instance",
+    properties={
+        "storage_encrypted": "bool",
+        "kms_key_id": "string",
+        "kms_key_region": "string",
+        "customer_managed_key": "bool",
+        "publicly_accessible": "bool",
+        "engine": "string",
+    },
+    pulumi=(PulumiType("aws:rds/instance:Instance", convert=convert, physical_name="identifier",
+                       terraform="aws_db_instance",
+                       inputs=inputs(storageEncrypted=("storage_encrypted",),
+                                     publiclyAccessible=("publicly_accessible",), engine=("engine",),
+                                     kmsKeyId=KEY_GROUPS)),),
+    live=LiveCollector("scanners.rds", "collect_db_instances", listing="rds"),
+    drift=Drift(missing_category="retention", safer={"publicly_accessible": False, "storage_encrypted": True}),
+    terraform=TerraformForm("aws_db_instance", attributes={
+        "storage_encrypted": ("bool", "storage_encrypted"),
+        "customer_managed_key": ("key", "kms_key_id"),
+        "publicly_accessible": ("bool", "publicly_accessible"),
+    }),
+    cloudformation=CloudFormationForm(properties={
+        "storage_encrypted": ("bool", "StorageEncrypted"),
+        "customer_managed_key": ("key", "KmsKeyId"),
+        "publicly_accessible": ("bool", "PubliclyAccessible"),
+    }),
+    tagging=Tagging("rds", read_tags, write_tags, by_arn=True),
+)

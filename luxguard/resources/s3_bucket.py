@@ -1,0 +1,353 @@
+"""AWS::S3::Bucket: a bucket and the configuration resources that fold into it."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Optional
+
+from luxguard.core import policy_documents
+from luxguard.core.model import Resource
+from luxguard.resources.base import (
+    CloudFormationForm,
+    Drift,
+    Folding,
+    LiveCollector,
+    PulumiType,
+    ResourceType,
+    Tagging,
+    TerraformForm,
+)
+from luxguard.resources.planned import inputs, planned_resource
+
+if TYPE_CHECKING:
+    from luxguard.sources.pulumi_capture import CapturedResource
+
+PULUMI_TYPE = "aws:s3/bucket:Bucket"
+PUBLIC_CANNED_ACLS = {"public-read", "public-read-write", "authenticated-read"}
+PUBLIC_GRANTEES = ("acs.amazonaws.com/groups/global/AllUsers", "acs.amazonaws.com/groups/global/AuthenticatedUsers")
+PAB_FLAGS = (("block_public_acls", "blockPublicAcls"), ("ignore_public_acls", "ignorePublicAcls"),
+             ("block_public_policy", "blockPublicPolicy"), ("restrict_public_buckets", "restrictPublicBuckets"))
+
+
+def arn(_region: Optional[str], _account: str, name: str) -> str:
+    return f"arn:aws:s3:::{name}"
+
+
+# --------------------------------------------------------------------------- Pulumi
+
+def convert(res: "CapturedResource", index: Any) -> Resource:
+    resource = planned_resource(
+        res, index, "AWS::S3::Bucket",
+        encryption={"algorithm": None, "kms_key_id": None, "kms_key_region": None,
+                    "customer_managed_key": False, "bucket_key_enabled": False},
+        public_access_block={"block_public_acls": False, "ignore_public_acls": False,
+                             "block_public_policy": False, "restrict_public_buckets": False, "all": False},
+        policy=policy_documents.summarise_bucket_policy(None),
+        acl={"public": res.inputs.get("acl") in PUBLIC_CANNED_ACLS},
+        versioning={"enabled": bool((res.inputs.get("versioning") or {}).get("enabled"))},
+        object_lock={"enabled": bool(res.inputs.get("objectLockEnabled")), "retention_days": None},
+        lifecycle={"expiration_days": None, "noncurrent_expiration_days": None},
+        logging={"enabled": False, "target_bucket": None, "target_region": None},
+        replication={"destination_buckets": [], "destination_regions": []},
+        ownership=None)
+    resource.arn = arn(resource.region, "", res.id)
+    return resource
+
+
+def fold_sse(res: "CapturedResource", bucket: Resource, index: Any) -> None:
+    rule = (res.inputs.get("rules") or [{}])[0]
+    default = rule.get("applyServerSideEncryptionByDefault") or {}
+    algorithm = default.get("sseAlgorithm")
+    facts = index.key_facts(default.get("kmsMasterKeyId"), bucket.region)
+    if algorithm in ("aws:kms", "aws:kms:dsse") and not default.get("kmsMasterKeyId"):
+        facts.update(kms_key_id="alias/aws/s3", kms_key_region=bucket.region, customer_managed_key=False)
+    bucket.properties["encryption"] = {"algorithm": algorithm, **facts,
+                                       "bucket_key_enabled": bool(rule.get("bucketKeyEnabled"))}
+
+
+def fold_public_access_block(res: "CapturedResource", bucket: Resource, index: Any) -> None:
+    flags = {name: bool(res.inputs.get(key)) for name, key in PAB_FLAGS}
+    previous_all = bucket.properties["public_access_block"].get("all", False)
+    bucket.properties["public_access_block"] = {**flags, "all": previous_all or all(flags.values())}
+
+
+def fold_policy(res: "CapturedResource", bucket: Resource, index: Any) -> None:
+    bucket.properties["policy"] = policy_documents.summarise_bucket_policy(res.inputs.get("policy"))
+
+
+def fold_versioning(res: "CapturedResource", bucket: Resource, index: Any) -> None:
+    status = (res.inputs.get("versioningConfiguration") or {}).get("status")
+    bucket.properties["versioning"] = {"enabled": status == "Enabled"}
+
+
+def fold_logging(res: "CapturedResource", bucket: Resource, index: Any) -> None:
+    target = res.inputs.get("targetBucket")
+    bucket.properties["logging"] = {"enabled": bool(target), "target_bucket": target,
+                                    "target_region": index.bucket_region(target) if target else None}
+
+
+def fold_lifecycle(res: "CapturedResource", bucket: Resource, index: Any) -> None:
+    enabled = [r for r in res.inputs.get("rules") or [] if r.get("status") == "Enabled"]
+    current = [(r.get("expiration") or {}).get("days") for r in enabled]
+    noncurrent = [(r.get("noncurrentVersionExpiration") or {}).get("noncurrentDays") for r in enabled]
+    bucket.properties["lifecycle"] = {
+        "expiration_days": min((int(d) for d in current if d), default=None),
+        "noncurrent_expiration_days": min((int(d) for d in noncurrent if d), default=None),
+    }
+
+
+def fold_object_lock(res: "CapturedResource", bucket: Resource, index: Any) -> None:
+    retention = ((res.inputs.get("rule") or {}).get("defaultRetention") or {})
+    days = retention.get("days") or (retention.get("years") or 0) * 365 or None
+    enabled = res.inputs.get("objectLockEnabled", "Enabled") == "Enabled"
+    bucket.properties["object_lock"] = {"enabled": enabled or bucket.properties["object_lock"]["enabled"],
+                                        "retention_days": int(days) if days else None}
+
+
+def fold_replication(res: "CapturedResource", bucket: Resource, index: Any) -> None:
+    names = sorted({str((r.get("destination") or {}).get("bucket", "")).removeprefix("arn:aws:s3:::")
+                    for r in res.inputs.get("rules") or [] if r.get("status", "Enabled") == "Enabled"})
+    bucket.properties["replication"] = {
+        "destination_buckets": names,
+        "destination_regions": sorted({index.bucket_region(n) or "unknown" for n in names}),
+    }
+
+
+def fold_ownership(res: "CapturedResource", bucket: Resource, index: Any) -> None:
+    bucket.properties["ownership"] = (res.inputs.get("rule") or {}).get("objectOwnership")
+
+
+def fold_acl(res: "CapturedResource", bucket: Resource, index: Any) -> None:
+    grants = (res.inputs.get("accessControlPolicy") or {}).get("grants") or []
+    public_grant = any(str((g.get("grantee") or {}).get("uri", "")).endswith(PUBLIC_GRANTEES) for g in grants)
+    bucket.properties["acl"] = {"public": res.inputs.get("acl") in PUBLIC_CANNED_ACLS or public_grant}
+
+
+def account_public_access_block(res: "CapturedResource", resources: list[Resource]) -> None:
+    """An account-level block with all four flags covers every bucket of the account."""
+    if all(res.inputs.get(key) for _name, key in PAB_FLAGS):
+        for resource in resources:
+            if resource.type == "AWS::S3::Bucket":
+                resource.properties["public_access_block"]["all"] = True
+
+
+# --------------------------------------------------------------------------- sandbox
+
+def _tag_set(tags: Optional[dict]) -> list[dict[str, str]]:
+    return [{"Key": str(k), "Value": str(v)} for k, v in (tags or {}).items()]
+
+
+def create_bucket(sandbox: Any, res: "CapturedResource", inputs: dict, region: str) -> tuple[str, dict]:
+    s3 = sandbox.client("s3", region)
+    name = inputs.get("bucket") or res.id
+    args: dict[str, Any] = {"Bucket": name}
+    if region != "us-east-1":
+        args["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    if inputs.get("objectLockEnabled"):
+        args["ObjectLockEnabledForBucket"] = True
+    s3.create_bucket(**args)
+    if inputs.get("tags"):
+        s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": _tag_set(inputs["tags"])})
+    if inputs.get("acl"):
+        s3.put_bucket_acl(Bucket=name, ACL=inputs["acl"])
+    if (inputs.get("versioning") or {}).get("enabled"):
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    return name, {"arn": arn(region, sandbox.account, name), "bucket": name,
+                  "bucketDomainName": f"{name}.s3.{region}.amazonaws.com"}
+
+
+def put_ownership(sandbox: Any, res: "CapturedResource", i: dict, region: str) -> tuple[str, dict]:
+    return sandbox.configure_bucket(region, i, "put_bucket_ownership_controls", OwnershipControls={"Rules": [
+        {"ObjectOwnership": (i.get("rule") or {}).get("objectOwnership", "BucketOwnerEnforced")}]})
+
+
+def put_public_access_block(sandbox: Any, res: "CapturedResource", i: dict, region: str) -> tuple[str, dict]:
+    return sandbox.configure_bucket(region, i, "put_public_access_block", PublicAccessBlockConfiguration={
+        "BlockPublicAcls": bool(i.get("blockPublicAcls")), "IgnorePublicAcls": bool(i.get("ignorePublicAcls")),
+        "BlockPublicPolicy": bool(i.get("blockPublicPolicy")),
+        "RestrictPublicBuckets": bool(i.get("restrictPublicBuckets"))})
+
+
+def put_encryption(sandbox: Any, res: "CapturedResource", inputs: dict, region: str) -> tuple[str, dict]:
+    rules = []
+    for rule in inputs.get("rules") or []:
+        default = rule.get("applyServerSideEncryptionByDefault") or {}
+        by_default = {"SSEAlgorithm": default.get("sseAlgorithm", "AES256")}
+        if default.get("kmsMasterKeyId"):
+            by_default["KMSMasterKeyID"] = default["kmsMasterKeyId"]
+        rules.append({"ApplyServerSideEncryptionByDefault": by_default,
+                      "BucketKeyEnabled": bool(rule.get("bucketKeyEnabled"))})
+    return sandbox.configure_bucket(region, inputs, "put_bucket_encryption",
+                                    ServerSideEncryptionConfiguration={"Rules": rules})
+
+
+def put_versioning(sandbox: Any, res: "CapturedResource", i: dict, region: str) -> tuple[str, dict]:
+    return sandbox.configure_bucket(region, i, "put_bucket_versioning", VersioningConfiguration={
+        "Status": (i.get("versioningConfiguration") or {}).get("status", "Enabled")})
+
+
+def put_object_lock(sandbox: Any, res: "CapturedResource", inputs: dict, region: str) -> tuple[str, dict]:
+    config: dict[str, Any] = {"ObjectLockEnabled": inputs.get("objectLockEnabled", "Enabled")}
+    retention = (inputs.get("rule") or {}).get("defaultRetention") or {}
+    if retention:
+        default: dict[str, Any] = {"Mode": retention.get("mode", "COMPLIANCE")}
+        if retention.get("years"):
+            default["Years"] = int(retention["years"])
+        elif retention.get("days"):
+            default["Days"] = int(retention["days"])
+        config["Rule"] = {"DefaultRetention": default}
+    return sandbox.configure_bucket(region, inputs, "put_object_lock_configuration", ObjectLockConfiguration=config)
+
+
+def put_acl(sandbox: Any, res: "CapturedResource", i: dict, region: str) -> tuple[str, dict]:
+    return sandbox.configure_bucket(region, i, "put_bucket_acl", ACL=i.get("acl", "private"))
+
+
+def put_policy(sandbox: Any, res: "CapturedResource", i: dict, region: str) -> tuple[str, dict]:
+    policy = i["policy"] if isinstance(i.get("policy"), str) else json.dumps(i.get("policy"))
+    return sandbox.configure_bucket(region, i, "put_bucket_policy", Policy=policy)
+
+
+def put_logging(sandbox: Any, res: "CapturedResource", inputs: dict, region: str) -> tuple[str, dict]:
+    """moto's PutBucketLogging check of the target's policy fails on a statement whose
+    Principal is the string "*" (AWS accepts it). Sandbox workaround: while logging is
+    configured, the target bucket carries only its log-delivery statements; then its
+    declared policy goes back unchanged."""
+    target = inputs["targetBucket"]
+    s3 = sandbox.client("s3", sandbox.index.bucket_region(target) or region)
+    try:
+        declared = s3.get_bucket_policy(Bucket=target)["Policy"]
+    except s3.exceptions.ClientError:
+        declared = None
+    if declared:
+        statements = json.loads(declared).get("Statement") or []
+        delivery = [st for st in statements if isinstance(st.get("Principal"), dict)]
+        if len(delivery) != len(statements) and delivery:
+            s3.put_bucket_policy(Bucket=target, Policy=json.dumps({"Version": "2012-10-17", "Statement": delivery}))
+        elif len(delivery) != len(statements):   # nothing to keep: lift it while logging is set
+            s3.delete_bucket_policy(Bucket=target)
+    try:
+        return sandbox.configure_bucket(region, inputs, "put_bucket_logging", BucketLoggingStatus={"LoggingEnabled": {
+            "TargetBucket": target, "TargetPrefix": inputs.get("targetPrefix", "")}})
+    finally:
+        if declared:
+            s3.put_bucket_policy(Bucket=target, Policy=declared)
+
+
+def _lifecycle_rule(rule: dict) -> dict[str, Any]:
+    out: dict[str, Any] = {"ID": rule.get("id") or "rule", "Status": rule.get("status", "Enabled")}
+    flt = rule.get("filter") or {}
+    out["Filter"] = {"Prefix": flt.get("prefix", "")} if not flt.get("tag") else {
+        "Tag": {"Key": flt["tag"]["key"], "Value": flt["tag"]["value"]}}
+    if (rule.get("expiration") or {}).get("days"):
+        out["Expiration"] = {"Days": int(rule["expiration"]["days"])}
+    if (rule.get("noncurrentVersionExpiration") or {}).get("noncurrentDays"):
+        out["NoncurrentVersionExpiration"] = {"NoncurrentDays": int(rule["noncurrentVersionExpiration"]["noncurrentDays"])}
+    if (rule.get("abortIncompleteMultipartUpload") or {}).get("daysAfterInitiation"):
+        out["AbortIncompleteMultipartUpload"] = {
+            "DaysAfterInitiation": int(rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"])}
+    return out
+
+
+def put_lifecycle(sandbox: Any, res: "CapturedResource", i: dict, region: str) -> tuple[str, dict]:
+    return sandbox.configure_bucket(region, i, "put_bucket_lifecycle_configuration",
+                                    LifecycleConfiguration={"Rules": [_lifecycle_rule(x) for x in i.get("rules") or []]})
+
+
+# --------------------------------------------------------------------------- enforcer tagging
+
+def read_tags(s3: Any, bucket: Resource) -> dict[str, str]:
+    from botocore.exceptions import ClientError
+
+    from scanners.calls import error_code, tag_dict
+
+    try:
+        return tag_dict(s3.get_bucket_tagging(Bucket=bucket.id).get("TagSet"))
+    except ClientError as error:
+        if error_code(error) == "NoSuchTagSet":
+            return {}
+        raise
+
+
+def write_tags(bucket: Resource, current: dict[str, str], new: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """PutBucketTagging replaces the set: every existing tag is sent too."""
+    merged = {**current, **new}
+    return "PutBucketTagging", {"Bucket": bucket.id, "Tagging": {
+        "TagSet": [{"Key": k, "Value": v} for k, v in sorted(merged.items())]}}
+
+
+def _child(pulumi_type: str, groups: tuple[str, ...], fold: Any, terraform: str, sandbox: Any = None,
+           rank: int = 100) -> PulumiType:
+    return PulumiType(pulumi_type, fold=Folding(PULUMI_TYPE, "bucket", groups, fold), terraform=terraform,
+                      sandbox=sandbox, sandbox_rank=rank)
+
+
+DESCRIPTOR = ResourceType(
+    cfn_type="AWS::S3::Bucket",
+    kind="bucket",
+    properties={
+        "encryption.algorithm": "string",           # aws:kms | aws:kms:dsse | AES256 | absent (none)
+        "encryption.kms_key_id": "string",          # as configured: ARN, key id or alias
+        "encryption.kms_key_region": "string",      # region of that key; absent when unknown
+        "encryption.customer_managed_key": "bool",  # the key is customer-managed (not aws/s3, not SSE-S3)
+        "encryption.bucket_key_enabled": "bool",
+        "public_access_block.block_public_acls": "bool",
+        "public_access_block.ignore_public_acls": "bool",
+        "public_access_block.block_public_policy": "bool",
+        "public_access_block.restrict_public_buckets": "bool",
+        "public_access_block.all": "bool",          # all four flags on, at bucket level or account level
+        "policy.present": "bool",
+        "policy.public": "bool",                    # an Allow to Principal "*" without a restricting condition
+        "policy.denies_insecure_transport": "bool",  # Deny when aws:SecureTransport = false
+        "policy.denies_unencrypted_uploads": "bool",
+        "policy.statement_ids": "list",
+        "acl.public": "bool",                       # grants to AllUsers / AuthenticatedUsers, or a public canned ACL
+        "versioning.enabled": "bool",
+        "object_lock.enabled": "bool",
+        "object_lock.retention_days": "int",        # default retention in days (years x 365); absent when none
+        "lifecycle.expiration_days": "int",         # shortest current-version expiration of enabled rules
+        "lifecycle.noncurrent_expiration_days": "int",
+        "logging.enabled": "bool",
+        "logging.target_bucket": "string",
+        "logging.target_region": "string",
+        "replication.destination_buckets": "list",
+        "replication.destination_regions": "list",  # regions of replication destinations ("unknown" if not resolvable)
+        "ownership": "string",                      # BucketOwnerEnforced | BucketOwnerPreferred | ObjectWriter
+    },
+    pulumi=(
+        PulumiType(PULUMI_TYPE, convert=convert, physical_name="bucket", terraform="aws_s3_bucket",
+                   inputs=inputs(acl=("acl",), versioning=("versioning",), objectLockEnabled=("object_lock",)),
+                   sandbox=create_bucket, sandbox_rank=30),
+        _child("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+               ("encryption",), fold_sse, "aws_s3_bucket_server_side_encryption_configuration", put_encryption, 33),
+        _child("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", ("public_access_block",),
+               fold_public_access_block, "aws_s3_bucket_public_access_block", put_public_access_block, 32),
+        _child("aws:s3/bucketPolicy:BucketPolicy", ("policy",), fold_policy, "aws_s3_bucket_policy", put_policy, 37),
+        _child("aws:s3/bucketVersioning:BucketVersioning", ("versioning",), fold_versioning,
+               "aws_s3_bucket_versioning", put_versioning, 34),
+        _child("aws:s3/bucketLogging:BucketLogging", ("logging",), fold_logging, "aws_s3_bucket_logging",
+               put_logging, 38),
+        _child("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", ("lifecycle",), fold_lifecycle,
+               "aws_s3_bucket_lifecycle_configuration", put_lifecycle, 39),
+        _child("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", ("object_lock",),
+               fold_object_lock, "aws_s3_bucket_object_lock_configuration", put_object_lock, 35),
+        _child("aws:s3/bucketReplicationConfig:BucketReplicationConfig", ("replication",), fold_replication,
+               "aws_s3_bucket_replication_configuration"),
+        _child("aws:s3/bucketOwnershipControls:BucketOwnershipControls", ("ownership",), fold_ownership,
+               "aws_s3_bucket_ownership_controls", put_ownership, 31),
+        _child("aws:s3/bucketAcl:BucketAcl", ("acl",), fold_acl, "aws_s3_bucket_acl", put_acl, 36),
+        PulumiType("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", account_wide=account_public_access_block,
+                   terraform="aws_s3_account_public_access_block"),
+    ),
+    arn=arn,
+    live=LiveCollector("scanners.s3", "collect_bucket", scope="global", listing="s3 list"),
+    drift=Drift(missing_category="retention", safer={
+        "encryption.bucket_key_enabled": True, "public_access_block.block_public_acls": True,
+        "public_access_block.ignore_public_acls": True, "public_access_block.block_public_policy": True,
+        "public_access_block.restrict_public_buckets": True, "acl.public": False, "policy.public": False,
+        "policy.denies_insecure_transport": True, "policy.denies_unencrypted_uploads": True,
+        "versioning.enabled": True, "object_lock.enabled": True, "logging.enabled": True}),
+    terraform=TerraformForm("aws_s3_bucket"),
+    cloudformation=CloudFormationForm(),
+    tagging=Tagging("s3", read_tags, write_tags, max_tags=50),
+)
