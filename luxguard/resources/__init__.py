@@ -45,6 +45,9 @@ def _registry() -> dict[str, ResourceType]:
             raise TypeError(f"{module.__name__}: a resource module defines DESCRIPTOR = ResourceType(...)")
         if descriptor.cfn_type in found:
             raise TypeError(f"{module.__name__}: {descriptor.cfn_type} is already registered")
+        problems = descriptor.problems(common_vocabulary())
+        if problems:
+            raise TypeError(f"{module.__name__}: incomplete descriptor: {'; '.join(problems)}")
         found[descriptor.cfn_type] = descriptor
     return dict(sorted(found.items()))
 

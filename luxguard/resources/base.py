@@ -155,5 +155,62 @@ class ResourceType:
     cloudformation: Optional[CloudFormationForm] = None
     tagging: Optional[Tagging] = None
 
-    def converters(self) -> tuple[PulumiType, ...]:
-        return tuple(p for p in self.pulumi if p.convert is not None)
+    def groups(self) -> set[str]:
+        """Top-level property groups of the type (what collection errors and unknowns name)."""
+        return {path.split(".")[0] for path in self.properties}
+
+    def problems(self, common: Mapping[str, str]) -> list[str]:
+        """What this descriptor lacks for the sources it claims (empty when complete).
+
+        Claimed sources: Pulumi (a converter), Terraform/CloudFormation (the forms), live (a
+        collector), drift, enforcer tagging, the sandbox (a handler on a Pulumi type)."""
+        found: list[str] = []
+        groups = self.groups() | set(common)
+        if not self.kind or not self.properties:
+            found.append("kind and properties are required")
+        own = {p.type for p in self.pulumi}
+        for spec in self.pulumi:
+            roles = [r for r in (spec.convert, spec.fold, spec.account_wide) if r is not None]
+            if len(roles) > 1:
+                found.append(f"{spec.type}: one of convert, fold, account_wide")
+            if spec.convert is not None:
+                unknown = sorted({g for gs in spec.inputs.values() for g in gs} - groups)
+                if not spec.inputs or unknown:
+                    found.append(f"{spec.type}: inputs must map converter inputs to model groups (unknown: {unknown})")
+            if spec.fold is not None:
+                if spec.fold.parent_type not in own:
+                    found.append(f"{spec.type}: folds into {spec.fold.parent_type}, not a type of this descriptor")
+                if not spec.fold.groups or set(spec.fold.groups) - groups:
+                    found.append(f"{spec.type}: fold groups {spec.fold.groups} are not all model groups")
+            if spec.sandbox is not None and spec.sandbox_rank >= 100:
+                found.append(f"{spec.type}: a sandbox handler needs a sandbox_rank")
+        for name, form in (("terraform", self.terraform), ("cloudformation", self.cloudformation)):
+            if form is None:
+                continue
+            other = self.cloudformation if name == "terraform" else self.terraform
+            if other is None:
+                found.append(f"{name}: the checkov export needs both the terraform and the cloudformation form")
+            mapping = form.attributes if isinstance(form, TerraformForm) else form.properties
+            for prop, (kind, _attribute) in mapping.items():
+                if prop not in self.properties:
+                    found.append(f"{name}: {prop} is not a property of {self.cfn_type}")
+                other_map = (other.properties if isinstance(other, CloudFormationForm) else other.attributes) if other else {}
+                if other is not None and (prop not in other_map or other_map[prop][0] != kind):
+                    found.append(f"{name}: {prop} needs the same kind in the terraform and cloudformation forms")
+        if isinstance(self.terraform, TerraformForm) and not self.terraform.type:
+            found.append("terraform: type is required")
+        if self.live is not None and not (self.live.module and self.live.function and self.live.listing):
+            found.append("live: module, function and listing are required")
+        if self.live is not None and self.live.scope not in ("regional", "global"):
+            found.append(f"live: scope {self.live.scope!r} is not regional or global")
+        if self.drift is not None:
+            if self.live is None:
+                found.append("drift: compares against the live collection, which needs a live collector")
+            if not self.drift.missing_category:
+                found.append("drift: missing_category is required")
+            for prop in self.drift.safer:
+                if prop not in self.properties:
+                    found.append(f"drift: safer value for {prop}, not a property of {self.cfn_type}")
+        if self.tagging is not None and not self.tagging.service:
+            found.append("tagging: service is required")
+        return found

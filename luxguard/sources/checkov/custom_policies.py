@@ -1,7 +1,8 @@
 """luxguard rules -> checkov YAML custom policies, generated (never written by hand).
 
 A rule is exported when every property its `condition` and `when` read has a Terraform and a
-CloudFormation attribute in PROPERTIES below; other rules are listed with the reason they are not
+CloudFormation attribute (the resource-type descriptors' `terraform` and `cloudformation` forms,
+viewed as PROPERTIES below); other rules are listed with the reason they are not
 (`export_rules(...).skipped`). A rule's `when` becomes `or: [not when, condition]`.
 
 Residency (`region ... in_pinned_country`) needs care, because neither Terraform resources nor
@@ -27,43 +28,35 @@ import yaml
 
 from luxguard.core.locations import Locations
 from luxguard.core.rules import Rule
+from luxguard.resources import all_types
 
 CFN_REGION_ATTRIBUTE = "Metadata.LuxguardRegion"
 CHECKOV_CATEGORY = {"residency": "GENERAL_SECURITY", "encryption": "ENCRYPTION", "access": "NETWORKING",
                     "logging": "LOGGING", "retention": "BACKUP_AND_RECOVERY", "classification": "GENERAL_SECURITY"}
 
-# Normalised model type -> (Terraform type, CloudFormation type).
-TYPES: dict[str, tuple[str, str]] = {
-    "AWS::S3::Bucket": ("aws_s3_bucket", "AWS::S3::Bucket"),
-    "AWS::EC2::Volume": ("aws_ebs_volume", "AWS::EC2::Volume"),
-    "AWS::EC2::Snapshot": ("aws_ebs_snapshot", "AWS::EC2::Snapshot"),   # no CFN resource type exists
-    "AWS::RDS::DBInstance": ("aws_db_instance", "AWS::RDS::DBInstance"),
-    "AWS::DynamoDB::Table": ("aws_dynamodb_table", "AWS::DynamoDB::Table"),
-    "AWS::KMS::Key": ("aws_kms_key", "AWS::KMS::Key"),
-    "AWS::CloudTrail::Trail": ("aws_cloudtrail", "AWS::CloudTrail::Trail"),
-}
-CFN_HAS_NO_TYPE = {"AWS::EC2::Snapshot"}
+# Normalised model type -> (Terraform type, CloudFormation type): the descriptors with both forms.
+TYPES: dict[str, tuple[str, str]] = {d.cfn_type: (d.terraform.type, d.cfn_type) for d in all_types()
+                                     if d.terraform is not None and d.cloudformation is not None}
+CFN_HAS_NO_TYPE = {d.cfn_type for d in all_types() if d.cloudformation is not None and not d.cloudformation.has_type}
 
-# (model type, property) -> (kind, Terraform attribute, CloudFormation attribute).
-# kinds: bool (true/false), bool_default_true (absent means true), key (customer-managed key id
-# present), region (in_pinned_country), const (string equality).
-PROPERTIES: dict[tuple[str, str], tuple[str, str, str]] = {
-    **{(t, "region"): ("region", "region", CFN_REGION_ATTRIBUTE) for t in TYPES},
-    ("AWS::KMS::Key", "rotation_enabled"): ("bool", "enable_key_rotation", "EnableKeyRotation"),
-    ("AWS::KMS::Key", "key_manager"): ("const_customer", "", ""),
-    ("AWS::KMS::Key", "state"): ("enabled_state", "is_enabled", "Enabled"),
-    ("AWS::EC2::Volume", "encrypted"): ("bool", "encrypted", "Encrypted"),
-    ("AWS::EC2::Volume", "customer_managed_key"): ("key", "kms_key_id", "KmsKeyId"),
-    ("AWS::RDS::DBInstance", "storage_encrypted"): ("bool", "storage_encrypted", "StorageEncrypted"),
-    ("AWS::RDS::DBInstance", "customer_managed_key"): ("key", "kms_key_id", "KmsKeyId"),
-    ("AWS::RDS::DBInstance", "publicly_accessible"): ("bool", "publicly_accessible", "PubliclyAccessible"),
-    ("AWS::DynamoDB::Table", "sse.enabled"): ("bool", "server_side_encryption.enabled", "SSESpecification.SSEEnabled"),
-    ("AWS::DynamoDB::Table", "customer_managed_key"): ("key", "server_side_encryption.kms_key_arn",
-                                                       "SSESpecification.KMSMasterKeyId"),
-    ("AWS::CloudTrail::Trail", "multi_region"): ("bool", "is_multi_region_trail", "IsMultiRegionTrail"),
-    ("AWS::CloudTrail::Trail", "log_file_validation"): ("bool", "enable_log_file_validation", "EnableLogFileValidation"),
-    ("AWS::CloudTrail::Trail", "logging"): ("bool_default_true", "enable_logging", "IsLogging"),
-}
+
+def _properties() -> dict[tuple[str, str], tuple[str, str, str]]:
+    """(model type, property) -> (kind, Terraform attribute, CloudFormation attribute), from the
+    descriptors' `terraform.attributes` and `cloudformation.properties` (same kind in both).
+    Kinds: bool (true/false), bool_default_true (absent means true), key (customer-managed key id
+    present), region (in_pinned_country), const_customer, enabled_state."""
+    table = {(t, "region"): ("region", "region", CFN_REGION_ATTRIBUTE) for t in TYPES}
+    for descriptor in all_types():
+        if descriptor.cfn_type not in TYPES:
+            continue
+        cfn = descriptor.cloudformation.properties if descriptor.cloudformation else {}
+        for prop, (kind, tf_attr) in descriptor.terraform.attributes.items() if descriptor.terraform else ():
+            if prop in cfn:
+                table[(descriptor.cfn_type, prop)] = (kind, tf_attr, cfn[prop][1])
+    return table
+
+
+PROPERTIES: dict[tuple[str, str], tuple[str, str, str]] = _properties()
 
 
 class NotExportable(Exception):
