@@ -7,6 +7,7 @@ the stages (source -> model -> engine -> findings -> outputs | history | enforce
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
 from typing import Any
@@ -15,7 +16,7 @@ import click
 
 import luxguard.commands
 from luxguard import __version__
-from luxguard.commands.common import EXIT_OK, EXIT_USAGE
+from luxguard.commands.common import EXIT_OK, EXIT_USAGE, one_line
 from luxguard.core.errors import LuxguardError
 
 
@@ -36,22 +37,41 @@ def register_commands() -> None:
 register_commands()
 
 
+DEBUG_ENV = "LUXGUARD_DEBUG"
+
+
+def _fail(message: str) -> int:
+    click.echo(f"luxguard: error: {one_line(message)}", err=True)
+    return EXIT_USAGE
+
+
 def run(argv: list[str]) -> int:
-    """Run the CLI; every failure to run as asked is one line on stderr and exit 2."""
+    """Run the CLI; every failure to run as asked is one line on stderr and exit 2.
+
+    A gate must never fail open nor print a traceback someone mistakes for a verdict: anything
+    unexpected is also one line and exit 2 (set LUXGUARD_DEBUG=1 to see the traceback).
+    """
     try:
         result: Any = cli.main(args=argv, prog_name="luxguard", standalone_mode=False)
     except LuxguardError as exc:
-        click.echo(f"luxguard: error: {exc}", err=True)
-        return EXIT_USAGE
+        return _fail(str(exc))
     except click.exceptions.Abort:
         click.echo("luxguard: aborted", err=True)
         return 130
     except click.ClickException as exc:
-        click.echo(f"luxguard: error: {exc.format_message()}", err=True)
-        return EXIT_USAGE
+        return _fail(exc.format_message())
     except KeyboardInterrupt:
         click.echo("luxguard: interrupted", err=True)
         return 130
+    except RecursionError:
+        return _fail("input nested too deeply to process")
+    except MemoryError:
+        return _fail("input too large to process")
+    except Exception as exc:  # noqa: BLE001 - the no-traceback guarantee; see the docstring
+        if os.environ.get(DEBUG_ENV):
+            raise
+        return _fail(f"internal error ({type(exc).__name__}: {exc}); please report it "
+                     f"(set {DEBUG_ENV}=1 for the traceback)")
     if isinstance(result, int):
         return result
     return EXIT_OK

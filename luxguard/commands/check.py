@@ -8,7 +8,6 @@ from typing import Any, Optional
 import click
 
 from luxguard.core.errors import LuxguardError
-from luxguard.sinks.outputs import write_atomically
 from luxguard.pipeline import (
     add_checkov_findings,
     check_capture,
@@ -16,7 +15,7 @@ from luxguard.pipeline import (
     is_pulumi_project,
     load_capture,
 )
-from luxguard.commands.common import common_options, emit, make_settings
+from luxguard.commands.common import common_options, emit, make_settings, write_output
 
 
 @click.command()
@@ -44,7 +43,7 @@ def check(path: Optional[Path], stack: Optional[str], plan: Optional[Path], save
         return emit(check_infrastructure_code(path, settings, region), fmt, output, fail_on)
     capture = load_capture(path, stack, plan)
     if save_plan is not None:
-        write_atomically(save_plan, capture.to_json())
+        write_output(save_plan, capture.to_json())
     report = check_capture(capture, settings)
     if with_checkov:
         add_checkov_findings(report, capture)

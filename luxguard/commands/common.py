@@ -9,11 +9,14 @@ from typing import Any, Callable, Optional
 import click
 
 from luxguard.core.model import SEVERITIES
+from luxguard.core.urls import check_endpoint_url, redact_credentials
 from luxguard.sinks.outputs import Report, render, write_atomically
+from luxguard.sinks.outputs.escape import printable
 from luxguard.pipeline import Settings
 
 FORMATS = ("text", "json", "sarif", "junit")
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+PRIVATE_OUTPUT = "luxguard.private_output"
 
 
 def _apply(options: list, fn: Callable) -> Callable:
@@ -39,6 +42,31 @@ def settings_options(fn: Callable) -> Callable:
     ], fn)
 
 
+def _remember_private(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    ctx.meta[PRIVATE_OUTPUT] = value
+
+
+def private_option(fn: Callable) -> Callable:
+    """--private: reports hold resource names and findings; some teams want them 0600."""
+    return click.option("--private", is_flag=True, expose_value=False, callback=_remember_private,
+                        help="Create --output files with mode 0600 (default 0644; an existing file keeps its mode).")(fn)
+
+
+def write_output(path: Path, content: str) -> None:
+    """write_atomically with the mode --private asked for."""
+    ctx = click.get_current_context(silent=True)
+    write_atomically(path, content, private=bool(ctx and ctx.meta.get(PRIVATE_OUTPUT)))
+
+
+def _endpoint(_ctx: click.Context, _param: click.Parameter, value: Optional[str]) -> Optional[str]:
+    return None if value is None else check_endpoint_url(value)
+
+
+def endpoint_option(help_text: str = "Cloud API endpoint (e.g. LuxCloud's, or a local cloud).") -> Callable:
+    """--endpoint-url, refused before any work unless it is an http(s) URL with a host and numeric port."""
+    return click.option("--endpoint-url", callback=_endpoint, help=help_text)
+
+
 def common_options(fn: Callable) -> Callable:
     """Options every evaluating command takes (interface.md)."""
     return _apply([
@@ -46,6 +74,7 @@ def common_options(fn: Callable) -> Callable:
                      help="Output format."),
         click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
                      help="Write the report to FILE instead of stdout."),
+        private_option,
         click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
                      help="Exit 1 when a failing finding is at or above this severity."),
         settings_options,
@@ -55,7 +84,7 @@ def common_options(fn: Callable) -> Callable:
 def cloud_options(fn: Callable) -> Callable:
     """Where the live resources are: endpoint, credentials, regions, parallelism."""
     return _apply([
-        click.option("--endpoint-url", help="Cloud API endpoint (e.g. LuxCloud's, or a local cloud)."),
+        endpoint_option(),
         click.option("--profile", help="AWS profile for credentials."),
         click.option("--regions", default="all", show_default=True,
                      help="'all' (every account region plus the location catalogue) or r1,r2."),
@@ -66,7 +95,12 @@ def cloud_options(fn: Callable) -> Callable:
 
 def warn(message: str) -> None:
     """A warning for the person running the command (stderr, one line)."""
-    click.echo(f"luxguard: warning: {message}", err=True)
+    click.echo(f"luxguard: warning: {one_line(message)}", err=True)
+
+
+def one_line(message: object) -> str:
+    """What reaches stderr: one line, no credentials, no control characters."""
+    return printable(redact_credentials(" ".join(str(message).split("\n"))))
 
 
 def make_settings(rule_dirs: tuple[Path, ...] = (), location_files: tuple[Path, ...] = (),
@@ -85,7 +119,7 @@ def emit(report: Report, fmt: str, output: Optional[Path], fail_on: str) -> int:
     color = output is None and fmt == "text" and sys.stdout.isatty()
     content = render(report, fmt, color=color)
     if output is not None:
-        write_atomically(output, content)
+        write_output(output, content)
         click.echo(f"wrote {output} ({report.summary()['failed']} failing findings)", err=True)
     else:
         click.echo(content, nl=False)

@@ -16,14 +16,15 @@ import click
 
 from luxguard.core.errors import LuxguardError
 from luxguard.core.model import CATEGORIES, Finding, Resource, Status
-from luxguard.sinks.outputs import write_atomically
 from luxguard.commands.common import (
     EXIT_FINDINGS,
     EXIT_OK,
     cloud_options,
     make_settings,
+    private_option,
     settings_options,
     warn,
+    write_output,
 )
 
 DEFAULT_AUDIT_LOG = Path(".luxguard") / "audit.jsonl"
@@ -61,6 +62,7 @@ def enforce_options(fn: Callable) -> Callable:
                      help="Output format of the plan and results."),
         click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
                      help="Write the plan/results to FILE instead of stdout."),
+        private_option,
         cloud_options,
         settings_options,
     ]
@@ -203,7 +205,7 @@ def enforce(do_apply: bool, yes: bool, rule_ids: tuple[str, ...], resource_patte
 
     def show(content: str) -> None:
         if output is not None:
-            write_atomically(output, content)
+            write_output(output, content)
             click.echo(f"wrote {output}", err=True)
         else:
             click.echo(content, nl=False)

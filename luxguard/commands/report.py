@@ -8,10 +8,10 @@ from typing import Optional
 import click
 
 from luxguard.core.errors import LuxguardError
-from luxguard.sinks.outputs import write_atomically
 from luxguard.sinks.reports import FORMATS, load_findings_file, load_history, render_report
 from luxguard.core.rules import load_rules
-from luxguard.commands.common import EXIT_OK
+from luxguard.core.urls import redact_credentials
+from luxguard.commands.common import EXIT_OK, private_option, write_output
 
 
 @click.command()
@@ -23,6 +23,7 @@ from luxguard.commands.common import EXIT_OK
               help="Report a findings JSON file (luxguard scan|check --format json) instead of the history.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to FILE (atomically) instead of stdout.")
+@private_option
 @click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path),
               help="Extra rule folder (repeatable), for the clauses and remediations of custom rules.")
 def report(fmt: str, db: Optional[str], run_id: Optional[int], findings_file: Optional[Path],
@@ -32,9 +33,9 @@ def report(fmt: str, db: Optional[str], run_id: Optional[int], findings_file: Op
         raise LuxguardError("--findings reads a file; --db and --run read the history store: give one or the other")
     rules = load_rules(rule_dirs)
     data = load_findings_file(findings_file) if findings_file is not None else load_history(db, run_id)
-    content = render_report(data, rules, fmt)
+    content = redact_credentials(render_report(data, rules, fmt))
     if output is not None:
-        write_atomically(output, content)
+        write_output(output, content)
         failed = sum(1 for f in data.findings if f["status"] == "fail")
         click.echo(f"wrote {output} ({failed} failing findings)", err=True)
     else:

@@ -3,39 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional
+from typing import Iterable, Optional
 
 from luxguard.core.conditions import Context, evaluate
 from luxguard.core.locations import DEFAULT_PINNED_COUNTRY, Locations, load_locations
+from luxguard.core.messages import render_template
 from luxguard.core.model import Finding, Resource, Status, sort_findings
 from luxguard.core.rules import Rule
 
 
-class _PropertyView(dict):
-    """Lets message templates say {prop[encryption.algorithm]}."""
-
-    def __init__(self, resource: Resource):
-        super().__init__()
-        self._resource = resource
-
-    def __missing__(self, key: str) -> Any:
-        value = self._resource.get(key)
-        return "none" if value is None else value
-
-
 def _message(rule: Rule, resource: Resource, pinned: str) -> str:
+    """The rule's message template filled in (checked when the rule loaded; see messages.py)."""
     fields = {
         "id": resource.id,
         "type": resource.type,
+        "name": resource.properties.get("name") or resource.id,
         "region": resource.region or "an unknown region",
         "country": resource.properties.get("country") or "unknown country",
         "pinned": pinned,
-        "prop": _PropertyView(resource),
     }
-    try:
-        return rule.message.format(**fields)
-    except (KeyError, IndexError, ValueError, AttributeError):
-        return f"{rule.title} ({resource.id})"
+    return render_template(rule.message, fields, resource.get)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any, Iterable, Optional
 from luxguard.core.conditions import walk_properties
 from luxguard.core.datafiles import read_yaml, validate
 from luxguard.core.errors import LuxguardError
+from luxguard.core.messages import property_paths
 from luxguard.resources import item_kind, property_kind, resource_types
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
@@ -97,6 +98,10 @@ def _check_properties(document: dict, source: str) -> frozenset[str]:
                 raise LuxguardError(
                     f"{source}: field {key}: unknown property {path!r} of items of {list_property!r}"
                 )
+    for path in property_paths(document["message"], source):
+        missing = [t for t in document["resource_types"] if property_kind(t, path) is None]
+        if missing:
+            raise LuxguardError(f"{source}: field message: unknown property {path!r} for {', '.join(missing)}")
     return frozenset(groups)
 
 
@@ -127,10 +132,28 @@ def _fix(document: dict, source: str) -> Optional[Fix]:
     return Fix(cli={rtype: tuple(commands) for rtype, commands in cli.items()}, pulumi=document["fix"].get("pulumi"))
 
 
+def _check_patterns(node: Any, source: str, field_name: str) -> None:
+    """Every `matches` pattern compiles, so a bad regex is refused at load, not mid-scan."""
+    if isinstance(node, list):
+        for child in node:
+            _check_patterns(child, source, field_name)
+    elif isinstance(node, dict):
+        if isinstance(node.get("matches"), str):
+            try:
+                re.compile(node["matches"])
+            except re.error as exc:
+                raise LuxguardError(f"{source}: field {field_name}: invalid regular expression "
+                                    f"{node['matches']!r} ({exc})") from None
+        for child in node.values():
+            _check_patterns(child, source, field_name)
+
+
 def parse_rule(document: Any, source: str) -> Rule:
     """Validate one rule document (schema, then model) and build the Rule."""
     validate(document, SCHEMA, source)
     groups = _check_properties(document, source)
+    for key in ("when", "condition"):
+        _check_patterns(document.get(key), source, key)
     return Rule(
         id=document["id"],
         title=document["title"],

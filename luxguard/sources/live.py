@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Callable, Iterator, Optional
 
+from luxguard.core.urls import redact_credentials
 from luxguard.sinks.history import HistoryStore
 from luxguard.sinks.outputs import Report
 from luxguard.sinks.outputs.json_format import finding_to_dict
@@ -77,6 +78,8 @@ def drift(states: list, options: ScanOptions, settings: Settings,
 
 
 def record(store: HistoryStore, report: Report, target: str) -> int:
+    """Store a run; the target and messages never keep a URL's credentials (urls.py)."""
     started = datetime.strptime(report.started_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    return store.record_run(report.source, target, started, report.findings, report.resources, report.summary(),
-                            [finding_to_dict(f) for f in report.findings])
+    findings = [replace(f, message=redact_credentials(f.message)) for f in report.findings]
+    return store.record_run(report.source, redact_credentials(target), started, findings, report.resources,
+                            report.summary(), [finding_to_dict(f) for f in findings])

@@ -1,30 +1,41 @@
-"""JUnit XML: one testcase per rule and resource, so CI systems show the gate like tests."""
+"""JUnit XML: one testcase per rule and resource, so CI systems show the gate like tests.
+
+Valid against the Jenkins xunit plugin's junit-10.xsd (tests/schemas/): testcase has no `file`
+attribute there, so a planned resource's source location goes in its system-out. Every string
+passes through `xml_text`, so a control character in a tag cannot make the document ill-formed.
+"""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from typing import Optional
 
 from luxguard.core.model import Finding, Status
 from luxguard.sinks.outputs import Report, renderer
+from luxguard.sinks.outputs.escape import xml_text
+
+
+def _element(tag: str, attributes: dict[str, str], text: Optional[str] = None) -> ET.Element:
+    element = ET.Element(tag, {key: xml_text(value) for key, value in attributes.items()})
+    if text is not None:
+        element.text = xml_text(text)
+    return element
 
 
 def _testcase(finding: Finding) -> ET.Element:
     resource = finding.resource
-    case = ET.Element("testcase", {
-        "classname": f"{finding.rule_id}",
-        "name": f"{resource.type} {resource.id}",
-        "file": resource.source.file if resource.source else "",
-        "time": "0",
-    })
+    case = _element("testcase", {"classname": finding.rule_id, "name": f"{resource.type} {resource.id}", "time": "0"})
     if finding.status == Status.FAIL:
-        failure = ET.SubElement(case, "failure", {"message": finding.message, "type": finding.severity})
-        failure.text = f"{finding.message}\nClause: {finding.clause}\nRemediation: {finding.remediation}"
+        case.append(_element("failure", {"message": finding.message, "type": finding.severity},
+                             f"{finding.message}\nClause: {finding.clause}\nRemediation: {finding.remediation}"))
     elif finding.status == Status.ERROR:
-        ET.SubElement(case, "error", {"message": finding.message, "type": "collection"})
+        case.append(_element("error", {"message": finding.message, "type": "collection"}))
     elif finding.status == Status.WAIVED:
         waiver = finding.waiver or {}
-        ET.SubElement(case, "skipped", {"message": f"waived by {waiver.get('id', 'waiver')}: {finding.message}"})
+        case.append(_element("skipped", {"message": f"waived by {waiver.get('id', 'waiver')}: {finding.message}"}))
+    if resource.source:
+        case.append(_element("system-out", {}, f"source: {resource.source.file}:{resource.source.line}"))
     return case
 
 
@@ -33,10 +44,10 @@ def render_junit(report: Report, color: bool = False) -> str:
     by_category: dict[str, list[Finding]] = defaultdict(list)
     for finding in report.findings:
         by_category[finding.category].append(finding)
-    suites = ET.Element("testsuites", {"name": f"luxguard {report.source}"})
+    suites = _element("testsuites", {"name": f"luxguard {report.source}"})
     for category in sorted(by_category):
         findings = by_category[category]
-        suite = ET.SubElement(suites, "testsuite", {
+        suite = _element("testsuite", {
             "name": f"luxguard.{category}",
             "tests": str(len(findings)),
             "failures": str(sum(f.status == Status.FAIL for f in findings)),
@@ -44,6 +55,7 @@ def render_junit(report: Report, color: bool = False) -> str:
             "skipped": str(sum(f.status == Status.WAIVED for f in findings)),
             "timestamp": report.started_at,
         })
+        suites.append(suite)
         for finding in findings:
             suite.append(_testcase(finding))
     ET.indent(suites)
