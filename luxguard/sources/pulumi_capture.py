@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import unquote, urlparse
 
-from luxguard.core.datafiles import read_yaml
+from luxguard.core.datafiles import parse_json, read_text, read_yaml
 from luxguard.core.errors import LuxguardError
 from luxguard.resources import pulumi_types
 
@@ -73,12 +73,7 @@ class Capture:
 
     @classmethod
     def from_file(cls, path: Path) -> "Capture":
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise LuxguardError(f"{path}: plan file not found") from None
-        except (OSError, ValueError) as exc:
-            raise LuxguardError(f"{path}: not a luxguard plan (invalid JSON: {exc})") from None
+        data = parse_json(read_text(path, "plan file"), str(path), "luxguard plan")
         if not isinstance(data, dict) or data.get("format") != cls.FORMAT:
             raise LuxguardError(f"{path}: not a luxguard plan (field format must be {cls.FORMAT!r}; write one with --save-plan)")
         if data.get("version") != cls.VERSION:

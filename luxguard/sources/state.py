@@ -14,15 +14,16 @@ Every problem is one `LuxguardError` line naming the file, URL or field.
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import parse_qs, urlparse
 
+from luxguard.core.datafiles import MAX_INPUT_BYTES, decode_text, parse_json, read_bytes
 from luxguard.core.errors import LuxguardError
 from luxguard.sources.pulumi_capture import PROVIDER_PREFIX, Capture, CapturedResource
 
@@ -83,17 +84,14 @@ def _unsecret(value: Any) -> Any:
 
 def _decode(data: bytes, where: str) -> Any:
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
+        try:   # bounded: a gzip bomb is refused like any oversized input
+            inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            data = inflater.decompress(data, MAX_INPUT_BYTES + 1)
+        except zlib.error as exc:
             raise LuxguardError(f"{where}: not a valid gzip file ({exc})") from None
-    try:
-        return json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise LuxguardError(f"{where}: not a Pulumi state (not UTF-8 text: {exc.reason})") from None
-    except json.JSONDecodeError as exc:
-        raise LuxguardError(f"{where}: not a Pulumi state (invalid JSON at line {exc.lineno} column {exc.colno}: "
-                            f"{exc.msg})") from None
+        if len(data) > MAX_INPUT_BYTES:
+            raise LuxguardError(f"{where}: state larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB once decompressed")
+    return parse_json(decode_text(data, where), where, "Pulumi state")
 
 
 def parse_state(data: bytes, where: str, stack: Optional[str] = None) -> StackState:
@@ -177,16 +175,10 @@ def parse_state(data: bytes, where: str, stack: Optional[str] = None) -> StackSt
 def load_state_file(path: Path, stack: Optional[str] = None) -> StackState:
     """A `pulumi stack export` file (plain or gzipped)."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise LuxguardError(f"{path}: state file not found") from None
-    except IsADirectoryError:
+    if path.is_dir():
         raise LuxguardError(f"{path}: is a directory; --state takes a `pulumi stack export` file "
-                            f"(use --backend file://DIR for a backend)") from None
-    except OSError as exc:
-        raise LuxguardError(f"{path}: cannot read state file ({exc.strerror})") from None
-    return parse_state(data, str(path), stack)
+                            f"(use --backend file://DIR for a backend)")
+    return parse_state(read_bytes(path, "state file"), str(path), stack)
 
 
 # --------------------------------------------------------------------------- DIY backends

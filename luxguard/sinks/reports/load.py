@@ -14,6 +14,7 @@ from typing import Any, Optional
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from luxguard.core.datafiles import parse_json, read_text
 from luxguard.core.errors import LuxguardError
 from luxguard.sinks.history import DEFAULT_DB, HistoryStore, redacted
 from luxguard.core.model import SEVERITIES, Status
@@ -107,16 +108,7 @@ def validate_findings(findings: Any, source: str) -> list[dict[str, Any]]:
 def load_findings_file(path: Path) -> ReportData:
     """A findings JSON file (`luxguard scan|check --format json`): one run, no trend."""
     source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LuxguardError(f"{source}: findings file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LuxguardError(f"{source}: cannot read findings file ({getattr(exc, 'strerror', None) or exc})") from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise LuxguardError(f"{source}: not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})") from None
+    document = parse_json(read_text(path, "findings file"), source)
     if not isinstance(document, dict) or "findings" not in document:
         raise LuxguardError(f"{source}: not a findings JSON file (expected an object with a 'findings' list)")
     findings = validate_findings(document["findings"], source)
