@@ -65,8 +65,10 @@ def parse_json(text: str, source: str, kind: str = "") -> Any:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        problem = f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        raise LuxguardError(f"{source}: not a {kind} ({problem})" if kind else f"{source}: {problem}") from None
+        if kind:
+            raise LuxguardError(f"{source}: not a {kind} (invalid JSON at line {exc.lineno} column {exc.colno}: "
+                                f"{exc.msg})") from None
+        raise LuxguardError(f"{source}: not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})") from None
     except RecursionError:
         raise LuxguardError(f"{source}: nested more than {MAX_DEPTH} levels deep") from None
     except ValueError as exc:   # e.g. an integer literal with thousands of digits

@@ -13,13 +13,19 @@ from urllib.parse import urlsplit
 from luxguard.core.errors import LuxguardError
 
 # scheme://userinfo@ : the userinfo runs to the authority's last '@' (passwords do contain '@').
-_USERINFO = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.\-]*://)[^\s/?#]*@")
+_USERINFO = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.\-]*://)([^\s/?#]*)@")
 REDACTED = "***"
 
 
+def _hide(match: re.Match[str]) -> str:
+    user, has_password, _ = match.group(2).partition(":")
+    # user:password -> user:*** (as SQLAlchemy shows it); a bare token (https://TOKEN@host) -> ***
+    return f"{match.group(1)}{user + ':' if has_password else ''}{REDACTED}@"
+
+
 def redact_credentials(text: str) -> str:
-    """`text` with the user and password of every URL in it replaced by ***."""
-    return _USERINFO.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
+    """`text` with the password (or bare token) of every URL in it replaced by ***."""
+    return _USERINFO.sub(_hide, text)
 
 
 def check_endpoint_url(value: str) -> str:
