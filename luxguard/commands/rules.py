@@ -8,6 +8,7 @@ from typing import Optional
 import click
 
 from luxguard.pipeline import Settings
+from luxguard.sinks.outputs.escape import printable
 from luxguard.commands.common import EXIT_OK
 
 
@@ -23,7 +24,7 @@ def rules_list(rule_dirs: tuple[Path, ...], category: Optional[str]) -> int:
     """One line per rule: id, severity, category, title."""
     for rule in Settings(rule_dirs=rule_dirs).rules():
         if category is None or rule.category == category:
-            click.echo(f"{rule.id}  {rule.severity:<8}  {rule.category:<14}  {rule.title}")
+            click.echo(printable(f"{rule.id}  {rule.severity:<8}  {rule.category:<14}  {rule.title}"))
     return EXIT_OK
 
 
@@ -35,12 +36,14 @@ def rules_show(rule_id: str, rule_dirs: tuple[Path, ...]) -> int:
     from luxguard.core.rules import find_rule
 
     rule = find_rule(Settings(rule_dirs=rule_dirs).rules(), rule_id)
-    click.echo(f"{rule.id}: {rule.title}\n"
-               f"  category:   {rule.category}\n  severity:   {rule.severity}\n"
-               f"  applies to: {', '.join(rule.resource_types)}\n"
-               f"  policy:     \"{rule.clause_quote}\" ({rule.clause_section})\n"
-               f"  GDPR:       {', '.join(rule.gdpr)}\n  remediation: {rule.remediation}\n"
-               f"  repair:     {rule.action['name'] if rule.action else 'manual'}\n  file:       {rule.path}")
+    shown = (f"{rule.id}: {rule.title}\n"
+             f"  category:   {rule.category}\n  severity:   {rule.severity}\n"
+             f"  applies to: {', '.join(rule.resource_types)}\n"
+             f"  policy:     \"{rule.clause_quote}\" ({rule.clause_section})\n"
+             f"  GDPR:       {', '.join(rule.gdpr)}\n  remediation: {rule.remediation}\n"
+             f"  repair:     {rule.action['name'] if rule.action else 'manual'}\n  file:       {rule.path}")
+    for line in shown.split("\n"):    # rule folders come from pull requests: no terminal escapes
+        click.echo(printable(line))
     return EXIT_OK
 
 

@@ -117,7 +117,12 @@ def database_url(value: Optional[str]) -> str:
     if value and "://" in value:
         return value
     path = Path(value) if value else DEFAULT_DB
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as exc:   # read-only working directory, a file named .luxguard, NUL in --db
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise LuxguardError(f"{path.parent}: cannot create the history directory ({reason}); "
+                            f"pass --db PATH|URL or --no-history") from None
     return f"sqlite:///{path}"
 
 
