@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
 
 from luxguard.core.engine import Engine
 from luxguard.core.errors import LuxguardError
@@ -84,15 +84,38 @@ def is_pulumi_project(path: Optional[Path]) -> bool:
     return path is None or (path.is_dir() and (path / "Pulumi.yaml").is_file())
 
 
-def check_infrastructure_code(path: Path, settings: Settings, region: Optional[str] = None) -> Report:
-    """Terraform or CloudFormation: checkov with rules exported from the catalogue, then
-    approvals and waivers as for every other source."""
-    from luxguard.sources.checkov.iac import check_iac_path
+def check_infrastructure_code(path: Path, settings: Settings, options: Optional["IacOptions"] = None,
+                              with_checkov: Optional[bool] = None) -> Report:
+    """Terraform (directory or plan) or CloudFormation: read into the model and judged by every
+    rule like a Pulumi program; checkov's own checks merged in (on by default for these sources)."""
+    from luxguard.sources.infrastructure_code import IacOptions, detect, read
 
+    source = detect(path)
+    model = read(source, options or IacOptions())
     engine = settings.engine()
-    report = check_iac_path(path, engine.rules, settings, region=region)
+    report = Report(source=source.source_name, findings=engine.evaluate(model.resources),
+                    resources=len(model.resources), rules=engine.rules,
+                    base_dir=source.path if source.path.is_dir() else source.path.parent, notes=list(model.notes))
+    if with_checkov is not False:
+        _merge_checkov(report, source, model, engine.rules, required=bool(with_checkov))
     apply_exceptions(report, engine, settings)
     return report
+
+
+def _merge_checkov(report: Report, source: Any, model: Any, rules: list[Rule], required: bool) -> None:
+    from luxguard.sources.checkov.iac import checkov_findings
+    from luxguard.sources.checkov.runner import find_checkov
+
+    if not required:
+        try:
+            find_checkov()
+        except LuxguardError:
+            report.notes.append("checkov is not installed: its built-in checks did not run "
+                                "(make install; --without-checkov silences this)")
+            return
+    findings, notes = checkov_findings(source, model, rules, report.findings)
+    report.findings = sort_findings(report.findings + findings)
+    report.notes += notes
 
 
 def add_checkov_findings(report: Report, capture: Capture) -> None:

@@ -165,68 +165,61 @@ def test_compliant_reference_stack_has_no_checkov_failure_after_skips():
 
 @pytest.fixture(scope="module")
 def iac_reports():
-    from luxguard.sources.checkov.iac import check_iac_path
+    from luxguard.pipeline import check_infrastructure_code
 
-    rules = Settings().rules()
-    return {name: check_iac_path(FIXTURES / name, rules, Settings())
+    return {name: check_infrastructure_code(FIXTURES / name, Settings(), with_checkov=True)
             for name in ("tf_outside", "tf_compliant", "cfn_outside.yaml")}
 
 
 def _lux(report, rule_id):
-    return {(f.status, f.resource.id) for f in report.findings if f.rule_id == rule_id}
+    return {(f.status, f.resource.address) for f in report.findings if f.rule_id == rule_id}
 
 
-def test_terraform_outside_luxembourg_fails_residency_through_checkov(iac_reports):
+def test_terraform_outside_luxembourg_fails_residency_and_checkov_adds_its_own_checks(iac_reports):
     report = iac_reports["tf_outside"]
-    assert report.source == "checkov"
-    fails = {rid for status, rid in _lux(report, "LUX-RES-001") if status == Status.FAIL}
+    assert report.source == "terraform"
+    fails = {a for status, a in _lux(report, "LUX-RES-001") if status == Status.FAIL}
     # the provider's region judges resources without their own `region`; one with its own is judged alone
-    assert fails == {"aws.default", "aws_s3_bucket.frankfurt"}
-    finding = next(f for f in report.findings if f.rule_id == "LUX-RES-001" and f.resource.id == "aws_s3_bucket.frankfurt")
-    assert finding.severity == "critical" and finding.extra["checkov"]["check_id"] == "CKV2_LUX_RES_001"
-    assert finding.resource.source.line == 15
-    provider = next(f for f in report.findings if f.rule_id == "LUX-RES-001" and f.resource.id == "aws.default")
-    assert provider.extra["checkov"]["check_id"] == "CKV2_LUX_RES_001_PROVIDER" and provider.resource.source.line == 1
+    assert fails == {"aws_s3_bucket.data", "aws_kms_key.data", "aws_s3_bucket.frankfurt"}
+    finding = next(f for f in report.findings if f.rule_id == "LUX-RES-001" and f.resource.address == "aws_s3_bucket.frankfurt")
+    assert (finding.resource.type, finding.resource.region, finding.resource.source.line) == ("AWS::S3::Bucket", "eu-central-1", 15)
+    checkov = {(f.rule_id, f.resource.address) for f in report.findings if f.rule_id.startswith("CKV")}
+    assert ("CKV_AWS_144", "aws_s3_bucket.data") not in checkov            # skipped by policy, counted in a note
+    # checks a luxguard rule says the same as are merged into the rule, not reported twice
+    assert not {c for c, _ in checkov} & {"CKV_AWS_145", "CKV2_AWS_6", "CKV_AWS_18", "CKV_AWS_7"}
+    # LUX-RET-001 asks versioning of accounting buckets only: checkov's CKV_AWS_21 stands on the others
+    assert ("CKV_AWS_21", "aws_s3_bucket.data") in checkov
+    assert any(n.startswith("checkov: ") and "merged into them" in n and "CKV_AWS_145=LUX-ENC-001" in n for n in report.notes)
+    assert sum(n.startswith("checkov:") for n in report.notes) <= 2, report.notes
 
 
-def test_compliant_terraform_passes_residency_and_exported_rules(iac_reports):
+def test_compliant_terraform_passes_every_rule_it_meets(iac_reports):
     report = iac_reports["tf_compliant"]
     lux = [f for f in report.findings if f.rule_id.startswith("LUX-")]
-    assert {f.rule_id for f in lux} >= {"LUX-RES-001", "LUX-ENC-005", "LUX-ENC-006"}
-    assert all(f.status == Status.PASS for f in lux), [(f.rule_id, f.resource.id) for f in lux if f.status != Status.PASS]
+    assert {f.rule_id for f in lux} >= {"LUX-RES-001", "LUX-ENC-005", "LUX-ENC-006", "LUX-RES-004"}
+    volume = [f for f in lux if f.resource.type == "AWS::EC2::Volume" and f.rule_id != "LUX-CLS-001"]
+    assert volume and all(f.status == Status.PASS for f in volume), [(f.rule_id, f.message) for f in volume]
 
 
-def test_cloudformation_outside_luxembourg_fails_residency_through_checkov(iac_reports):
+def test_cloudformation_region_from_metadata_and_checkov_findings_on_logical_ids(iac_reports):
     report = iac_reports["cfn_outside.yaml"]
+    assert report.source == "cloudformation"
     assert _lux(report, "LUX-RES-001") == {(Status.FAIL, "Data"), (Status.FAIL, "DataKey")}
     assert (Status.FAIL, "DataKey") in _lux(report, "LUX-ENC-005")
-    assert ("CKV_AWS_7", "DataKey") in {(f.rule_id, f.resource.id) for f in report.findings if f.status == Status.FAIL}
-    data = next(f for f in report.findings if f.rule_id == "LUX-RES-001" and f.resource.id == "Data")
-    assert data.resource.source.line == 7   # the logical id's line in the original template
-
-
-def test_generated_policies_come_from_the_rule_files():
-    from luxguard.sources.checkov.custom_policies import export_rules
-    from luxguard.core.locations import load_locations
-
-    export = export_rules(Settings().rules(), load_locations(), "LU")
-    residency = export.policies["CKV2_LUX_RES_001.yaml"]
-    within = residency["definition"]["or"][1]
-    assert within["operator"] == "within" and within["value"] == load_locations().regions_in("LU")
-    assert set(within["resource_types"]) == {"aws_s3_bucket", "aws_ebs_volume", "aws_ebs_snapshot", "aws_db_instance",
-                                             "aws_dynamodb_table", "aws_kms_key"}
-    assert export.policies["CKV2_LUXCFN_RES_001.yaml"]["definition"]["attribute"] == "Metadata.LuxguardRegion"
-    assert "LUX-ACC-004" in export.skipped            # list quantifiers have no attribute-policy form
-    assert export.rules["CKV2_LUX_RES_001_PROVIDER"].id == "LUX-RES-001"
+    assert not any(f.rule_id == "CKV_AWS_7" for f in report.findings)      # the same as LUX-ENC-005
+    data = next(f for f in report.findings if f.rule_id == "LUX-RES-001" and f.resource.address == "Data")
+    assert data.resource.source.line == 7 and data.resource.region == "eu-west-1"
+    assert data.resource.id == "customer-data-123456789012"
+    assert any(f.rule_id.startswith("CKV") and f.resource.address == "Data" for f in report.findings)
 
 
 def test_not_iac_is_one_clear_error(tmp_path):
-    from luxguard.sources.checkov.iac import check_iac_path
+    from luxguard.pipeline import check_infrastructure_code
 
     other = tmp_path / "notes.yaml"
     other.write_text("hello: world\n")
     with pytest.raises(LuxguardError, match="not a Terraform directory, Terraform plan JSON or CloudFormation"):
-        check_iac_path(other, [], Settings())
+        check_infrastructure_code(other, Settings())
 
 
 def test_missing_checkov_is_one_clear_error(monkeypatch, tmp_path):

@@ -23,24 +23,35 @@ from luxguard.commands.common import common_options, emit, make_settings, write_
 @click.option("--stack", help="Stack whose Pulumi.<stack>.yaml config the program runs with.")
 @click.option("--plan", type=click.Path(path_type=Path), help="Read a saved capture instead of running the program.")
 @click.option("--save-plan", type=click.Path(dir_okay=False, path_type=Path), help="Write the capture to FILE.")
-@click.option("--with-checkov", is_flag=True,
-              help="Also run checkov's built-in checks on the program (converted to a Terraform plan).")
-@click.option("--region", help="CloudFormation templates: the region the template is deployed to.")
+@click.option("--with-checkov/--without-checkov", default=None,
+              help="checkov's built-in checks too (default: on for Terraform and CloudFormation when checkov is "
+                   "installed, off for Pulumi programs).")
+@click.option("--region", help="CloudFormation: the region the template is deployed to.")
+@click.option("--var", "-var", "variables", multiple=True, metavar="NAME=VALUE",
+              help="Terraform directory: a variable value (repeatable).")
+@click.option("--var-file", "-var-file", "var_files", multiple=True, type=click.Path(path_type=Path),
+              help="Terraform directory: a .tfvars file (repeatable).")
+@click.option("--parameter", "parameters", multiple=True, metavar="KEY=VALUE",
+              help="CloudFormation: a template parameter value (repeatable).")
 @common_options
 def check(path: Optional[Path], stack: Optional[str], plan: Optional[Path], save_plan: Optional[Path],
-          with_checkov: bool, region: Optional[str], fmt: str, output: Optional[Path], fail_on: str,
-          **shared: Any) -> int:
+          with_checkov: Optional[bool], region: Optional[str], variables: tuple[str, ...],
+          var_files: tuple[Path, ...], parameters: tuple[str, ...], fmt: str, output: Optional[Path],
+          fail_on: str, **shared: Any) -> int:
     """Gate infrastructure code before deploy.
 
-    A Pulumi program runs under mocks and every rule is evaluated on what it declares; a
-    Terraform directory, Terraform plan JSON or CloudFormation template goes through checkov
-    with the catalogue's rules exported as checkov policies.
+    A Pulumi program runs under mocks; a Terraform directory, Terraform plan JSON or
+    CloudFormation template is read into the same model. Every rule is evaluated on every
+    resource either declares.
     """
     settings = make_settings(**shared)
     if plan is None and not is_pulumi_project(path):
         if path is not None and not path.exists():
             raise LuxguardError(f"{path}: path not found")
-        return emit(check_infrastructure_code(path, settings, region), fmt, output, fail_on)
+        from luxguard.sources.infrastructure_code import IacOptions
+
+        options = IacOptions(region=region, variables=variables, var_files=var_files, parameters=parameters)
+        return emit(check_infrastructure_code(path, settings, options, with_checkov), fmt, output, fail_on)
     capture = load_capture(path, stack, plan)
     if save_plan is not None:
         write_output(save_plan, capture.to_json())

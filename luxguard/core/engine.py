@@ -48,7 +48,7 @@ class Engine:
         """The rule's verdict on one resource, or None when the rule does not apply to it."""
         if resource.type not in rule.resource_types:
             return None
-        errors = {g: resource.collection_errors[g] for g in rule.property_groups if g in resource.collection_errors}
+        errors = {k: reason for k, reason in resource.collection_errors.items() if rule.reads(k)}
         if errors:
             reasons = "; ".join(f"{group}: {reason}" for group, reason in sorted(errors.items()))
             return self._finding(rule, resource, Status.ERROR, f"could not read {resource.id}: {reasons}")

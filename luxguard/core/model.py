@@ -53,9 +53,10 @@ class Resource:
     properties: dict[str, Any] = field(default_factory=dict)
     arn: Optional[str] = None
     urn: Optional[str] = None      # planned and drift resources
+    address: Optional[str] = None  # Terraform address (module.m.aws_s3_bucket.b) or CloudFormation logical id
     source: Optional[SourceLocation] = None
-    # Property groups (top-level keys, e.g. "policy") that could not be read, with the reason;
-    # rules reading them give an `error` finding instead of a verdict.
+    # Property groups (top-level keys, e.g. "policy") or dotted paths ("encryption.kms_key_region")
+    # that could not be read, with the reason; rules reading them give an `error` finding.
     collection_errors: dict[str, str] = field(default_factory=dict)
     account: Optional[str] = None  # the AWS account it lives in (live and drift resources)
 

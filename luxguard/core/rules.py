@@ -62,19 +62,25 @@ class Rule:
     remediation: str
     when: Optional[dict] = None
     action: Optional[dict] = None
-    checkov_export: bool = True
     examples: Optional[Examples] = None
     fix: Optional[Fix] = None
+    checkov_same_as: tuple[str, ...] = ()   # checkov checks saying the same thing (merged into this rule)
     path: str = ""
     # Top-level property groups the rule reads: a collection error there makes it `error`.
     property_groups: frozenset[str] = field(default_factory=frozenset)
+    # Every property path it reads (`encryption.kms_key_region`): an unknown path makes it `error`.
+    property_paths: frozenset[str] = field(default_factory=frozenset)
+
+    def reads(self, key: str) -> bool:
+        """Whether the rule reads the property group or dotted path `key` (or something under it)."""
+        return key in self.property_groups or any(p == key or p.startswith(key + ".") for p in self.property_paths)
 
     @property
     def clause(self) -> str:
         return self.clause_section
 
 
-def _check_properties(document: dict, source: str) -> frozenset[str]:
+def _check_properties(document: dict, source: str) -> tuple[frozenset[str], frozenset[str]]:
     known_types = set(resource_types())
     for rtype in document["resource_types"]:
         if rtype not in known_types:
@@ -83,6 +89,7 @@ def _check_properties(document: dict, source: str) -> frozenset[str]:
                 f"(known: {', '.join(sorted(known_types))})"
             )
     groups: set[str] = set()
+    paths: set[str] = set()
     for key in ("when", "condition"):
         if key not in document:
             continue
@@ -94,6 +101,7 @@ def _check_properties(document: dict, source: str) -> frozenset[str]:
                         f"{source}: field {key}: unknown property {path!r} for {', '.join(missing)}"
                     )
                 groups.add(path.split(".")[0])
+                paths.add(path)
             elif item_kind(list_property, path) is None:
                 raise LuxguardError(
                     f"{source}: field {key}: unknown property {path!r} of items of {list_property!r}"
@@ -102,7 +110,7 @@ def _check_properties(document: dict, source: str) -> frozenset[str]:
         missing = [t for t in document["resource_types"] if property_kind(t, path) is None]
         if missing:
             raise LuxguardError(f"{source}: field message: unknown property {path!r} for {', '.join(missing)}")
-    return frozenset(groups)
+    return frozenset(groups), frozenset(paths)
 
 
 def _examples(document: dict, source: str) -> Optional[Examples]:
@@ -151,7 +159,7 @@ def _check_patterns(node: Any, source: str, field_name: str) -> None:
 def parse_rule(document: Any, source: str) -> Rule:
     """Validate one rule document (schema, then model) and build the Rule."""
     validate(document, SCHEMA, source)
-    groups = _check_properties(document, source)
+    groups, paths = _check_properties(document, source)
     for key in ("when", "condition"):
         _check_patterns(document.get(key), source, key)
     return Rule(
@@ -168,11 +176,12 @@ def parse_rule(document: Any, source: str) -> Rule:
         gdpr=tuple(document["gdpr"]),
         remediation=document["remediation"].strip(),
         action=document.get("action"),
-        checkov_export=document.get("checkov", {}).get("export", True),
         examples=_examples(document, source),
         fix=_fix(document, source),
+        checkov_same_as=tuple(document.get("checkov", {}).get("same_as", ())),
         path=source,
         property_groups=groups,
+        property_paths=paths,
     )
 
 

@@ -21,8 +21,12 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
     }
     if resource.account:
         resource_dict["account"] = resource.account
+    if resource.properties.get("name"):
+        resource_dict["name"] = resource.properties["name"]
     if resource.urn:
         resource_dict["urn"] = resource.urn
+    if resource.address:
+        resource_dict["address"] = resource.address
     if resource.source:
         resource_dict["source"] = {"file": resource.source.file, "line": resource.source.line}
     data: dict[str, Any] = {

@@ -25,10 +25,12 @@ def _element(tag: str, attributes: dict[str, str], text: Optional[str] = None) -
 
 def _testcase(finding: Finding) -> ET.Element:
     resource = finding.resource
-    case = _element("testcase", {"classname": finding.rule_id, "name": f"{resource.type} {resource.id}", "time": "0"})
+    name = f"{resource.type} {resource.id}" + (f" ({resource.address})" if resource.address else "")
+    case = _element("testcase", {"classname": finding.rule_id, "name": name, "time": "0"})
     if finding.status == Status.FAIL:
+        where = f"\nDeclared: {resource.source.file}:{resource.source.line}" if resource.source else ""
         case.append(_element("failure", {"message": finding.message, "type": finding.severity},
-                             f"{finding.message}\nClause: {finding.clause}\nRemediation: {finding.remediation}"))
+                             f"{finding.message}\nClause: {finding.clause}\nRemediation: {finding.remediation}{where}"))
     elif finding.status == Status.ERROR:
         case.append(_element("error", {"message": finding.message, "type": "collection"}))
     elif finding.status == Status.WAIVED:

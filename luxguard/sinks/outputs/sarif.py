@@ -30,7 +30,7 @@ def _artifact_uri(finding: Finding, base: Optional[Path]) -> Optional[str]:
 
 def _location(finding: Finding, base: Optional[Path]) -> dict[str, Any]:
     resource = finding.resource
-    logical = {"name": resource.id, "fullyQualifiedName": resource.urn or resource.arn or resource.id,
+    logical = {"name": resource.id, "fullyQualifiedName": resource.urn or resource.address or resource.arn or resource.id,
                "kind": "resource"}
     location: dict[str, Any] = {"logicalLocations": [logical]}
     uri = _artifact_uri(finding, base)

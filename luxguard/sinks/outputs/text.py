@@ -35,8 +35,10 @@ def render_text(report: Report, color: bool = False) -> str:
     for (rtype, rid), group in groupby(ordered, key=lambda f: (f.resource.type, f.resource.id)):
         findings = list(group)
         first = findings[0].resource
-        where = f"{first.region or '?'} ({first.properties.get('country') or '??'})"
-        title = Text.assemble(printable(f"{rtype} {rid}"), "  ", (printable(where), "dim"))
+        where = f"{first.region} ({first.properties.get('country') or '??'})" if first.region else "region unknown"
+        declared = f"{first.address}  " if first.address and first.address != rid else ""
+        located = f"  {first.source.file}:{first.source.line}" if first.source else ""
+        title = Text.assemble(printable(f"{rtype} {rid}"), "  ", (printable(f"{declared}{where}{located}"), "dim"))
         table = Table(title=title, title_justify="left", show_edge=False, expand=False)
         table.add_column("status", no_wrap=True)
         table.add_column("severity", no_wrap=True)

@@ -1,0 +1,309 @@
+"""A captured Pulumi program written out as the Terraform and CloudFormation a user would write
+for the same resources: the rule cases' second and third forms.
+
+Terraform: one `.tf` file with a provider per region (aliases), resources that refer to each
+other (`bucket = aws_s3_bucket.x.id`, `kms_master_key_id = aws_kms_key.k.arn`), policies as
+`jsonencode(...)`. Its plan JSON is the document checkov's converter writes.
+CloudFormation: one template per region (a template deploys to one region), the bucket's
+configuration inside `AWS::S3::Bucket`, `!Ref`/`!GetAtt`/`!Sub` within a template and names or
+ARNs across templates. Types CloudFormation has no resource for (EBS snapshots, EBS encryption by
+default, default security groups) make the program not expressible: `cloudformation()` returns None.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Optional
+
+import yaml
+
+from luxguard.sources.checkov.terraform_plan import TYPE_MAP, capture_to_plan, convert_block
+from luxguard.sources.pulumi_capture import DEFAULT_ACCOUNT, PROVIDER_PREFIX, Capture, CapturedResource
+
+HOME = "lu-central-1"
+
+
+def region_of(capture: Capture, res: CapturedResource) -> str:
+    providers = {r.urn: r.inputs.get("region") for r in capture.resources if r.type.startswith(PROVIDER_PREFIX)}
+    return str(res.inputs.get("region") or providers.get(res.provider) or capture.config.get("aws:region") or HOME)
+
+
+def arn_of(capture: Capture, res: CapturedResource) -> Optional[str]:
+    if res.type == "aws:s3/bucket:Bucket":
+        return f"arn:aws:s3:::{res.id}"
+    if res.type == "aws:kms/key:Key":
+        return f"arn:aws:kms:{region_of(capture, res)}:{DEFAULT_ACCOUNT}:key/{res.id}"
+    return None
+
+
+# --- Terraform ------------------------------------------------------------------------------------
+
+def terraform_plan(capture: Capture) -> dict:
+    return capture_to_plan(capture).document
+
+
+def _alias(region: str) -> str:
+    return region.replace("-", "_")
+
+
+def _hcl(value: Any, refs: dict[str, str], indent: str) -> str:
+    if isinstance(value, str):
+        if value in refs:
+            return refs[value]
+        if value[:1] in "{[":
+            try:
+                return "jsonencode(" + _hcl(json.loads(value), {}, indent) + ")"
+            except ValueError:
+                pass
+        return json.dumps(value).replace("${", "$${")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(int(value) if float(value).is_integer() else value)
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "[" + ", ".join(_hcl(v, refs, indent) for v in value) + "]"
+    inner = indent + "  "
+    items = "".join(f"{inner}{json.dumps(str(k))} = {_hcl(v, refs, inner)}\n" for k, v in value.items())
+    return "{\n" + items + indent + "}"
+
+
+def _body(values: dict, refs: dict[str, str], indent: str) -> str:
+    out = ""
+    for key, value in values.items():
+        if key == "region" or value is None:
+            continue
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            for block in value:
+                out += f"{indent}{key} {{\n{_body(block, refs, indent + '  ')}{indent}}}\n"
+        else:
+            out += f"{indent}{key} = {_hcl(value, refs, indent)}\n"
+    return out
+
+
+def terraform(capture: Capture) -> str:
+    """The program as a Terraform configuration (one main.tf)."""
+    plan = capture_to_plan(capture)
+    refs: dict[str, str] = {}
+    for address, entry in plan.entries.items():
+        res = entry.resource
+        refs.setdefault(res.id, f"{address}.id")
+        arn = arn_of(capture, res)
+        if arn:
+            refs.setdefault(arn, f"{address}.arn")
+    regions = sorted({e.region or HOME for e in plan.entries.values()} | {HOME})
+    text = f'provider "aws" {{\n  region = "{HOME}"\n}}\n\n'
+    text += "".join(f'provider "aws" {{\n  alias  = "{_alias(r)}"\n  region = "{r}"\n}}\n\n' for r in regions if r != HOME)
+    for address, entry in plan.entries.items():
+        tf_type, name = address.split(".", 1)
+        own = {k: v for k, v in refs.items() if not v.startswith(address + ".")}
+        values = convert_block(entry.resource.inputs)
+        provider = f"  provider = aws.{_alias(entry.region)}\n" if entry.region and entry.region != HOME else ""
+        text += f'resource "{tf_type}" "{name}" {{\n{provider}{_body(values, own, "  ")}}}\n\n'
+    return text
+
+
+# --- CloudFormation ------------------------------------------------------------------------------
+
+NOT_IN_CLOUDFORMATION = {"aws:ebs/snapshot:Snapshot", "aws:ebs/snapshotCopy:SnapshotCopy",
+                         "aws:ebs/encryptionByDefault:EncryptionByDefault",
+                         "aws:ec2/snapshotCreateVolumePermission:SnapshotCreateVolumePermission",
+                         "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"}
+CANNED = {"private": "Private", "public-read": "PublicRead", "public-read-write": "PublicReadWrite",
+          "authenticated-read": "AuthenticatedRead", "log-delivery-write": "LogDeliveryWrite"}
+
+
+def logical_id(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", name) if part)
+
+
+class _Templates:
+    def __init__(self, capture: Capture):
+        self.capture = capture
+        self.by_id = {(r.type, r.id): r for r in capture.resources}
+        self.templates: dict[str, dict] = {}
+
+    def region(self, res: CapturedResource) -> str:
+        return region_of(self.capture, res)
+
+    def put(self, res: CapturedResource, cfn_type: str, properties: dict) -> None:
+        template = self.templates.setdefault(self.region(res), {
+            "AWSTemplateFormatVersion": "2010-09-09", "Metadata": {"luxguard": {"region": self.region(res)}},
+            "Resources": {}})
+        template["Resources"][logical_id(res.name)] = {
+            "Type": cfn_type, "Properties": {k: v for k, v in properties.items() if v is not None}}
+
+    def link(self, value: Any, home: CapturedResource, attribute: str = "Ref") -> Any:
+        """A value naming another resource: !Ref/!GetAtt in the same template, else the literal."""
+        for (rtype, rid), target in self.by_id.items():
+            if target.type.startswith(PROVIDER_PREFIX) or self.region(target) != self.region(home):
+                continue
+            if value == rid and rtype in TYPE_MAP:
+                return Ref(logical_id(target.name))
+            if value == arn_of(self.capture, target):
+                return GetAtt(f"{logical_id(target.name)}.Arn")
+        return value
+
+
+def _tags(inputs: dict) -> Optional[list]:
+    tags = inputs.get("tags") or {}
+    return [{"Key": k, "Value": v} for k, v in tags.items()] or None
+
+
+def _children(capture: Capture, bucket: CapturedResource) -> dict[str, CapturedResource]:
+    return {r.type.split(":")[-1]: r for r in capture.resources
+            if r.type.startswith("aws:s3/") and r.inputs.get("bucket") == bucket.id and r is not bucket}
+
+
+def _bucket(t: _Templates, res: CapturedResource) -> None:
+    c = {k: v.inputs for k, v in _children(t.capture, res).items()}
+    p: dict[str, Any] = {"BucketName": res.inputs.get("bucket"), "Tags": _tags(res.inputs),
+                         "ObjectLockEnabled": res.inputs.get("objectLockEnabled")}
+    if "BucketServerSideEncryptionConfiguration" in c:
+        rule = c["BucketServerSideEncryptionConfiguration"]["rules"][0]
+        default = rule["applyServerSideEncryptionByDefault"]
+        by_default = {"SSEAlgorithm": default["sseAlgorithm"]}
+        if default.get("kmsMasterKeyId"):
+            by_default["KMSMasterKeyID"] = t.link(default["kmsMasterKeyId"], res)
+        p["BucketEncryption"] = {"ServerSideEncryptionConfiguration": [
+            {"ServerSideEncryptionByDefault": by_default, "BucketKeyEnabled": bool(rule.get("bucketKeyEnabled"))}]}
+    if "BucketPublicAccessBlock" in c:
+        pab = c["BucketPublicAccessBlock"]
+        p["PublicAccessBlockConfiguration"] = {k[:1].upper() + k[1:]: pab[k] for k in (
+            "blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets") if k in pab}
+    if "BucketVersioning" in c:
+        p["VersioningConfiguration"] = {"Status": c["BucketVersioning"]["versioningConfiguration"]["status"]}
+    if "BucketLogging" in c:
+        p["LoggingConfiguration"] = {"DestinationBucketName": t.link(c["BucketLogging"]["targetBucket"], res),
+                                     "LogFilePrefix": c["BucketLogging"].get("targetPrefix")}
+    if "BucketOwnershipControls" in c:
+        p["OwnershipControls"] = {"Rules": [{"ObjectOwnership": c["BucketOwnershipControls"]["rule"]["objectOwnership"]}]}
+    if "BucketLifecycleConfiguration" in c:
+        rules = []
+        for r in c["BucketLifecycleConfiguration"]["rules"]:
+            rule = {"Id": r.get("id"), "Status": r["status"]}
+            if r.get("expiration"):
+                rule["ExpirationInDays"] = int(r["expiration"]["days"])
+            if r.get("noncurrentVersionExpiration"):
+                rule["NoncurrentVersionExpiration"] = {"NoncurrentDays": int(r["noncurrentVersionExpiration"]["noncurrentDays"])}
+            rules.append(rule)
+        p["LifecycleConfiguration"] = {"Rules": rules}
+    if "BucketObjectLockConfiguration" in c:
+        retention = c["BucketObjectLockConfiguration"]["rule"]["defaultRetention"]
+        p["ObjectLockEnabled"] = True
+        p["ObjectLockConfiguration"] = {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {
+            "Mode": retention.get("mode"), "Days": int(retention["days"])}}}
+    if "BucketAcl" in c:
+        p["AccessControl"] = CANNED[c["BucketAcl"]["acl"]]
+    if "BucketReplicationConfig" in c:
+        p["VersioningConfiguration"] = p.get("VersioningConfiguration") or {"Status": "Enabled"}
+        p["ReplicationConfiguration"] = {"Role": c["BucketReplicationConfig"]["role"], "Rules": [
+            {"Id": r.get("id"), "Status": r.get("status", "Enabled"),
+             "Destination": {"Bucket": t.link(r["destination"]["bucket"], res)}}
+            for r in c["BucketReplicationConfig"]["rules"]]}
+    t.put(res, "AWS::S3::Bucket", p)
+    if "BucketPolicy" in c:
+        policy = CapturedResource(urn="", type="policy", name=f"{res.name}-policy", id="", inputs={},
+                                  provider=res.provider)
+        t.put(policy, "AWS::S3::BucketPolicy", {"Bucket": t.link(res.id, res),
+                                                "PolicyDocument": json.loads(c["BucketPolicy"]["policy"])})
+
+
+def _ingress(rules: list[dict]) -> list[dict]:
+    out = []
+    for r in rules:
+        base = {"IpProtocol": r.get("protocol"), "FromPort": int(r.get("fromPort", 0)), "ToPort": int(r.get("toPort", 0))}
+        out += [{**base, "CidrIp": cidr} for cidr in r.get("cidrBlocks") or []]
+        out += [{**base, "CidrIpv6": cidr} for cidr in r.get("ipv6CidrBlocks") or []]
+    return out
+
+
+def _put(t: _Templates, res: CapturedResource) -> None:
+    i = res.inputs
+    if res.type == "aws:s3/bucket:Bucket":
+        _bucket(t, res)
+    elif res.type == "aws:kms/key:Key":
+        t.put(res, "AWS::KMS::Key", {"EnableKeyRotation": bool(i.get("enableKeyRotation")),
+                                     "KeyPolicy": json.loads(i["policy"]) if i.get("policy") else None})
+    elif res.type == "aws:kms/alias:Alias":
+        t.put(res, "AWS::KMS::Alias", {"AliasName": i.get("name"), "TargetKeyId": t.link(i.get("targetKeyId"), res)})
+    elif res.type == "aws:ec2/securityGroup:SecurityGroup":
+        t.put(res, "AWS::EC2::SecurityGroup", {"GroupName": i.get("name"), "GroupDescription": res.name,
+                                               "SecurityGroupIngress": _ingress(i.get("ingress") or []) or None,
+                                               "SecurityGroupEgress": _ingress(i.get("egress") or [])})
+    elif res.type == "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
+        t.put(res, "AWS::EC2::SecurityGroupIngress", {
+            "GroupId": t.link(i.get("securityGroupId"), res), "IpProtocol": i.get("ipProtocol"),
+            "FromPort": int(i["fromPort"]) if "fromPort" in i else None,
+            "ToPort": int(i["toPort"]) if "toPort" in i else None, "CidrIp": i.get("cidrIpv4"), "CidrIpv6": i.get("cidrIpv6")})
+    elif res.type == "aws:ebs/volume:Volume":
+        t.put(res, "AWS::EC2::Volume", {"AvailabilityZone": i.get("availabilityZone"), "Size": i.get("size"),
+                                        "Encrypted": bool(i.get("encrypted")),
+                                        "KmsKeyId": t.link(i["kmsKeyId"], res) if i.get("kmsKeyId") else None,
+                                        "Tags": _tags(i)})
+    elif res.type == "aws:rds/instance:Instance":
+        t.put(res, "AWS::RDS::DBInstance", {
+            "DBInstanceIdentifier": i.get("identifier"), "Engine": i.get("engine"),
+            "DBInstanceClass": i.get("instanceClass"), "AllocatedStorage": str(int(i.get("allocatedStorage", 20))),
+            "StorageEncrypted": bool(i.get("storageEncrypted")),
+            "KmsKeyId": t.link(i["kmsKeyId"], res) if i.get("kmsKeyId") else None,
+            "PubliclyAccessible": bool(i.get("publiclyAccessible")), "Tags": _tags(i)})
+    elif res.type == "aws:dynamodb/table:Table":
+        _table(t, res)
+    elif res.type == "aws:cloudtrail/trail:Trail":
+        t.put(res, "AWS::CloudTrail::Trail", {
+            "TrailName": i.get("name"), "S3BucketName": t.link(i.get("s3BucketName"), res), "IsLogging": True,
+            "IsMultiRegionTrail": bool(i.get("isMultiRegionTrail")),
+            "EnableLogFileValidation": bool(i.get("enableLogFileValidation"))})
+
+
+def _table(t: _Templates, res: CapturedResource) -> None:
+    i = res.inputs
+    sse = i.get("serverSideEncryption") or {}
+    key = t.link(sse["kmsKeyArn"], res) if sse.get("kmsKeyArn") else None
+    common = {"TableName": i.get("name"), "BillingMode": i.get("billingMode"),
+              "AttributeDefinitions": [{"AttributeName": a["name"], "AttributeType": a["type"]} for a in i.get("attributes") or []],
+              "KeySchema": [{"AttributeName": i.get("hashKey"), "KeyType": "HASH"}]}
+    replicas = [r["regionName"] for r in i.get("replicas") or []]
+    if not replicas:
+        t.put(res, "AWS::DynamoDB::Table", {**common, "Tags": _tags(i), "SSESpecification": {
+            "SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": key} if sse.get("enabled") else None})
+        return
+    own = t.region(res)
+    t.put(res, "AWS::DynamoDB::GlobalTable", {**common, "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS"}
+                                              if sse.get("enabled") else None, "Replicas": [
+        {"Region": own, "Tags": _tags(i), **({"SSESpecification": {"KMSMasterKeyId": key}} if key else {})},
+        *({"Region": r} for r in replicas if r != own)]})
+
+
+def cloudformation(capture: Capture) -> Optional[dict[str, str]]:
+    """The program as CloudFormation templates (file name -> YAML), or None when a type has none."""
+    if any(r.type in NOT_IN_CLOUDFORMATION for r in capture.resources):
+        return None
+    t = _Templates(capture)
+    for res in capture.resources:
+        if not res.type.startswith(PROVIDER_PREFIX):
+            _put(t, res)
+    return {f"{region}.yaml": _yaml(document) for region, document in sorted(t.templates.items())}
+
+
+class Ref(str):
+    """`!Ref LogicalId` in the YAML written."""
+
+
+class GetAtt(str):
+    """`!GetAtt LogicalId.Attribute` in the YAML written."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(Ref, lambda dumper, value: dumper.represent_scalar("!Ref", str(value)))
+_Dumper.add_representer(GetAtt, lambda dumper, value: dumper.represent_scalar("!GetAtt", str(value)))
+
+
+def _yaml(document: dict) -> str:
+    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, default_flow_style=False)
