@@ -122,7 +122,7 @@ def _mark_unknown_inputs(resource: Resource, entry: DeclaredResource) -> None:
         unknown = first_unknown(value)
         if unknown is None or snake_case(key) in resource.properties:
             if unknown is not None:
-                resource.collection_errors.setdefault(snake_case(key), f"{entry.address}: {unknown.reason}")
+                resource.collection_errors[snake_case(key)] = f"{entry.address}: {unknown.reason}"
             continue
         for group in groups:
             resource.collection_errors.setdefault(group, f"{entry.address}.{snake_case(key)}: {unknown.reason}")

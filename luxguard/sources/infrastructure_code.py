@@ -61,7 +61,7 @@ def detect(path: Path) -> IacSource:
                      and read_template(p) is not None]
         if templates:
             return IacSource("cloudformation", path, templates)
-        raise LuxguardError(f"{path}: not a Pulumi project (no Pulumi.yaml), a Terraform directory (no *.tf files) "
+        raise LuxguardError(f"{path}: not a Pulumi project (no Pulumi.yaml) nor a Terraform directory (no *.tf files) "
                             "nor a directory of CloudFormation templates")
     if path.suffix == ".tf":
         raise LuxguardError(f"{path}: pass the Terraform directory, not one .tf file (variables and modules span files)")

@@ -107,6 +107,8 @@ class PlanReader:
     def _fill(self, values: Any, unknown: Any, expressions: Any, prefix: str, where: str) -> Any:
         """Values with unknowns marked, and arguments naming another resource resolved to it."""
         if unknown is True:
+            if expressions is None and values is None:
+                return None     # computed by the provider, never configured (arn, endpoint, a default key id)
             resolved = self._reference(expressions, prefix)
             return resolved if resolved is not None else Unknown(f"{where} is {APPLY_HINT}")
         if isinstance(unknown, dict) or isinstance(values, dict):
@@ -114,6 +116,9 @@ class PlanReader:
             values = dict(values) if isinstance(values, dict) else {}
             for key in sorted(set(unknown) | set(values)):
                 expression = expressions.get(key) if isinstance(expressions, dict) else None
+                if unknown.get(key) is True and expression is None and values.get(key) is None:
+                    values.pop(key, None)
+                    continue
                 if key in LINK_ARGUMENTS and isinstance(values.get(key), str) and values[key] not in self.known:
                     resolved = self._reference(expression, prefix)
                     values[key] = resolved if resolved is not None else values[key]
