@@ -1,6 +1,8 @@
-"""One rule-case corpus in three forms: every rule's compliant and violating Pulumi example is
-also written as a Terraform directory, its plan JSON, and CloudFormation templates
-(tests/programs/iac_forms.py), and every form must give the same verdicts, rule for rule."""
+"""One rule-case corpus in three forms: every rule's compliant and violating example (the rule
+file's `examples:`) as Pulumi, Terraform (a directory and its plan JSON) and CloudFormation, and
+every form must give the same verdicts, rule for rule. A form the rule file writes out
+(`terraform:`, `cloudformation:`) is checked as written; the others are generated from the
+Pulumi example (tests/programs/iac_forms.py), so no rule lacks a form."""
 
 from __future__ import annotations
 
@@ -11,12 +13,14 @@ from pathlib import Path
 import pytest
 
 from luxguard.core.model import Status
+from luxguard.core.rules import load_rules
 from luxguard.pipeline import Settings, check_capture, check_infrastructure_code
 from luxguard.sources.infrastructure_code import IacOptions
 from luxguard.sources.pulumi_capture import capture_program
 from tests.helpers import write_program
 from tests.programs import iac_forms
-from tests.rule_cases import CASES
+
+EXAMPLES = {rule.id: rule.examples for rule in load_rules() if rule.examples and "pulumi" in rule.examples.compliant}
 
 # CloudFormation has no resource type for these; their examples exist in two forms only.
 NOT_IN_CLOUDFORMATION = {"LUX-ENC-007": "EBS snapshots", "LUX-ACC-008": "EBS snapshot permissions",
@@ -36,37 +40,46 @@ def failing(report) -> set[str]:
     return {f.rule_id for f in report.findings if f.status == Status.FAIL}
 
 
-def _forms(tmp: Path, body: str) -> dict:
-    capture = capture_program(write_program(tmp / "pulumi", body), "test")
-    settings = Settings()
-    reports = {"pulumi": check_capture(capture, settings)}
+def _iac(path: Path) -> object:
+    return check_infrastructure_code(path, Settings(), IacOptions(), with_checkov=False)
+
+
+def _forms(tmp: Path, example: dict[str, str]) -> dict:
+    capture = capture_program(write_program(tmp / "pulumi", example["pulumi"]), "test")
+    reports = {"pulumi": check_capture(capture, Settings())}
     terraform = tmp / "terraform"
     terraform.mkdir()
-    (terraform / "main.tf").write_text(iac_forms.terraform(capture))
-    reports["terraform"] = check_infrastructure_code(terraform, settings, IacOptions(), with_checkov=False)
+    (terraform / "main.tf").write_text(example.get("terraform") or iac_forms.terraform(capture))
+    reports["terraform"] = _iac(terraform)
     plan = tmp / "tfplan.json"
     plan.write_text(json.dumps(iac_forms.terraform_plan(capture), indent=1))
-    reports["terraform plan"] = check_infrastructure_code(plan, settings, IacOptions(), with_checkov=False)
-    templates = iac_forms.cloudformation(capture)
+    reports["terraform plan"] = _iac(plan)
+    templates = {"template.yaml": example["cloudformation"]} if "cloudformation" in example \
+        else iac_forms.cloudformation(capture)
     if templates is not None:
         folder = tmp / "cloudformation"
         folder.mkdir()
         for name, text in templates.items():
             (folder / name).write_text(text)
-        target = folder if len(templates) > 1 else folder / next(iter(templates))
-        reports["cloudformation"] = check_infrastructure_code(target, settings, IacOptions(), with_checkov=False)
+        reports["cloudformation"] = _iac(folder if len(templates) > 1 else folder / next(iter(templates)))
     return reports
 
 
-CASE_PARAMS = [pytest.param(rule_id, kind, id=f"{rule_id}-{kind}") for rule_id in sorted(CASES)
+CASE_PARAMS = [pytest.param(rule_id, kind, id=f"{rule_id}-{kind}") for rule_id in sorted(EXAMPLES)
                for kind in ("compliant", "violating")]
+
+
+def test_every_rule_has_an_example_in_every_form():
+    assert len(EXAMPLES) == len(load_rules())
+    written = {rid for rid, e in EXAMPLES.items() if "terraform" in e.compliant and "cloudformation" in e.violating}
+    assert written >= {"LUX-ACC-004", "LUX-ACC-005", "LUX-ENC-005", "LUX-ACC-009"}
 
 
 @pytest.mark.parametrize("rule_id,kind", CASE_PARAMS)
 def test_every_form_gives_the_same_verdicts(rule_id, kind, tmp_path):
-    compliant, violating, fails = CASES[rule_id]
-    reports = _forms(tmp_path, compliant if kind == "compliant" else violating)
-    expected = set(fails) if kind == "violating" else set()
+    examples = EXAMPLES[rule_id]
+    reports = _forms(tmp_path, getattr(examples, kind))
+    expected = set(examples.fails) if kind == "violating" else set()
     assert ("cloudformation" in reports) == (rule_id not in NOT_IN_CLOUDFORMATION)
     for form, report in reports.items():
         assert failing(report) == expected, form
@@ -78,4 +91,4 @@ def test_every_form_gives_the_same_verdicts(rule_id, kind, tmp_path):
         assert verdicts(report) == expected_verdicts, form
     if kind == "violating":
         for form, report in reports.items():
-            assert rule_id in {f.rule_id for f in report.findings if f.status == Status.FAIL}, form
+            assert rule_id in failing(report), form
