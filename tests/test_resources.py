@@ -18,8 +18,10 @@ from luxguard.resources import (
     by_cfn_type,
     by_pulumi_type,
     by_terraform_type,
+    cloudformation_type,
     collector,
     pulumi_types,
+    terraform_twin,
     vocabulary,
 )
 from luxguard.sources.pulumi_capture import Capture, CapturedResource
@@ -60,8 +62,10 @@ def test_a_missing_part_is_reported():
     assert any("needs a live collector" in p for p in no_collector.problems(common))
     half_iac = dataclasses.replace(s3, cloudformation=None)
     assert any("needs both" in p for p in half_iac.problems(common))
-    wrong_attribute = dataclasses.replace(s3, terraform=TerraformForm("aws_s3_bucket", {"nope": ("bool", "nope")}))
-    assert any("nope is not a property" in p for p in wrong_attribute.problems(common))
+    wrong_twin = dataclasses.replace(s3, terraform=TerraformForm("aws_sqs_queue"))
+    assert any("aws_sqs_queue is not the twin" in p for p in wrong_twin.problems(common))
+    no_twin = dataclasses.replace(s3, pulumi=(dataclasses.replace(s3.pulumi[1], terraform=None),) + s3.pulumi[2:])
+    assert any("terraform_blocks without a terraform twin" in p for p in no_twin.problems(common))
     undeclared = dataclasses.replace(s3, pulumi=(dataclasses.replace(s3.pulumi[0], inputs={}),) + s3.pulumi[1:])
     assert any("inputs must map" in p for p in undeclared.problems(common))
     bad_group = dataclasses.replace(s3, pulumi=(PulumiType(s3.pulumi[0].type, convert=s3.pulumi[0].convert,
@@ -82,6 +86,10 @@ def test_lookups_by_every_source_name():
     assert by_terraform_type("aws_db_instance").cfn_type == "AWS::RDS::DBInstance"
     assert by_terraform_type("aws_vpc_security_group_ingress_rule").cfn_type == "AWS::EC2::SecurityGroup"
     assert by_terraform_type("aws_sqs_queue") is None
+    assert cloudformation_type("AWS::EC2::SecurityGroupIngress").convert({"GroupId": "sg-1"}, None)[0][0] == \
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+    assert terraform_twin("aws_s3_bucket_lifecycle_configuration").terraform_blocks["rule"] == "rules"
+    assert cloudformation_type("AWS::SQS::Queue") is None
     assert len({spec.type for spec in pulumi_types()}) == len(pulumi_types())
 
 

@@ -17,6 +17,7 @@ from luxguard.core.model import common_vocabulary
 
 from luxguard.resources.base import (
     CloudFormationForm,
+    CloudFormationType,
     Drift,
     Folding,
     LiveCollector,
@@ -26,11 +27,11 @@ from luxguard.resources.base import (
     TerraformForm,
 )
 
-__all__ = ["CloudFormationForm", "Drift", "Folding", "LiveCollector", "PulumiType", "ResourceType", "Tagging",
+__all__ = ["CloudFormationForm", "CloudFormationType", "cloudformation_type", "terraform_twin", "Drift", "Folding", "LiveCollector", "PulumiType", "ResourceType", "Tagging",
            "TerraformForm", "all_types", "by_cfn_type", "by_pulumi_type", "by_terraform_type", "collector",
            "item_kind", "property_kind", "pulumi_type", "pulumi_types", "resource_types", "vocabulary"]
 
-HELPER_MODULES = {"base", "planned"}
+HELPER_MODULES = {"base", "planned", "cloudformation_forms"}
 
 
 @lru_cache(maxsize=1)
@@ -97,6 +98,26 @@ def by_terraform_type(terraform_type: str) -> Optional[ResourceType]:
         if spec.terraform == terraform_type:
             return descriptor
     return None
+
+
+@lru_cache(maxsize=1)
+def _twins() -> dict[str, PulumiType]:
+    return {spec.terraform: spec for spec in pulumi_types() if spec.terraform}
+
+
+def terraform_twin(terraform_type: str) -> Optional[PulumiType]:
+    """The pulumi-aws type a Terraform resource type is read as (None: not modelled)."""
+    return _twins().get(terraform_type)
+
+
+@lru_cache(maxsize=1)
+def _cloudformation_types() -> dict[str, CloudFormationType]:
+    return {cfn.name: cfn for d in all_types() if d.cloudformation for cfn in d.cloudformation.types}
+
+
+def cloudformation_type(name: str) -> Optional[CloudFormationType]:
+    """How a CloudFormation resource type reads (None: not modelled)."""
+    return _cloudformation_types().get(name)
 
 
 def collector(live: LiveCollector) -> Callable:

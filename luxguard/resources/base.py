@@ -9,8 +9,9 @@ type); every stage reads it through `luxguard.resources` instead of keeping its 
   physical-name input, its Terraform twin (the plan writer for checkov) and its sandbox handler;
 - `live`: where its collector lives in `scanners/` and how its listing is scoped;
 - `drift`: which values are the safer ones, what a deletion takes away, what a stack can manage;
-- `terraform` / `cloudformation`: the IaC forms (types, attribute names; `normalise` is the
-  extension point for per-type Terraform/CloudFormation normalisers);
+- `terraform` / `cloudformation`: the IaC forms. A Terraform resource is read as its pulumi-aws
+  twin (`PulumiType.terraform`, with `terraform_blocks` for blocks that repeat); a CloudFormation
+  resource type has a converter to the pulumi-aws inputs of the resources it stands for;
 - `tagging`: how the enforcer reads and writes its tags.
 
 Nothing here imports a stage: descriptors depend on `luxguard.core` only, and every stage
@@ -20,7 +21,7 @@ depends on descriptors, so a stage can never reach another stage through them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Protocol
 
 from luxguard.core.model import Resource
 
@@ -59,7 +60,9 @@ class PulumiType:
     # exactly these groups undecided. Every input the converter reads must be declared.
     inputs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     physical_name: Optional[str] = None     # the input naming the cloud resource (mock ids take it)
-    terraform: Optional[str] = None         # the terraform-provider-aws twin (Pulumi -> Terraform plan)
+    terraform: Optional[str] = None         # the terraform-provider-aws twin (both ways: plans for checkov, Terraform read)
+    # Terraform blocks that repeat -> the pulumi list input holding them (other blocks are max-one objects)
+    terraform_blocks: Mapping[str, str] = field(default_factory=dict)
     sandbox: Optional[SandboxHandler] = None
     # Creation order in the sandbox, lower first: keys 10-19, security groups 20-29, buckets 30,
     # bucket configuration 31-49 (policies before logging points at them).
@@ -100,29 +103,43 @@ class Drift:
 
 @dataclass(frozen=True)
 class TerraformForm:
-    """The Terraform form of a model type.
-
-    `attributes`: model property -> (checkov export kind, Terraform attribute); kinds are those of
-    luxguard/sources/checkov/custom_policies.py. `normalise` is the extension point for a
-    Terraform-to-model converter of this type (plan JSON / HCL resource values -> Resource).
-    """
+    """The Terraform form of a model type: its main Terraform type (one of its Pulumi types'
+    twins); every twin (children included) is read as its pulumi-aws type."""
 
     type: str
-    attributes: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-    normalise: Optional[Callable[..., Resource]] = None
+
+
+class CloudFormationContext(Protocol):
+    """What a CloudFormation converter may ask of the template it reads."""
+
+    own_id: str             # the resource's physical id (its name property, else its logical id)
+    region: Any             # the template's region (a string, or Unknown)
+
+
+# (properties with intrinsics evaluated, context) -> [(pulumi type, address suffix, pulumi inputs)]:
+# the resource itself (suffix "") and the child resources its properties stand for.
+CloudFormationConverter = Callable[[dict, CloudFormationContext], list[tuple[str, str, dict]]]
+
+
+@dataclass(frozen=True)
+class CloudFormationType:
+    """One CloudFormation resource type of a model type and how it reads."""
+
+    name: str                              # e.g. AWS::S3::BucketPolicy
+    convert: CloudFormationConverter
+    physical_name: Optional[str] = None    # the property naming the cloud resource (Ref returns it)
 
 
 @dataclass(frozen=True)
 class CloudFormationForm:
-    """The CloudFormation form: model property -> (checkov export kind, CloudFormation property).
+    """The CloudFormation resource types of a model type; none where CloudFormation has no such
+    resource (EBS snapshots, EBS encryption by default)."""
 
-    `has_type` is False where CloudFormation has no resource type (EBS snapshots); `normalise` is
-    the extension point for a template-resource-to-model converter of this type.
-    """
+    types: tuple[CloudFormationType, ...] = ()
 
-    properties: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-    has_type: bool = True
-    normalise: Optional[Callable[..., Resource]] = None
+    @property
+    def has_type(self) -> bool:
+        return bool(self.types)
 
 
 @dataclass(frozen=True)
@@ -184,21 +201,18 @@ class ResourceType:
                     found.append(f"{spec.type}: fold groups {spec.fold.groups} are not all model groups")
             if spec.sandbox is not None and spec.sandbox_rank >= 100:
                 found.append(f"{spec.type}: a sandbox handler needs a sandbox_rank")
-        for name, form in (("terraform", self.terraform), ("cloudformation", self.cloudformation)):
-            if form is None:
-                continue
-            other = self.cloudformation if name == "terraform" else self.terraform
-            if other is None:
-                found.append(f"{name}: the checkov export needs both the terraform and the cloudformation form")
-            mapping = form.attributes if isinstance(form, TerraformForm) else form.properties
-            for prop, (kind, _attribute) in mapping.items():
-                if prop not in self.properties:
-                    found.append(f"{name}: {prop} is not a property of {self.cfn_type}")
-                other_map = (other.properties if isinstance(other, CloudFormationForm) else other.attributes) if other else {}
-                if other is not None and (prop not in other_map or other_map[prop][0] != kind):
-                    found.append(f"{name}: {prop} needs the same kind in the terraform and cloudformation forms")
-        if isinstance(self.terraform, TerraformForm) and not self.terraform.type:
-            found.append("terraform: type is required")
+        if (self.terraform is None) != (self.cloudformation is None):
+            found.append("terraform/cloudformation: a descriptor reading one IaC source needs both forms "
+                         "(an empty cloudformation form says CloudFormation has no such type)")
+        twins = {spec.terraform for spec in self.pulumi if spec.terraform}
+        if self.terraform is not None and self.terraform.type not in twins:
+            found.append(f"terraform: {self.terraform.type} is not the twin of any of its pulumi types")
+        for spec in self.pulumi:
+            if spec.terraform_blocks and not spec.terraform:
+                found.append(f"{spec.type}: terraform_blocks without a terraform twin")
+        for cfn in self.cloudformation.types if self.cloudformation else ():
+            if not cfn.name.startswith("AWS::"):
+                found.append(f"cloudformation: {cfn.name} is not a CloudFormation type name")
         if self.live is not None and not (self.live.module and self.live.function and self.live.listing):
             found.append("live: module, function and listing are required")
         if self.live is not None and self.live.scope not in ("regional", "global"):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from luxguard.core.model import Resource
 from luxguard.resources.base import (
     CloudFormationForm,
+    CloudFormationType,
     Drift,
     LiveCollector,
     PulumiType,
@@ -15,6 +16,8 @@ from luxguard.resources.base import (
     TerraformForm,
 )
 from luxguard.resources.ebs_volume import KEY_GROUPS
+from luxguard.core.unknowns import first_unknown
+from luxguard.resources.cloudformation_forms import tags
 from luxguard.resources.planned import inputs, planned_resource
 
 if TYPE_CHECKING:
@@ -44,6 +47,25 @@ def write_tags(table: Resource, current: dict[str, str], new: dict[str, str]) ->
     return "TagResource", {"ResourceArn": table.arn, "Tags": [{"Key": k, "Value": v} for k, v in sorted(new.items())]}
 
 
+def cfn_table(p: dict, context: Any) -> list[tuple[str, str, dict]]:
+    sse = p.get("SSESpecification") or {}
+    return [("aws:dynamodb/table:Table", "", {
+        "name": p.get("TableName"), "tags": tags(p),
+        "serverSideEncryption": {"enabled": sse.get("SSEEnabled"), "kmsKeyArn": sse.get("KMSMasterKeyId")} if sse else None})]
+
+
+def cfn_global_table(p: dict, context: Any) -> list[tuple[str, str, dict]]:
+    """A global table lists its own region among its replicas: that one is the table, not a copy."""
+    replicas = p.get("Replicas") or []
+    unknown = first_unknown(replicas)
+    own = {} if unknown else next((r for r in replicas if r.get("Region") == context.region), {})
+    others = unknown or [{"regionName": r.get("Region")} for r in replicas if r.get("Region") != context.region]
+    sse = p.get("SSESpecification") or {}
+    key = (own.get("SSESpecification") or {}).get("KMSMasterKeyId")
+    return [("aws:dynamodb/table:Table", "", {
+        "name": p.get("TableName"), "tags": tags(own) if own else {}, "replicas": others,
+        "serverSideEncryption": {"enabled": sse.get("SSEEnabled"), "kmsKeyArn": key} if sse else None})]
+
 DESCRIPTOR = ResourceType(
     cfn_type="AWS::DynamoDB::Table",
     kind="table",
@@ -57,16 +79,14 @@ DESCRIPTOR = ResourceType(
     },
     pulumi=(PulumiType("aws:dynamodb/table:Table", convert=convert, physical_name="name",
                        terraform="aws_dynamodb_table",
+                       terraform_blocks={"replica": "replicas", "attribute": "attributes",
+                                         "global_secondary_index": "globalSecondaryIndexes"},
                        inputs=inputs(serverSideEncryption=("sse", *KEY_GROUPS), replicas=("replica_regions",))),),
     live=LiveCollector("scanners.dynamodb", "collect_tables", listing="dynamodb"),
     drift=Drift(missing_category="retention", safer={"sse.enabled": True}),
-    terraform=TerraformForm("aws_dynamodb_table", attributes={
-        "sse.enabled": ("bool", "server_side_encryption.enabled"),
-        "customer_managed_key": ("key", "server_side_encryption.kms_key_arn"),
-    }),
-    cloudformation=CloudFormationForm(properties={
-        "sse.enabled": ("bool", "SSESpecification.SSEEnabled"),
-        "customer_managed_key": ("key", "SSESpecification.KMSMasterKeyId"),
-    }),
+    terraform=TerraformForm("aws_dynamodb_table"),
+    cloudformation=CloudFormationForm(types=(
+        CloudFormationType("AWS::DynamoDB::Table", cfn_table, physical_name="TableName"),
+        CloudFormationType("AWS::DynamoDB::GlobalTable", cfn_global_table, physical_name="TableName"))),
     tagging=Tagging("dynamodb", read_tags, write_tags, by_arn=True),
 )

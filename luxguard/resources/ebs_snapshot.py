@@ -63,6 +63,6 @@ DESCRIPTOR = ResourceType(
     live=LiveCollector("scanners.ec2", "collect_snapshots", listing="ec2 snapshots"),
     drift=Drift(missing_category="retention", safer={"encrypted": True, "public": False}),
     terraform=TerraformForm("aws_ebs_snapshot"),
-    cloudformation=CloudFormationForm(has_type=False),
+    cloudformation=CloudFormationForm(),   # CloudFormation has no snapshot resource
     tagging=ebs_volume.EC2_TAGGING,
 )

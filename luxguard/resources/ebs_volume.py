@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from luxguard.core.model import Resource
 from luxguard.resources.base import (
     CloudFormationForm,
+    CloudFormationType,
     Drift,
     LiveCollector,
     PulumiType,
@@ -14,6 +15,7 @@ from luxguard.resources.base import (
     Tagging,
     TerraformForm,
 )
+from luxguard.resources.cloudformation_forms import tags
 from luxguard.resources.planned import inputs, planned_resource
 
 if TYPE_CHECKING:
@@ -59,8 +61,10 @@ def write_ec2_tags(resource: Resource, current: dict[str, str], new: dict[str, s
 
 
 EC2_TAGGING = Tagging("ec2", read_ec2_tags, write_ec2_tags)
-ENCRYPTION_TERRAFORM = {"encrypted": ("bool", "encrypted"), "customer_managed_key": ("key", "kms_key_id")}
-ENCRYPTION_CLOUDFORMATION = {"encrypted": ("bool", "Encrypted"), "customer_managed_key": ("key", "KmsKeyId")}
+
+def cfn_volume(p: dict, context: Any) -> list[tuple[str, str, dict]]:
+    return [(PULUMI_TYPE, "", {"encrypted": p.get("Encrypted"), "kmsKeyId": p.get("KmsKeyId"), "tags": tags(p),
+                               "availabilityZone": p.get("AvailabilityZone"), "size": p.get("Size")})]
 
 DESCRIPTOR = ResourceType(
     cfn_type="AWS::EC2::Volume",
@@ -69,7 +73,7 @@ DESCRIPTOR = ResourceType(
     pulumi=(PulumiType(PULUMI_TYPE, convert=convert, inputs=inputs(**ENCRYPTION_INPUTS), terraform="aws_ebs_volume"),),
     live=LiveCollector("scanners.ec2", "collect_volumes", listing="ec2 volumes"),
     drift=Drift(missing_category="retention", safer={"encrypted": True}),
-    terraform=TerraformForm("aws_ebs_volume", attributes=ENCRYPTION_TERRAFORM),
-    cloudformation=CloudFormationForm(properties=ENCRYPTION_CLOUDFORMATION),
+    terraform=TerraformForm("aws_ebs_volume"),
+    cloudformation=CloudFormationForm(types=(CloudFormationType("AWS::EC2::Volume", cfn_volume),)),
     tagging=EC2_TAGGING,
 )

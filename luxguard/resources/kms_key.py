@@ -9,6 +9,7 @@ from luxguard.core import policy_documents
 from luxguard.core.model import Resource
 from luxguard.resources.base import (
     CloudFormationForm,
+    CloudFormationType,
     Drift,
     LiveCollector,
     PulumiType,
@@ -16,6 +17,7 @@ from luxguard.resources.base import (
     Tagging,
     TerraformForm,
 )
+from luxguard.resources.cloudformation_forms import policy_json, tags
 from luxguard.resources.planned import inputs, planned_resource
 
 if TYPE_CHECKING:
@@ -80,6 +82,14 @@ def manageable(key: Resource) -> bool:
     return not (key.get("key_manager") == "AWS" or key.get("state") == "PendingDeletion")
 
 
+def cfn_key(p: dict, context: Any) -> list[tuple[str, str, dict]]:
+    return [("aws:kms/key:Key", "", {"enableKeyRotation": p.get("EnableKeyRotation"), "policy": policy_json(p.get("KeyPolicy")),
+                                     "isEnabled": p.get("Enabled", True), "tags": tags(p)})]
+
+
+def cfn_alias(p: dict, context: Any) -> list[tuple[str, str, dict]]:
+    return [("aws:kms/alias:Alias", "", {"name": p.get("AliasName"), "targetKeyId": p.get("TargetKeyId")})]
+
 DESCRIPTOR = ResourceType(
     cfn_type="AWS::KMS::Key",
     kind="KMS key",
@@ -98,15 +108,8 @@ DESCRIPTOR = ResourceType(
     live=LiveCollector("scanners.kms", "collect_keys", listing="kms"),
     drift=Drift(missing_category="encryption", safer={"rotation_enabled": True, "policy.public": False},
                 manageable=manageable),
-    terraform=TerraformForm("aws_kms_key", attributes={
-        "rotation_enabled": ("bool", "enable_key_rotation"),
-        "key_manager": ("const_customer", ""),
-        "state": ("enabled_state", "is_enabled"),
-    }),
-    cloudformation=CloudFormationForm(properties={
-        "rotation_enabled": ("bool", "EnableKeyRotation"),
-        "key_manager": ("const_customer", ""),
-        "state": ("enabled_state", "Enabled"),
-    }),
+    terraform=TerraformForm("aws_kms_key"),
+    cloudformation=CloudFormationForm(types=(CloudFormationType("AWS::KMS::Key", cfn_key),
+                                             CloudFormationType("AWS::KMS::Alias", cfn_alias))),
     tagging=Tagging("kms", read_tags, write_tags),
 )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from luxguard.core.model import Resource
 from luxguard.resources.base import (
     CloudFormationForm,
+    CloudFormationType,
     Drift,
     LiveCollector,
     PulumiType,
@@ -15,6 +16,8 @@ from luxguard.resources.base import (
     TerraformForm,
 )
 from luxguard.resources.ebs_volume import KEY_GROUPS
+from luxguard.core.unknowns import Unknown
+from luxguard.resources.cloudformation_forms import tags
 from luxguard.resources.planned import inputs, planned_resource
 
 if TYPE_CHECKING:
@@ -41,6 +44,17 @@ def write_tags(instance: Resource, current: dict[str, str], new: dict[str, str])
                                  "Tags": [{"Key": k, "Value": v} for k, v in sorted(new.items())]}
 
 
+def cfn_instance(p: dict, context: Any) -> list[tuple[str, str, dict]]:
+    public = p.get("PubliclyAccessible")
+    if public is None:   # RDS decides from the default VPC when no subnet group is named
+        public = False if p.get("DBSubnetGroupName") else Unknown(
+            "PubliclyAccessible is not set and no DBSubnetGroupName: RDS decides from the default VPC; "
+            "set PubliclyAccessible: false")
+    encrypted = p.get("StorageEncrypted", True if p.get("KmsKeyId") else None)
+    return [("aws:rds/instance:Instance", "", {
+        "identifier": p.get("DBInstanceIdentifier"), "engine": p.get("Engine"), "storageEncrypted": encrypted,
+        "kmsKeyId": p.get("KmsKeyId"), "publiclyAccessible": public, "tags": tags(p)})]
+
 DESCRIPTOR = ResourceType(
     cfn_type="AWS::RDS::DBInstance",
     kind="DB instance",
@@ -59,15 +73,8 @@ DESCRIPTOR = ResourceType(
                                      kmsKeyId=KEY_GROUPS)),),
     live=LiveCollector("scanners.rds", "collect_db_instances", listing="rds"),
     drift=Drift(missing_category="retention", safer={"publicly_accessible": False, "storage_encrypted": True}),
-    terraform=TerraformForm("aws_db_instance", attributes={
-        "storage_encrypted": ("bool", "storage_encrypted"),
-        "customer_managed_key": ("key", "kms_key_id"),
-        "publicly_accessible": ("bool", "publicly_accessible"),
-    }),
-    cloudformation=CloudFormationForm(properties={
-        "storage_encrypted": ("bool", "StorageEncrypted"),
-        "customer_managed_key": ("key", "KmsKeyId"),
-        "publicly_accessible": ("bool", "PubliclyAccessible"),
-    }),
+    terraform=TerraformForm("aws_db_instance"),
+    cloudformation=CloudFormationForm(types=(
+        CloudFormationType("AWS::RDS::DBInstance", cfn_instance, physical_name="DBInstanceIdentifier"),)),
     tagging=Tagging("rds", read_tags, write_tags, by_arn=True),
 )

@@ -9,6 +9,7 @@ from luxguard.core import policy_documents
 from luxguard.core.model import Resource
 from luxguard.resources.base import (
     CloudFormationForm,
+    CloudFormationType,
     Drift,
     Folding,
     LiveCollector,
@@ -17,6 +18,7 @@ from luxguard.resources.base import (
     Tagging,
     TerraformForm,
 )
+from luxguard.resources.cloudformation_forms import policy_json, tags
 from luxguard.resources.planned import inputs, planned_resource
 
 if TYPE_CHECKING:
@@ -277,9 +279,84 @@ def write_tags(bucket: Resource, current: dict[str, str], new: dict[str, str]) -
 
 
 def _child(pulumi_type: str, groups: tuple[str, ...], fold: Any, terraform: str, sandbox: Any = None,
-           rank: int = 100) -> PulumiType:
+           rank: int = 100, blocks: Optional[dict[str, str]] = None) -> PulumiType:
     return PulumiType(pulumi_type, fold=Folding(PULUMI_TYPE, "bucket", groups, fold), terraform=terraform,
-                      sandbox=sandbox, sandbox_rank=rank)
+                      terraform_blocks=blocks or {}, sandbox=sandbox, sandbox_rank=rank)
+
+
+# --- CloudFormation: the bucket's configuration is declared inside AWS::S3::Bucket ---------------
+
+CFN_CANNED_ACLS = {"Private": "private", "PublicRead": "public-read", "PublicReadWrite": "public-read-write",
+                   "AuthenticatedRead": "authenticated-read", "LogDeliveryWrite": "log-delivery-write",
+                   "BucketOwnerRead": "bucket-owner-read", "BucketOwnerFullControl": "bucket-owner-full-control",
+                   "AwsExecRead": "aws-exec-read"}
+
+
+def _cfn_lifecycle_rule(rule: dict) -> dict:
+    noncurrent = rule.get("NoncurrentVersionExpiration") or {}
+    noncurrent_days = noncurrent.get("NoncurrentDays", rule.get("NoncurrentVersionExpirationInDays"))
+    return {"status": rule.get("Status"),
+            "expiration": {"days": rule.get("ExpirationInDays")} if rule.get("ExpirationInDays") is not None else None,
+            "noncurrentVersionExpiration": {"noncurrentDays": noncurrent_days} if noncurrent_days is not None else None}
+
+
+def _cfn_configuration(p: dict, own_id: str) -> list[tuple[str, str, dict]]:
+    """The bucket configuration properties as the child resources pulumi-aws declares."""
+    out: list[tuple[str, str, dict]] = []
+
+    def child(kind: str, suffix: str, values: dict) -> None:
+        out.append((f"aws:s3/{kind}", f"#{suffix}", {"bucket": own_id, **values}))
+
+    if "BucketEncryption" in p:
+        rules = (p["BucketEncryption"] or {}).get("ServerSideEncryptionConfiguration") or []
+        child("bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "encryption",
+              {"rules": [{"applyServerSideEncryptionByDefault": {
+                  "sseAlgorithm": (r.get("ServerSideEncryptionByDefault") or {}).get("SSEAlgorithm"),
+                  "kmsMasterKeyId": (r.get("ServerSideEncryptionByDefault") or {}).get("KMSMasterKeyID")},
+                  "bucketKeyEnabled": r.get("BucketKeyEnabled")} for r in rules]})
+    if "PublicAccessBlockConfiguration" in p:
+        pab = p["PublicAccessBlockConfiguration"] or {}
+        child("bucketPublicAccessBlock:BucketPublicAccessBlock", "public-access-block",
+              {key: pab.get(key[:1].upper() + key[1:]) for _, key in PAB_FLAGS})
+    if "VersioningConfiguration" in p:
+        child("bucketVersioning:BucketVersioning", "versioning",
+              {"versioningConfiguration": {"status": (p["VersioningConfiguration"] or {}).get("Status")}})
+    if "LoggingConfiguration" in p:   # no destination: the bucket logs to itself
+        child("bucketLogging:BucketLogging", "logging",
+              {"targetBucket": (p["LoggingConfiguration"] or {}).get("DestinationBucketName", own_id)})
+    if "LifecycleConfiguration" in p:
+        child("bucketLifecycleConfiguration:BucketLifecycleConfiguration", "lifecycle",
+              {"rules": [_cfn_lifecycle_rule(r) for r in (p["LifecycleConfiguration"] or {}).get("Rules") or []]})
+    if "OwnershipControls" in p:
+        rules = (p["OwnershipControls"] or {}).get("Rules") or [{}]
+        child("bucketOwnershipControls:BucketOwnershipControls", "ownership",
+              {"rule": {"objectOwnership": rules[0].get("ObjectOwnership")}})
+    if "ReplicationConfiguration" in p:
+        rules = (p["ReplicationConfiguration"] or {}).get("Rules") or []
+        child("bucketReplicationConfig:BucketReplicationConfig", "replication",
+              {"rules": [{"status": r.get("Status", "Enabled"),
+                          "destination": {"bucket": (r.get("Destination") or {}).get("Bucket")}} for r in rules]})
+    if "ObjectLockConfiguration" in p:
+        lock = p["ObjectLockConfiguration"] or {}
+        retention = (lock.get("Rule") or {}).get("DefaultRetention") or {}
+        child("bucketObjectLockConfiguration:BucketObjectLockConfiguration", "object-lock",
+              {"objectLockEnabled": lock.get("ObjectLockEnabled", "Enabled"),
+               "rule": {"defaultRetention": {"days": retention.get("Days"), "years": retention.get("Years")}}})
+    if "AccessControl" in p:
+        acl = p["AccessControl"]
+        child("bucketAcl:BucketAcl", "acl", {"acl": CFN_CANNED_ACLS.get(acl, acl) if isinstance(acl, str) else acl})
+    return out
+
+
+def cfn_bucket(p: dict, context: Any) -> list[tuple[str, str, dict]]:
+    bucket = (PULUMI_TYPE, "", {"bucket": p.get("BucketName"), "tags": tags(p),
+                                "objectLockEnabled": p.get("ObjectLockEnabled")})
+    return [bucket, *_cfn_configuration(p, context.own_id)]
+
+
+def cfn_bucket_policy(p: dict, context: Any) -> list[tuple[str, str, dict]]:
+    return [("aws:s3/bucketPolicy:BucketPolicy", "", {"bucket": p.get("Bucket"),
+                                                      "policy": policy_json(p.get("PolicyDocument"))})]
 
 
 DESCRIPTOR = ResourceType(
@@ -319,7 +396,8 @@ DESCRIPTOR = ResourceType(
                    inputs=inputs(acl=("acl",), versioning=("versioning",), objectLockEnabled=("object_lock",)),
                    sandbox=create_bucket, sandbox_rank=30),
         _child("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-               ("encryption",), fold_sse, "aws_s3_bucket_server_side_encryption_configuration", put_encryption, 33),
+               ("encryption",), fold_sse, "aws_s3_bucket_server_side_encryption_configuration", put_encryption, 33,
+               {"rule": "rules"}),
         _child("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", ("public_access_block",),
                fold_public_access_block, "aws_s3_bucket_public_access_block", put_public_access_block, 32),
         _child("aws:s3/bucketPolicy:BucketPolicy", ("policy",), fold_policy, "aws_s3_bucket_policy", put_policy, 37),
@@ -328,14 +406,16 @@ DESCRIPTOR = ResourceType(
         _child("aws:s3/bucketLogging:BucketLogging", ("logging",), fold_logging, "aws_s3_bucket_logging",
                put_logging, 38),
         _child("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", ("lifecycle",), fold_lifecycle,
-               "aws_s3_bucket_lifecycle_configuration", put_lifecycle, 39),
+               "aws_s3_bucket_lifecycle_configuration", put_lifecycle, 39,
+               {"rule": "rules", "transition": "transitions",
+                "noncurrent_version_transition": "noncurrentVersionTransitions"}),
         _child("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", ("object_lock",),
                fold_object_lock, "aws_s3_bucket_object_lock_configuration", put_object_lock, 35),
         _child("aws:s3/bucketReplicationConfig:BucketReplicationConfig", ("replication",), fold_replication,
-               "aws_s3_bucket_replication_configuration"),
+               "aws_s3_bucket_replication_configuration", blocks={"rule": "rules"}),
         _child("aws:s3/bucketOwnershipControls:BucketOwnershipControls", ("ownership",), fold_ownership,
                "aws_s3_bucket_ownership_controls", put_ownership, 31),
-        _child("aws:s3/bucketAcl:BucketAcl", ("acl",), fold_acl, "aws_s3_bucket_acl", put_acl, 36),
+        _child("aws:s3/bucketAcl:BucketAcl", ("acl",), fold_acl, "aws_s3_bucket_acl", put_acl, 36, {"grant": "grants"}),
         PulumiType("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", account_wide=account_public_access_block,
                    terraform="aws_s3_account_public_access_block"),
     ),
@@ -348,6 +428,8 @@ DESCRIPTOR = ResourceType(
         "policy.denies_insecure_transport": True, "policy.denies_unencrypted_uploads": True,
         "versioning.enabled": True, "object_lock.enabled": True, "logging.enabled": True}),
     terraform=TerraformForm("aws_s3_bucket"),
-    cloudformation=CloudFormationForm(),
+    cloudformation=CloudFormationForm(types=(
+        CloudFormationType("AWS::S3::Bucket", cfn_bucket, physical_name="BucketName"),
+        CloudFormationType("AWS::S3::BucketPolicy", cfn_bucket_policy))),
     tagging=Tagging("s3", read_tags, write_tags, max_tags=50),
 )

@@ -6,7 +6,18 @@ from typing import TYPE_CHECKING, Any
 
 from luxguard.core.model import Resource
 from luxguard.core.security_group_rules import normalise_rule, sort_rules
-from luxguard.resources.base import Drift, Folding, LiveCollector, PulumiType, ResourceType
+from luxguard.core.unknowns import first_unknown
+from luxguard.resources.base import (
+    CloudFormationForm,
+    CloudFormationType,
+    Drift,
+    Folding,
+    LiveCollector,
+    PulumiType,
+    ResourceType,
+    TerraformForm,
+)
+from luxguard.resources.cloudformation_forms import security_group_rule, tags
 from luxguard.resources.planned import inputs, planned_resource
 
 if TYPE_CHECKING:
@@ -122,6 +133,33 @@ def _rule_folding(fold: Any, groups: tuple[str, ...]) -> Folding:
     return Folding(PULUMI_TYPE, "securityGroupId", groups, fold, also_parents=(DEFAULT_GROUP_TYPE,))
 
 
+# CloudFormation, like the EC2 API, allows all egress when a group declares none
+ALL_TRAFFIC_EGRESS = [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]
+TERRAFORM_RULE_BLOCKS = {"ingress": "ingress", "egress": "egress"}
+
+
+def cfn_group(p: dict, context: Any) -> list[tuple[str, str, dict]]:
+    ingress, egress = p.get("SecurityGroupIngress") or [], p.get("SecurityGroupEgress")
+    return [(PULUMI_TYPE, "", {
+        "name": p.get("GroupName"), "vpcId": p.get("VpcId"), "tags": tags(p),
+        "ingress": first_unknown(ingress) or [security_group_rule(r) for r in ingress],
+        "egress": first_unknown(egress) or ([security_group_rule(r) for r in egress] if egress is not None
+                                            else ALL_TRAFFIC_EGRESS)})]
+
+
+def _cfn_rule(pulumi_type: str, peer: str) -> Any:
+    def convert(p: dict, context: Any) -> list[tuple[str, str, dict]]:
+        return [(pulumi_type, "", {
+            "securityGroupId": p.get("GroupId", p.get("GroupName")), "ipProtocol": p.get("IpProtocol"),
+            "fromPort": p.get("FromPort"), "toPort": p.get("ToPort"), "cidrIpv4": p.get("CidrIp"),
+            "cidrIpv6": p.get("CidrIpv6"), "referencedSecurityGroupId": p.get(f"{peer}SecurityGroupId"),
+            "prefixListId": p.get(f"{peer}PrefixListId"), "description": p.get("Description")})]
+    return convert
+
+
+INGRESS_RULE_TYPE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS_RULE_TYPE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+
 DESCRIPTOR = ResourceType(
     cfn_type="AWS::EC2::SecurityGroup",
     kind="security group",
@@ -130,9 +168,10 @@ DESCRIPTOR = ResourceType(
     items={"ingress": RULE_FIELDS, "egress": RULE_FIELDS},
     pulumi=(
         PulumiType(PULUMI_TYPE, convert=convert, inputs=_GROUP_INPUTS, physical_name="name",
-                   terraform="aws_security_group", sandbox=create_group, sandbox_rank=20),
+                   terraform="aws_security_group", terraform_blocks=TERRAFORM_RULE_BLOCKS, sandbox=create_group,
+                   sandbox_rank=20),
         PulumiType(DEFAULT_GROUP_TYPE, convert=convert_default, inputs=_GROUP_INPUTS,
-                   terraform="aws_default_security_group"),
+                   terraform="aws_default_security_group", terraform_blocks=TERRAFORM_RULE_BLOCKS),
         PulumiType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
                    fold=_rule_folding(fold_ingress_rule, ("ingress",)), terraform="aws_vpc_security_group_ingress_rule"),
         PulumiType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
@@ -142,4 +181,9 @@ DESCRIPTOR = ResourceType(
     ),
     live=LiveCollector("scanners.ec2", "collect_security_groups", listing="ec2 security groups"),
     drift=Drift(missing_category="access", manageable=manageable),
+    terraform=TerraformForm("aws_security_group"),
+    cloudformation=CloudFormationForm(types=(
+        CloudFormationType("AWS::EC2::SecurityGroup", cfn_group, physical_name="GroupName"),
+        CloudFormationType("AWS::EC2::SecurityGroupIngress", _cfn_rule(INGRESS_RULE_TYPE, "Source")),
+        CloudFormationType("AWS::EC2::SecurityGroupEgress", _cfn_rule(EGRESS_RULE_TYPE, "Destination")))),
 )

@@ -18,7 +18,9 @@ from typing import Any, Optional
 import yaml
 
 from luxguard.core.errors import LuxguardError
-from luxguard.sources.iac_common import DeclaredResource, Region, Unknown, first_unknown, is_unknown
+from luxguard.core.unknowns import Unknown, first_unknown, is_unknown
+from luxguard.resources import cloudformation_type
+from luxguard.sources.iac_common import DeclaredResource, Region
 from luxguard.sources.pulumi_capture import DEFAULT_ACCOUNT
 
 REGION_HINT = "pass --region or set Metadata.luxguard.region in the template"
@@ -131,10 +133,8 @@ class Template:
         return value
 
     def physical_id(self, logical_id: str) -> str:
-        from luxguard.sources.cloudformation_types import CLOUDFORMATION_TYPES
-
         resource = self.resources.get(logical_id) or {}
-        kind = CLOUDFORMATION_TYPES.get(str(resource.get("Type")))
+        kind = cloudformation_type(str(resource.get("Type")))
         if kind is not None and kind.physical_name and logical_id not in self._busy:
             self._busy.add(logical_id)
             name = self.eval(((resource.get("Properties") or {}).get(kind.physical_name)))
@@ -255,6 +255,14 @@ _FUNCTIONS = {
 }
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What a descriptor's CloudFormation converter may ask (resources.base.CloudFormationContext)."""
+
+    own_id: str
+    region: Region
+
+
 def line_of(text_lines: list[str], logical_id: str) -> int:
     """The line declaring a logical id (1 when not found)."""
     pattern = re.compile(rf'^\s*"?{re.escape(logical_id)}"?\s*:')
@@ -264,8 +272,6 @@ def line_of(text_lines: list[str], logical_id: str) -> int:
 def read_templates(paths: list[Path], region: Optional[str], parameters: tuple[str, ...]
                    ) -> tuple[list[DeclaredResource], list[str], list[str]]:
     """Templates -> declared resources, the types luxguard does not model, and notes."""
-    from luxguard.sources.cloudformation_types import CLOUDFORMATION_TYPES
-
     overrides = {}
     for item in parameters:
         key, sep, value = item.partition("=")
@@ -295,14 +301,18 @@ def read_templates(paths: list[Path], region: Optional[str], parameters: tuple[s
                                  f"before deploy ({created.reason}); evaluated as if created")
                 elif not created:
                     continue
-            kind = CLOUDFORMATION_TYPES.get(resource["Type"])
+            kind = cloudformation_type(resource["Type"])
             if kind is None:
                 others.append(resource["Type"])
                 continue
             properties = template.eval(resource.get("Properties") or {})
             if not isinstance(properties, dict):
                 raise LuxguardError(f"{path}: resource {logical_id}: field Properties: expected a mapping")
-            for entry in kind.convert(template, logical_id, properties):
-                entry.file, entry.line = str(path), line_of(lines, logical_id)
-                entries.append(entry)
+            context = _Context(template.physical_id(logical_id), template.region)
+            for pulumi_type, suffix, inputs in kind.convert(properties, context):
+                address = template.address(logical_id) + suffix
+                entries.append(DeclaredResource(
+                    address=address, declared_type=kind.name, pulumi_type=pulumi_type, name=logical_id,
+                    id=context.own_id if not suffix else address, inputs=inputs, region=template.region,
+                    file=str(path), line=line_of(lines, logical_id)))
     return entries, others, notes

@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional, Protocol
 from hcl2.utils import process_escape_sequences
 from lark import Token, Tree
 
-from luxguard.sources.iac_common import Unknown, first_unknown, is_unknown
+from luxguard.core.unknowns import Unknown, first_unknown, is_unknown
 
 
 class Scope(Protocol):

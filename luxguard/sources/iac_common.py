@@ -17,39 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
 from luxguard.core.model import Resource, SourceLocation
+from luxguard.core.unknowns import Unknown, first_unknown
+from luxguard.resources import pulumi_type
 from luxguard.sources.pulumi_capture import DEFAULT_ACCOUNT, PHYSICAL_NAME_INPUT, Capture, CapturedResource
-from luxguard.sources.pulumi_normalise import FOLDERS, normalise, snake_case
-
-
-@dataclass(frozen=True)
-class Unknown:
-    """A value not known before deploy; `reason` tells the user what would make it known."""
-
-    reason: str
-
-    def __bool__(self) -> bool:   # never truthy: an unknown flag must not read as "on"
-        return False
-
-
-def is_unknown(value: Any) -> bool:
-    return isinstance(value, Unknown)
-
-
-def first_unknown(value: Any) -> Optional[Unknown]:
-    """The first Unknown anywhere inside a value (None when it is fully known)."""
-    if isinstance(value, Unknown):
-        return value
-    if isinstance(value, dict):
-        items: Any = value.values()
-    elif isinstance(value, (list, tuple)):
-        items = value
-    else:
-        return None
-    for item in items:
-        found = first_unknown(item)
-        if found is not None:
-            return found
-    return None
+from luxguard.sources.pulumi_normalise import normalise, snake_case
 
 
 Region = Union[str, Unknown, None]
@@ -113,19 +84,19 @@ def _unknown_reasons(entries: list[DeclaredResource]) -> dict[str, str]:
 
 
 def _mark_unknown_inputs(resource: Resource, entry: DeclaredResource) -> None:
-    """An unknown input whose name is no property group still makes the resource's own groups
-    undecided: fail closed rather than judge a value nobody knows."""
+    """Unknown inputs make the groups their descriptor says they feed undecided; an input it does
+    not declare makes every group of the resource undecided (fail closed, never a guess)."""
+    spec = pulumi_type(entry.pulumi_type)
+    declared = spec.inputs if spec is not None else {}
     groups = [k for k in resource.properties if k not in ("name", "region", "country", "tags", "classification", "role")]
     for key, value in entry.inputs.items():
-        if key == PHYSICAL_NAME_INPUT.get(entry.pulumi_type):
-            continue
         unknown = first_unknown(value)
-        if unknown is None or snake_case(key) in resource.properties:
-            if unknown is not None:
-                resource.collection_errors[snake_case(key)] = f"{entry.address}: {unknown.reason}"
+        if unknown is None or key == PHYSICAL_NAME_INPUT.get(entry.pulumi_type):
             continue
-        for group in groups:
-            resource.collection_errors.setdefault(group, f"{entry.address}.{snake_case(key)}: {unknown.reason}")
+        reason = f"{entry.address}.{snake_case(key)}: {unknown.reason}"
+        for group in declared.get(key) or groups:
+            if group in resource.properties:
+                resource.collection_errors[group] = reason
 
 
 def _mark_unknown_regions(resource: Resource, own_reason: Optional[str], by_id_reason: dict[str, str]) -> None:
@@ -164,18 +135,20 @@ def to_model(entries: list[DeclaredResource], account: str = DEFAULT_ACCOUNT) ->
         _mark_unknown_regions(resource, unknown_regions.get(address), by_id_reason)
         by_address[address] = resource
     for entry, res in zip(entries, captured):
-        if res.type in FOLDERS:
-            folding = FOLDERS[res.type]
-            parent = by_type_id.get((folding.parent_type, str(res.inputs.get(folding.parent_input))))
-            if parent is None and folding.parent_type == "aws:ec2/securityGroup:SecurityGroup":
-                parent = by_type_id.get(("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
-                                         str(res.inputs.get(folding.parent_input))))
-            if parent is not None:
-                by_address[entry.address] = parent
-                for key, value in entry.inputs.items():
-                    unknown = first_unknown(value)
-                    for group in folding.groups if unknown is not None else ():
-                        parent.collection_errors[group] = f"{entry.address}.{snake_case(key)}: {unknown.reason}"
+        spec = pulumi_type(res.type)
+        if spec is None or spec.fold is None:
+            continue
+        folding = spec.fold
+        parent_id = str(res.inputs.get(folding.parent_input))
+        parent = next((by_type_id[(t, parent_id)] for t in (folding.parent_type, *folding.also_parents)
+                       if (t, parent_id) in by_type_id), None)
+        if parent is None:
+            continue
+        by_address[entry.address] = parent
+        for key, value in entry.inputs.items():
+            unknown = first_unknown(value)
+            for group in folding.groups if unknown is not None else ():
+                parent.collection_errors[group] = f"{entry.address}.{snake_case(key)}: {unknown.reason}"
     return DeclaredModel(resources=resources, by_address=by_address)
 
 

@@ -23,8 +23,9 @@ from lark.exceptions import LarkError
 
 from luxguard.core.errors import LuxguardError
 from luxguard.sources.hcl_expressions import Evaluator, identifier_name, source_text, trees
-from luxguard.sources.iac_common import DeclaredResource, Region, Unknown, first_unknown, is_unknown
-from luxguard.sources.terraform_types import META_ARGUMENTS, TERRAFORM_TYPES, to_inputs
+from luxguard.core.unknowns import Unknown, first_unknown, is_unknown
+from luxguard.sources.iac_common import DeclaredResource, Region
+from luxguard.sources.terraform_types import META_ARGUMENTS, terraform_type, to_inputs
 
 PLAN_HINT = "or check a plan (terraform show -json)"
 
@@ -109,7 +110,7 @@ class Instance:
 
     @property
     def kind(self):
-        return TERRAFORM_TYPES.get(self.block.labels[0])
+        return terraform_type(self.block.labels[0])
 
     def argument(self, name: str) -> Any:
         if name in self._values:
@@ -469,7 +470,7 @@ def declared(resources: list[TerraformResource], id_of: Optional[dict[str, str]]
     """Terraform resources -> declared resources (the types luxguard models) + the others' types."""
     entries, others = [], []
     for res in resources:
-        kind = TERRAFORM_TYPES.get(res.type)
+        kind = terraform_type(res.type)
         if kind is None:
             others.append(res.type)
             continue

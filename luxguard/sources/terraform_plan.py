@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 from luxguard.core.errors import LuxguardError
-from luxguard.sources.iac_common import Region, Unknown
+from luxguard.core.unknowns import Unknown
+from luxguard.sources.iac_common import Region
 from luxguard.sources.terraform_hcl import TerraformResource
-from luxguard.sources.terraform_types import TERRAFORM_TYPES
+from luxguard.sources.terraform_types import terraform_type
 
 APPLY_HINT = "known only after apply"
 # Arguments that name another resource: resolved through the configuration's references.
@@ -62,9 +63,9 @@ class PlanReader:
             for resource in module.get("resources") or []:
                 self.config[prefix + str(resource.get("address"))] = (prefix, resource)
         self.ids = {str(r.get("address")): self._physical_id(r) for r in self.planned}
-        self.known = set(self.ids.values()) | {TERRAFORM_TYPES[str(r.get("type"))].arn(self.ids[str(r.get("address"))])
-                                               for r in self.planned if str(r.get("type")) in TERRAFORM_TYPES}
         self.types = {str(r.get("address")): str(r.get("type")) for r in self.planned}
+        kinds = {address: terraform_type(kind) for address, kind in self.types.items()}
+        self.known = set(self.ids.values()) | {k.arn(self.ids[a]) for a, k in kinds.items() if k is not None}
         self.lines = self._address_lines()
 
     def _address_lines(self) -> dict[str, int]:
@@ -79,7 +80,7 @@ class PlanReader:
     def _physical_id(resource: dict) -> str:
         """The cloud id of a resource that exists already, else its physical name, else its address."""
         values = resource.get("values") or {}
-        kind = TERRAFORM_TYPES.get(str(resource.get("type")))
+        kind = terraform_type(str(resource.get("type")))
         name = values.get(kind.physical_name) if kind and kind.physical_name else None
         for candidate in (values.get("id"), name):
             if isinstance(candidate, str) and candidate:
@@ -99,7 +100,7 @@ class PlanReader:
             target = next((a for a in candidates if a in self.ids), None)
             if target is None:
                 continue
-            kind = TERRAFORM_TYPES.get(self.types[target])
+            kind = terraform_type(self.types[target])
             attribute = match.group("attribute") or "id"
             return kind.arn(self.ids[target]) if attribute == "arn" and kind else self.ids[target]
         return None
