@@ -17,6 +17,7 @@ from typing import Any, Optional
 
 import yaml
 
+from luxguard.core.datafiles import check_depth, read_text
 from luxguard.core.errors import LuxguardError
 from luxguard.core.unknowns import Unknown, first_unknown, is_unknown
 from luxguard.resources import cloudformation_type
@@ -55,18 +56,18 @@ TemplateLoader.add_multi_constructor("!", _short_form)
 
 def read_template(path: Path) -> Optional[dict]:
     """The template as a dict, or None when the file is no CloudFormation template."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LuxguardError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or 'not UTF-8'})") from None
+    text = read_text(path, "template")
     try:
         document = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         try:
             document = yaml.load(text, Loader=TemplateLoader)  # noqa: S506 - SafeLoader subclass
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise LuxguardError(f"{path}{f':{mark.line + 1}' if mark else ''}: not valid YAML or JSON") from None
+        except RecursionError:
+            raise LuxguardError(f"{path}: nested too deeply") from None
+    check_depth(document, str(path))
     if isinstance(document, dict) and ("AWSTemplateFormatVersion" in document or isinstance(document.get("Resources"), dict)):
         return document
     return None
@@ -290,7 +291,7 @@ def read_templates(paths: list[Path], region: Optional[str], parameters: tuple[s
             raise LuxguardError(f"{path}: field Resources: expected a mapping of logical ids")
         template = Template(path, document, template_region(document, region), overrides,
                             f"{path.name}:" if several else "")
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = read_text(path, "template").splitlines()
         for logical_id, resource in sorted(template.resources.items()):
             if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
                 raise LuxguardError(f"{path}: resource {logical_id}: field Type: expected a string")

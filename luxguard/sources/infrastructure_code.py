@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from luxguard.core.datafiles import check_depth, read_text
 from luxguard.core.errors import LuxguardError
 from luxguard.sources.cloudformation import read_template, read_templates
 from luxguard.sources.iac_common import DeclaredModel, not_modelled_notes, to_model
@@ -43,10 +44,13 @@ class IacSource:
 
 
 def _json_document(path: Path) -> Optional[dict]:
+    """The file as a JSON object, or None when it is JSON of another shape or no JSON at all."""
+    text = read_text(path, "file")
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError, OSError):
+        document = json.loads(text)
+    except (ValueError, RecursionError):
         return None
+    check_depth(document, str(path))
     return document if isinstance(document, dict) else None
 
 

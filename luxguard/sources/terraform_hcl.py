@@ -21,6 +21,7 @@ import hcl2
 from lark import Token, Tree
 from lark.exceptions import LarkError
 
+from luxguard.core.datafiles import parse_json, read_text
 from luxguard.core.errors import LuxguardError
 from luxguard.sources.hcl_expressions import Evaluator, identifier_name, source_text, trees
 from luxguard.core.unknowns import Unknown, first_unknown, is_unknown
@@ -48,6 +49,8 @@ def _label(node: Any) -> str:
 def _parse(text: str, where: str) -> Tree:
     try:
         return hcl2.parses_to_tree(text)
+    except RecursionError:
+        raise LuxguardError(f"{where}: nested too deeply") from None
     except (LarkError, RuntimeError, ValueError) as exc:
         line = getattr(exc, "line", None)
         raise LuxguardError(f"{where}{f':{line}' if line else ''}: not valid HCL") from None
@@ -55,10 +58,7 @@ def _parse(text: str, where: str) -> Tree:
 
 def parse_file(path: Path) -> tuple[list[Block], dict[str, Tree]]:
     """A .tf/.tfvars file -> its top-level blocks and attributes."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LuxguardError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or 'not UTF-8'})") from None
+    text = read_text(path, "Terraform file")
     body = trees(_parse(text, str(path)))[0]
     blocks, attributes = [], {}
     for item in trees(body):
@@ -410,10 +410,7 @@ class _NoNames:
 
 def read_tfvars(path: Path) -> dict[str, Any]:
     if path.suffix == ".json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError):
-            raise LuxguardError(f"{path}: not a readable JSON variables file") from None
+        data = parse_json(read_text(path, "variables file"), str(path), "JSON variables file")
         if not isinstance(data, dict):
             raise LuxguardError(f"{path}: a variables file holds an object")
         return data

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
+from luxguard.core.datafiles import read_text
 from luxguard.core.errors import LuxguardError
 from luxguard.core.unknowns import Unknown
 from luxguard.sources.iac_common import Region
@@ -70,7 +71,7 @@ class PlanReader:
 
     def _address_lines(self) -> dict[str, int]:
         lines: dict[str, int] = {}
-        for number, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
+        for number, line in enumerate(read_text(self.path, "plan").splitlines(), 1):
             match = re.search(r'"address":\s*"([^"]+)"', line)
             if match:
                 lines.setdefault(match.group(1), number)
