@@ -49,6 +49,7 @@ bench: $(STAMP) $(CHECKOV)
 	$(BIN)/python bench/bench_check.py
 	$(BIN)/python bench/bench_scan.py --sizes 100
 	$(BIN)/python bench/bench_checkov.py
+	$(BIN)/python bench/bench_iac.py
 
 clean:
 	rm -rf $(VENV) $(VENV_CHECKOV) .pytest_cache
