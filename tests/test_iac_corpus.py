@@ -71,8 +71,10 @@ CASE_PARAMS = [pytest.param(rule_id, kind, id=f"{rule_id}-{kind}") for rule_id i
 
 def test_every_rule_has_an_example_in_every_form():
     assert len(EXAMPLES) == len(load_rules())
-    written = {rid for rid, e in EXAMPLES.items() if "terraform" in e.compliant and "cloudformation" in e.violating}
-    assert written >= {"LUX-ACC-004", "LUX-ACC-005", "LUX-ENC-005", "LUX-ACC-009"}
+    written = {rid for rid, e in EXAMPLES.items() if "terraform" in e.compliant and "terraform" in e.violating}
+    assert len(written) >= 15
+    # a written CloudFormation form is one template; a multi-region example stays generated (one per region)
+    assert len([rid for rid in written if "cloudformation" in EXAMPLES[rid].compliant]) >= 10
 
 
 @pytest.mark.parametrize("rule_id,kind", CASE_PARAMS)
