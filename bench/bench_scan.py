@@ -245,7 +245,7 @@ def luxguard_child(endpoint: str, workers: int, trace: bool) -> None:
     json.dump({
         "resources": len(result.resources), "types": dict(types), "wall": wall,
         "api_calls": result.api_calls, "http_requests": result.http_requests,
-        "errors": result.errors,
+        "errors": [f.describe() for f in result.failures],
         "collection_errors": sum(len(r.collection_errors) for r in result.resources),
         "rss_peak_mb": memory_mb()[1], "rss_baseline_mb": baseline, "tracemalloc_peak_mb": traced,
     }, sys.stdout)

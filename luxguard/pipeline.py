@@ -9,6 +9,7 @@ from typing import Any, Iterable, Optional
 
 from luxguard.core.engine import Engine
 from luxguard.core.errors import LuxguardError
+from luxguard.core.listing import ListingFailure
 from luxguard.policy.exceptions import Exceptions, load_approvals, load_waivers
 from luxguard.core.locations import DEFAULT_PINNED_COUNTRY, Locations, load_locations
 from luxguard.core.model import Resource, sort_findings
@@ -137,10 +138,11 @@ def check_capture(capture: Capture, settings: Settings) -> Report:
 
 
 def evaluate(engine: Engine, settings: Settings, resources: Iterable[Resource], source: str,
-             base_dir: Optional[Path] = None) -> Report:
-    """Rules, then approvals and waivers: the findings every command reports."""
+             base_dir: Optional[Path] = None, failures: Iterable[ListingFailure] = ()) -> Report:
+    """Rules, then approvals and waivers: the findings every command reports (failed listings
+    are `error` findings on every rule of their type)."""
     resources = list(resources)
-    report = Report(source=source, findings=engine.evaluate(resources), resources=len(resources),
+    report = Report(source=source, findings=engine.evaluate(resources, failures), resources=len(resources),
                     rules=engine.rules, base_dir=base_dir)
     apply_exceptions(report, engine, settings)
     return report

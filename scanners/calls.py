@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
 from luxguard.core.model import Resource
+from luxguard.resources import vocabulary
 
-# Error codes that mean "this configuration does not exist" (a normal, reportable state).
-NOT_CONFIGURED_CODES = frozenset({
-    "ServerSideEncryptionConfigurationNotFoundError",
-    "NoSuchBucketPolicy",
-    "NoSuchPublicAccessBlockConfiguration",
-    "NoSuchLifecycleConfiguration",
-    "ObjectLockConfigurationNotFoundError",
-    "ReplicationConfigurationNotFoundError",
-    "NoSuchTagSet",
-    "OwnershipControlsNotFoundError",
-})
+# The only answers that mean "this configuration does not exist" (a normal, reportable state), per
+# operation, as the service documents them. Any other error, for any operation, is a failed read.
+ABSENT_CODES: dict[str, frozenset[str]] = {
+    "GetBucketEncryption": frozenset({"ServerSideEncryptionConfigurationNotFoundError"}),
+    "GetBucketPolicy": frozenset({"NoSuchBucketPolicy"}),
+    "GetPublicAccessBlock": frozenset({"NoSuchPublicAccessBlockConfiguration"}),   # S3 and S3 Control
+    "GetBucketLifecycleConfiguration": frozenset({"NoSuchLifecycleConfiguration"}),
+    "GetObjectLockConfiguration": frozenset({"ObjectLockConfigurationNotFoundError"}),
+    "GetBucketReplication": frozenset({"ReplicationConfigurationNotFoundError"}),
+    "GetBucketTagging": frozenset({"NoSuchTagSet"}),
+    "GetBucketOwnershipControls": frozenset({"OwnershipControlsNotFoundError"}),
+}
 
 
 class _Marker:
@@ -40,36 +42,49 @@ def error_code(error: Exception) -> str:
     return type(error).__name__
 
 
-def describe_error(error: Exception) -> str:
-    """'<ErrorCode>: <message>' for the resource's collection_errors."""
+def error_message(error: Exception) -> str:
+    """The first line of the cloud's (or botocore's) message, at most 200 characters."""
     if isinstance(error, ClientError):
         message = error.response.get("Error", {}).get("Message") or str(error)
     else:
         message = str(error)
-    first_line = (message.strip().splitlines() or [""])[0]
-    return f"{error_code(error)}: {first_line[:200]}"
+    return (message.strip().splitlines() or [""])[0][:200]
 
 
-def read_group(
-    resource: Resource,
-    group: str,
-    call: Callable[[], Any],
-    not_configured: Iterable[str] = NOT_CONFIGURED_CODES,
-) -> Any:
-    """The API response, NOT_CONFIGURED, or FAILED (after recording why on the resource).
+def describe_error(error: Exception) -> str:
+    """'<ErrorCode>: <message>' for the resource's collection_errors."""
+    return f"{error_code(error)}: {error_message(error)}"
 
-    Retries (throttling, 5xx) already happened inside botocore; what reaches here is final.
+
+def is_absent(error: ClientError) -> bool:
+    return error_code(error) in ABSENT_CODES.get(error.operation_name, frozenset())
+
+
+def read_group(resource: Resource, group: str, call: Callable[[], Any]) -> Any:
+    """The API response, NOT_CONFIGURED (only for the operation's documented "absent" codes),
+    or FAILED (after recording why on the resource).
+
+    Retries (throttling, 5xx) already happened inside botocore, and the answer was checked
+    (scanners.answers); what reaches here is final.
     """
     try:
         return call()
     except ClientError as error:
-        if error_code(error) in set(not_configured):
+        if is_absent(error):
             return NOT_CONFIGURED
         resource.collection_errors[group] = describe_error(error)
         return FAILED
     except (BotoCoreError, ResponseParserError) as error:  # e.g. a 5xx HTML page after retries
         resource.collection_errors[group] = describe_error(error)
         return FAILED
+
+
+def unreadable(resource_type: str, resource_id: str, region: Optional[str], error: Exception) -> Resource:
+    """A resource that was listed but could not be read at all: every group it has is an error."""
+    reason = describe_error(error)
+    groups = {path.split(".")[0] for path in [*vocabulary()["common"], *vocabulary()["types"][resource_type]]}
+    return Resource(type=resource_type, id=resource_id, region=region,
+                    collection_errors={group: reason for group in sorted(groups)})
 
 
 def tag_dict(tags: Iterable[dict] | None) -> dict[str, str]:

@@ -1,5 +1,6 @@
 """One boto3 client per (service, region), configured once, with every API call counted.
 
+Every successful answer is checked before it is believed (scanners.answers).
 Counting uses botocore events on each client:
 - `before-call.<service>.<Operation>`: one logical API call (what the code asked for);
 - `before-send.<service>.<Operation>`: one HTTP attempt, so retries show up as
@@ -16,8 +17,12 @@ from urllib.parse import urlsplit, urlunsplit
 import boto3
 from botocore.config import Config
 
+from scanners.answers import check_answer
+
 # botocore's `max_attempts` counts retries: 5 means 1 attempt + up to 5 retries (6 HTTP requests).
 MAX_ATTEMPTS = 5
+# Seconds to wait for an answer before the attempt counts as failed (and is retried).
+READ_TIMEOUT = 60
 
 
 def _operation_key(event_name: str) -> str:
@@ -51,12 +56,14 @@ class ClientFactory:
             else {"mode": "standard", "max_attempts": MAX_ATTEMPTS},
             max_pool_connections=max(10, self.max_workers),
             connect_timeout=5 if single_attempt else 60,
+            read_timeout=READ_TIMEOUT,
         )
         client = self.session.client(
             service, region_name=region, endpoint_url=self.endpoint_url, config=config
         )
         client.meta.events.register("before-call.*.*", self._count_call)
         client.meta.events.register("before-send.*.*", self._count_request)
+        client.meta.events.register("after-call.*.*", check_answer)
         if service == "s3control" and self.endpoint_url:
             client.meta.events.register("before-sign.s3-control.*", self._strip_account_prefix)
         return client

@@ -35,7 +35,7 @@ def _trail(clients: ClientFactory, cloudtrail: Any, trail: dict[str, Any], regio
            context: S3Context) -> Resource:
     arn = trail.get("TrailARN")
     resource = Resource(type=TYPE, id=trail["Name"], region=region, arn=arn)
-    status = read_group(resource, "logging", lambda: cloudtrail.get_trail_status(Name=arn or trail["Name"]), ())
+    status = read_group(resource, "logging", lambda: cloudtrail.get_trail_status(Name=arn or trail["Name"]))
     resource.properties = {
         **common_properties(trail["Name"], region, {}),
         "multi_region": bool(trail.get("IsMultiRegionTrail")),

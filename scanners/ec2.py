@@ -16,9 +16,9 @@ from luxguard.core.model import Resource, common_properties
 from luxguard.core.security_group_rules import normalise_rule, sort_rules
 
 from scanners import arns
-from scanners.calls import FAILED, read_group, tag_dict
+from scanners.calls import FAILED, describe_error, read_group, tag_dict
 from scanners.clients import ClientFactory
-from scanners.keys import KeyResolver, key_properties
+from scanners.keys import KeyResolver, key_errors, key_properties
 
 SG_TYPE = "AWS::EC2::SecurityGroup"
 VOLUME_TYPE = "AWS::EC2::Volume"
@@ -84,11 +84,13 @@ def collect_volumes(clients: ClientFactory, region: str, account: Optional[str],
             key = volume.get("KmsKeyId")
             resource = Resource(type=VOLUME_TYPE, id=volume["VolumeId"], region=region,
                                 arn=arns.build("ec2", region, account, f"volume/{volume['VolumeId']}"))
+            info = keys.resolve(key, region)
             resource.properties = {
                 **common_properties(_name(tags, volume["VolumeId"]), region, tags),
                 "encrypted": bool(volume.get("Encrypted")),
-                **key_properties(keys.resolve(key, region), key),
+                **key_properties(info, key),
             }
+            resource.collection_errors.update(key_errors(info, key))
             found.append(resource)
     return found
 
@@ -101,18 +103,24 @@ def collect_snapshots(clients: ClientFactory, region: str, account: Optional[str
     snapshots = [snapshot for page in ec2.get_paginator("describe_snapshots").paginate(OwnerIds=["self"])
                  for snapshot in page.get("Snapshots", [])
                  if not account or snapshot.get("OwnerId") in (None, account)]
-    volume_keys = _source_volume_keys(ec2, snapshots)
+    volume_keys, volume_error = _source_volume_keys(ec2, snapshots)
     for snapshot in snapshots:
         snapshot_id = snapshot["SnapshotId"]
         tags = tag_dict(snapshot.get("Tags"))
         key = snapshot.get("KmsKeyId") or volume_keys.get(snapshot.get("VolumeId", ""))
         resource = Resource(type=SNAPSHOT_TYPE, id=snapshot_id, region=region,
                             arn=arns.build("ec2", region, snapshot.get("OwnerId") or account, f"snapshot/{snapshot_id}"))
+        info = keys.resolve(key, region)
         resource.properties = {
             **common_properties(_name(tags, snapshot_id), region, tags),
             "encrypted": bool(snapshot.get("Encrypted")),
-            **key_properties(keys.resolve(key, region), key),
+            **key_properties(info, key),
         }
+        resource.collection_errors.update(key_errors(info, key))
+        if snapshot.get("Encrypted") and not key and volume_error:
+            resource.collection_errors.update(
+                {name: f"source volume's key: {volume_error}" for name in ("kms_key_id", "kms_key_region",
+                                                                            "customer_managed_key")})
         if snapshot.get("Encrypted"):
             resource.properties["public"] = False
         else:
@@ -125,18 +133,19 @@ def collect_snapshots(clients: ClientFactory, region: str, account: Optional[str
     return found
 
 
-def _source_volume_keys(ec2: Any, snapshots: list[dict]) -> dict[str, str]:
+def _source_volume_keys(ec2: Any, snapshots: list[dict]) -> tuple[dict[str, str], Optional[str]]:
     """An encrypted snapshot reported without its key (moto does this) is encrypted with its
-    source volume's key: one DescribeVolumes for all of them, none when every key is given."""
+    source volume's key: one DescribeVolumes for all of them, none when every key is given.
+    Returns the keys by volume id, and why they could not be read (the keys stay undecided)."""
     volume_ids = sorted({s["VolumeId"] for s in snapshots
                          if s.get("Encrypted") and not s.get("KmsKeyId") and s.get("VolumeId")})
     if not volume_ids:
-        return {}
+        return {}, None
     try:
         volumes = ec2.describe_volumes(Filters=[{"Name": "volume-id", "Values": volume_ids}]).get("Volumes", [])
-    except (ClientError, BotoCoreError):
-        return {}   # source volumes gone or unreadable: the key stays unknown
-    return {v["VolumeId"]: v["KmsKeyId"] for v in volumes if v.get("KmsKeyId")}
+    except (ClientError, BotoCoreError) as error:
+        return {}, describe_error(error)
+    return {v["VolumeId"]: v["KmsKeyId"] for v in volumes if v.get("KmsKeyId")}, None
 
 
 def collect_ebs_default(clients: ClientFactory, region: str) -> list[Resource]:

@@ -7,12 +7,13 @@ by an alias the index does not know) is resolved with one DescribeKey, cached.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from scanners import arns
+from scanners.calls import describe_error
 from scanners.clients import ClientFactory
 
 AWS_ALIAS_PREFIX = "alias/aws/"
@@ -23,6 +24,7 @@ class KeyInfo:
     arn: Optional[str]
     region: Optional[str]
     customer_managed: Optional[bool]   # None: could not tell
+    error: Optional[str] = None        # why DescribeKey failed, when it did
 
 
 def is_aws_managed(key_manager: Optional[str], aliases: list[str]) -> bool:
@@ -78,8 +80,8 @@ class KeyResolver:
         )
         try:
             meta = self._clients.client("kms", region).describe_key(KeyId=reference)["KeyMetadata"]
-        except (ClientError, BotoCoreError):
-            return fallback
+        except (ClientError, BotoCoreError) as error:
+            return replace(fallback, error=describe_error(error))
         aws_managed = is_aws_managed(meta.get("KeyManager"), [name])
         return KeyInfo(arn=meta.get("Arn"), region=arns.region_of(meta.get("Arn")) or region,
                        customer_managed=not aws_managed)
@@ -92,3 +94,13 @@ def key_properties(info: Optional[KeyInfo], reference: Optional[str]) -> dict:
         "kms_key_region": info.region if info else None,
         "customer_managed_key": info.customer_managed if info else False,
     }
+
+
+def key_errors(info: Optional[KeyInfo], reference: Optional[str]) -> dict[str, str]:
+    """What a key that could not be described leaves undecided: its region (unless its ARN
+    says it) and whether it is customer-managed; as collection errors for those properties."""
+    if info is None or info.error is None:
+        return {}
+    unknown = [name for name, value in (("kms_key_region", info.region), ("customer_managed_key", info.customer_managed))
+               if value is None]
+    return {name: f"key {reference}: {info.error}" for name in unknown}

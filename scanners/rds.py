@@ -12,7 +12,7 @@ from luxguard.core.model import Resource, common_properties
 from scanners import arns
 from scanners.calls import tag_dict
 from scanners.clients import ClientFactory
-from scanners.keys import KeyResolver, key_properties
+from scanners.keys import KeyResolver, key_errors, key_properties
 
 TYPE = "AWS::RDS::DBInstance"
 
@@ -23,10 +23,12 @@ def db_instance(db: dict[str, Any], region: str, keys: KeyResolver) -> Resource:
     key = db.get("KmsKeyId")
     resource = Resource(type=TYPE, id=identifier, region=region,
                         arn=db.get("DBInstanceArn") or arns.build("rds", region, None, f"db:{identifier}"))
+    info = keys.resolve(key, region)
+    resource.collection_errors.update(key_errors(info, key))
     resource.properties = {
         **common_properties(identifier, region, tags),
         "storage_encrypted": bool(db.get("StorageEncrypted")),
-        **key_properties(keys.resolve(key, region), key),
+        **key_properties(info, key),
         "publicly_accessible": bool(db.get("PubliclyAccessible")),
         "engine": db.get("Engine"),
     }

@@ -9,15 +9,25 @@ from typing import Callable, Optional
 
 import boto3
 
+from luxguard.core.listing import ListingFailure
 from luxguard.core.model import Resource
 
 from scanners import cloudtrail, dynamodb, ec2, kms, rds, s3
 from scanners.access import check_access
-from scanners.calls import describe_error
+from scanners.calls import describe_error, error_code, error_message, unreadable
 from scanners.clients import ClientFactory
 from scanners.keys import KeyResolver
 
 Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One regional listing job: the type it lists, its progress label, and the collector."""
+
+    resource_type: str
+    label: str
+    collect: Callable[[str], list[Resource]]   # region -> resources
 
 
 @dataclass
@@ -28,9 +38,8 @@ class ScanResult:
     request the collectors made, whatever botocore did to get an answer.
     http_requests: HTTP attempts per operation (botocore `before-send`); retries are the
     difference between the two.
-    errors: failures of a whole listing (no resource to attach them to), keyed
-    '<service> <region>' -> '<ErrorCode>: <message>'; per-resource failures are in
-    Resource.collection_errors instead.
+    failures: listings that failed as a whole (no resource to attach them to), keyed by type,
+    region and account; per-resource failures are in Resource.collection_errors instead.
     """
 
     resources: list[Resource] = field(default_factory=list)
@@ -38,7 +47,7 @@ class ScanResult:
     http_requests: dict[str, int] = field(default_factory=dict)
     regions: list[str] = field(default_factory=list)
     account_id: Optional[str] = None
-    errors: dict[str, str] = field(default_factory=dict)
+    failures: list[ListingFailure] = field(default_factory=list)
 
     @property
     def total_api_calls(self) -> int:
@@ -56,22 +65,37 @@ class _Scan:
         self.keys = KeyResolver(self.clients)
         self.progress = progress or (lambda _message: None)
         self.max_workers = max_workers
+        self.account: Optional[str] = None
         self.pool: ThreadPoolExecutor
         self.resources: list[Resource] = []
-        self.errors: dict[str, str] = {}
+        self.failures: list[ListingFailure] = []
 
-    def submit(self, label: str, job: Callable[[], list[Resource]]) -> Future:
-        return self.pool.submit(self._guarded, label, job)
+    def submit(self, listing: Listing, region: str) -> Future:
+        return self.pool.submit(self._guarded, listing, region)
 
-    def _guarded(self, label: str, job: Callable[[], list[Resource]]) -> list[Resource]:
+    def _guarded(self, listing: Listing, region: str) -> list[Resource]:
+        label = f"{listing.label} {region}"
         try:
-            found = job()
+            found = listing.collect(region)
         except Exception as error:  # noqa: BLE001 - one listing failing must not stop the scan
-            self.errors[label] = describe_error(error)
-            self.progress(f"{label}: failed ({self.errors[label]})")
+            self._failed(listing.resource_type, region, error)
+            self.progress(f"{label}: failed ({describe_error(error)})")
             return []
         self.progress(f"{label}: {len(found)} resource(s)")
         return found
+
+    def _failed(self, resource_type: str, region: Optional[str], error: Exception) -> None:
+        self.failures.append(ListingFailure(resource_type, region, self.account, error_code(error),
+                                            error_message(error)))
+
+    def _bucket(self, name: str, context: s3.S3Context) -> list[Resource]:
+        """One bucket; if reading it breaks altogether, it is still there, with every group an error."""
+        try:
+            found = s3.collect_bucket(self.clients, name, context)
+        except Exception as error:  # noqa: BLE001 - reported on the bucket
+            found = unreadable(s3.TYPE, name, context.locations.get(name), error)
+        self.progress(f"s3 {name}: 1 resource(s)")
+        return [found]
 
     def gather(self, futures: list[Future]) -> None:
         for future in futures:
@@ -81,17 +105,31 @@ class _Scan:
         try:
             return s3.list_buckets(self.clients, self.home)
         except Exception as error:  # noqa: BLE001 - recorded; the other services still run
-            self.errors["s3 list"] = describe_error(error)
+            self._failed(s3.TYPE, None, error)
+            self.progress(f"s3 list: failed ({describe_error(error)})")
             return {}
 
+    def listings(self, context: s3.S3Context) -> list[Listing]:
+        """The regional listings that run once the keys and the bucket inventory are known."""
+        clients, keys, account = self.clients, self.keys, self.account
+        return [
+            Listing(ec2.SG_TYPE, "ec2 security groups", lambda r: ec2.collect_security_groups(clients, r, account)),
+            Listing(ec2.VOLUME_TYPE, "ec2 volumes", lambda r: ec2.collect_volumes(clients, r, account, keys)),
+            Listing(ec2.SNAPSHOT_TYPE, "ec2 snapshots", lambda r: ec2.collect_snapshots(clients, r, account, keys)),
+            Listing(ec2.EBS_DEFAULT_TYPE, "ec2 ebs default", lambda r: ec2.collect_ebs_default(clients, r)),
+            Listing(rds.TYPE, "rds", lambda r: rds.collect_db_instances(clients, r, keys)),
+            Listing(dynamodb.TYPE, "dynamodb", lambda r: dynamodb.collect_tables(clients, r, account, keys)),
+            Listing(cloudtrail.TYPE, "cloudtrail", lambda r: cloudtrail.collect_trails(clients, r, context)),
+        ]
+
     def run(self) -> ScanResult:
-        account = check_access(self.clients, self.home)
+        self.account = account = check_access(self.clients, self.home)
         context = s3.S3Context(home_region=self.home, account_id=account, keys=self.keys)
+        key_listing = Listing(kms.TYPE, "kms", lambda r: kms.collect_keys(self.clients, r, self.keys))
         self.pool = ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="luxguard-scan")
         with self.pool:
             # Phase 1: keys (everyone resolves against them) and the bucket inventory.
-            key_jobs = [self.submit(f"kms {r}", lambda r=r: kms.collect_keys(self.clients, r, self.keys))
-                        for r in self.regions]
+            key_jobs = [self.submit(key_listing, r) for r in self.regions]
             pab_job = self.pool.submit(s3.read_account_pab, self.clients, context)
             listed = self.list_buckets()
             context.locations.update({name: region for name, region in listed.items() if region})
@@ -101,22 +139,8 @@ class _Scan:
                 job.result()
             self.gather(key_jobs)
             # Phase 2: everything else.
-            jobs = [self.submit(f"s3 {name}", lambda n=name: [s3.collect_bucket(self.clients, n, context)])
-                    for name in listed]
-            for r in self.regions:
-                jobs += [
-                    self.submit(f"ec2 security groups {r}",
-                                lambda r=r: ec2.collect_security_groups(self.clients, r, account)),
-                    self.submit(f"ec2 volumes {r}",
-                                lambda r=r: ec2.collect_volumes(self.clients, r, account, self.keys)),
-                    self.submit(f"ec2 snapshots {r}",
-                                lambda r=r: ec2.collect_snapshots(self.clients, r, account, self.keys)),
-                    self.submit(f"ec2 ebs default {r}", lambda r=r: ec2.collect_ebs_default(self.clients, r)),
-                    self.submit(f"rds {r}", lambda r=r: rds.collect_db_instances(self.clients, r, self.keys)),
-                    self.submit(f"dynamodb {r}",
-                                lambda r=r: dynamodb.collect_tables(self.clients, r, account, self.keys)),
-                    self.submit(f"cloudtrail {r}", lambda r=r: cloudtrail.collect_trails(self.clients, r, context)),
-                ]
+            jobs = [self.pool.submit(self._bucket, name, context) for name in listed]
+            jobs += [self.submit(listing, r) for r in self.regions for listing in self.listings(context)]
             self.gather(jobs)
         return ScanResult(
             resources=sorted(self.resources, key=lambda res: (res.type, res.id)),
@@ -124,7 +148,7 @@ class _Scan:
             http_requests=dict(sorted(self.clients.http_requests.items())),
             regions=self.regions,
             account_id=account,
-            errors=dict(sorted(self.errors.items())),
+            failures=sorted(self.failures, key=lambda f: f.key),
         )
 
 

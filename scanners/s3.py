@@ -19,7 +19,7 @@ from luxguard.core.policy_documents import summarise_bucket_policy
 from scanners import arns
 from scanners.calls import FAILED, NOT_CONFIGURED, describe_error, read_group, tag_dict
 from scanners.clients import ClientFactory
-from scanners.keys import KeyResolver
+from scanners.keys import KeyResolver, key_errors
 
 TYPE = "AWS::S3::Bucket"
 PAB_FLAGS = {
@@ -93,7 +93,7 @@ def read_account_pab(clients: ClientFactory, context: S3Context) -> None:
         context.account_pab = {flag: bool(config.get(flag)) for flag in PAB_FLAGS}
 
 
-def _encryption(response: Any, region: Optional[str], keys: KeyResolver) -> dict[str, Any]:
+def _encryption(response: Any, region: Optional[str], keys: KeyResolver, resource: Resource) -> dict[str, Any]:
     empty = {"algorithm": None, "kms_key_id": None, "kms_key_region": None,
              "customer_managed_key": False, "bucket_key_enabled": False}
     if response is NOT_CONFIGURED:
@@ -110,6 +110,9 @@ def _encryption(response: Any, region: Optional[str], keys: KeyResolver) -> dict
         if key_id:
             info = keys.resolve(key_id, region)
             result.update(kms_key_region=info.region, customer_managed_key=info.customer_managed)
+            undecided = key_errors(info, key_id)
+            if undecided:   # the key's facts live inside the encryption group
+                resource.collection_errors["encryption"] = next(iter(undecided.values()))
         else:  # the AWS-managed aws/s3 key of the bucket's own region (named as plans name it)
             result.update(kms_key_id="alias/aws/s3", kms_key_region=region, customer_managed_key=False)
     return result
@@ -187,7 +190,7 @@ def collect_bucket(clients: ClientFactory, name: str, context: S3Context) -> Res
             props[key] = build(response)
 
     group("encryption", lambda: s3.get_bucket_encryption(Bucket=name),
-          lambda r: _encryption(r, region, context.keys))
+          lambda r: _encryption(r, region, context.keys, resource))
     group("public_access_block", lambda: s3.get_public_access_block(Bucket=name),
           lambda r: _public_access_block(r, context, resource))
     group("policy", lambda: s3.get_bucket_policy(Bucket=name),

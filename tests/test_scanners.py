@@ -60,7 +60,7 @@ def bucket(result: ScanResult, name: str) -> Resource:
 def test_scan_covers_every_type_sorted_and_within_the_vocabulary(estate):
     _, result = estate
     assert result.regions == REGIONS and result.account_id == ACCOUNT
-    assert result.errors == {}
+    assert result.failures == []
     assert [(r.type, r.id) for r in result.resources] == sorted((r.type, r.id) for r in result.resources)
     assert {r.type for r in result.resources} == set(vocabulary()["types"])
     for resource in result.resources:

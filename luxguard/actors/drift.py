@@ -21,6 +21,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Optional
 
+from luxguard.core.listing import ListingFailure, covering
 from luxguard.core.locations import DEFAULT_PINNED_COUNTRY, Locations, load_locations
 from luxguard.core.model import Finding, Resource, Status, sort_findings
 from luxguard.resources import ResourceType, all_types, by_cfn_type
@@ -194,7 +195,7 @@ class DriftDetector:
                        remediation=REMEDIATION, drift=drift,
                        clause="Infrastructure is changed only through reviewed code (the Pulumi stack).")
 
-    def compare(self, declared: list[Resource], live: list[Resource], listing_errors: dict[str, str],
+    def compare(self, declared: list[Resource], live: list[Resource], failures: list[ListingFailure],
                 scanned_regions: list[str]) -> tuple[list[Finding], list[str]]:
         findings: list[Finding] = []
         notes: list[str] = []
@@ -205,12 +206,12 @@ class DriftDetector:
                 continue
             have = live_index.get((want.type, want.id))
             descriptor = _descriptor(want.type)
-            label = descriptor.live.listing_label(want.region)
             if have is None:
-                if label in listing_errors:
+                failure = covering(failures, want.type, want.region)
+                if failure is not None:
                     findings.append(self._finding(
                         MISSING, copy.deepcopy(want), f"{_kind(want.type)} {want.id}: could not check whether it "
-                        f"still exists ({listing_errors[label]})", {"kind": "missing"},
+                        f"still exists ({failure.code}: {failure.message})", {"kind": "missing"},
                         category=descriptor.drift.missing_category, status=Status.ERROR))
                     continue
                 findings.append(self._finding(
@@ -221,17 +222,19 @@ class DriftDetector:
             have = copy.deepcopy(have)
             have.urn = want.urn
             for rule in rules_for(want.type):
-                for path, drift, stricter in _differences(want, have, rule):
-                    group = path.split(".")[0]
-                    if group in have.collection_errors:
-                        findings.append(self._finding(
-                            rule, have, f"{_kind(want.type)} {want.id}: could not read {path} to compare "
-                            f"({have.collection_errors[group]})", {"property": path, "declared": drift.get("declared"),
-                                                                    "actual": None}, status=Status.ERROR))
-                        continue
+                # A property that could not be read is undecided, whether or not the rest differs.
+                unread = [p for p in rule.properties if p.split(".")[0] in have.collection_errors]
+                for path in unread:
                     findings.append(self._finding(
-                        rule, have, _change_message(want, path, drift, stricter), drift,
-                        severity="low" if stricter else None))
+                        rule, have, f"{_kind(want.type)} {want.id}: could not read {path} to compare "
+                        f"({have.collection_errors[path.split('.')[0]]})",
+                        {"property": path, "declared": want.region if path == "region" else want.get(path),
+                         "actual": None}, status=Status.ERROR))
+                for path, drift, stricter in _differences(want, have, rule):
+                    if path not in unread:
+                        findings.append(self._finding(
+                            rule, have, _change_message(want, path, drift, stricter), drift,
+                            severity="low" if stricter else None))
         for res in live:
             if res.type not in MANAGED_TYPES or (res.type, res.id) in managed:
                 continue
@@ -247,8 +250,14 @@ class DriftDetector:
                        + (f"; it is outside {self.pinned}" if outside else ""))
             findings.append(self._finding(UNMANAGED, copy.deepcopy(res), message, {"kind": "unmanaged"},
                                           category="residency" if outside else "access"))
-        for label, error in sorted(listing_errors.items()):
-            notes.append(f"could not list {label}: {error}")
+        for failure in failures:
+            if failure.resource_type in MANAGED_TYPES:   # unmanaged resources there cannot be found either
+                finding = self._finding(
+                    UNMANAGED, failure.resource(), f"could not list {failure.describe()}: resources no stack "
+                    f"manages cannot be found there", {"kind": "unmanaged"}, category="access", status=Status.ERROR)
+                finding.extra["listing"] = failure.to_dict()
+                findings.append(finding)
+            notes.append(f"could not list {failure.describe()}")
         return sort_findings(findings), notes
 
 
@@ -314,7 +323,7 @@ def run_drift(states: list[StackState], endpoint_url: Optional[str] = None, prof
     session = open_session(profile, regions[0] if regions else home)
     result = collect(session, regions, endpoint_url, max_workers=workers, progress=progress)
     detector = DriftDetector(locations, pinned_country)
-    findings, notes = detector.compare(declared, result.resources, result.errors, regions)
+    findings, notes = detector.compare(declared, result.resources, result.failures, regions)
     report = Report(source="drift", findings=findings, resources=len([r for r in declared if r.type in MANAGED_TYPES]),
                     notes=notes)
     stacks = ",".join(sorted({s.target for s in states}))

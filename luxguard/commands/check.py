@@ -15,7 +15,7 @@ from luxguard.pipeline import (
     is_pulumi_project,
     load_capture,
 )
-from luxguard.commands.common import common_options, emit, make_settings, write_output
+from luxguard.commands.common import Gate, common_options, emit, make_settings, write_output
 
 
 @click.command()
@@ -37,7 +37,7 @@ from luxguard.commands.common import common_options, emit, make_settings, write_
 def check(path: Optional[Path], stack: Optional[str], plan: Optional[Path], save_plan: Optional[Path],
           with_checkov: Optional[bool], region: Optional[str], variables: tuple[str, ...],
           var_files: tuple[Path, ...], parameters: tuple[str, ...], fmt: str, output: Optional[Path],
-          fail_on: str, **shared: Any) -> int:
+          fail_on: Gate, **shared: Any) -> int:
     """Gate infrastructure code before deploy.
 
     A Pulumi program runs under mocks; a Terraform directory, Terraform plan JSON or

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 import click
 
-from luxguard.core.model import SEVERITIES
+from luxguard.core.model import SEVERITIES, Finding, Status, severity_rank
 from luxguard.core.urls import check_endpoint_url, redact_credentials
 from luxguard.sinks.outputs import Report, render, write_atomically
 from luxguard.sinks.outputs.escape import printable
@@ -67,6 +69,28 @@ def endpoint_option(help_text: str = "Cloud API endpoint (e.g. LuxCloud's, or a 
     return click.option("--endpoint-url", callback=_endpoint, help=help_text)
 
 
+@dataclass(frozen=True)
+class Gate:
+    """--fail-on and --allow-errors: which findings make a run exit 1. `error` (could not read or
+    decide) counts like `fail` unless errors are explicitly allowed: a gate fails closed."""
+
+    severity: str = "low"
+    allow_errors: bool = False
+
+    def blocking(self, report: Report) -> list[Finding]:
+        statuses = (Status.FAIL,) if self.allow_errors else (Status.FAIL, Status.ERROR)
+        floor = severity_rank(self.severity)
+        return [f for f in report.findings if f.status in statuses and severity_rank(f.severity) >= floor]
+
+
+def _gate_option(fn: Callable) -> Callable:
+    """Hands the command one `fail_on: Gate` built from --fail-on and --allow-errors."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, fail_on: str, allow_errors: bool, **kwargs: Any) -> Any:
+        return fn(*args, fail_on=Gate(fail_on, allow_errors), **kwargs)
+    return wrapper
+
+
 def common_options(fn: Callable) -> Callable:
     """Options every evaluating command takes (interface.md)."""
     return _apply([
@@ -76,8 +100,11 @@ def common_options(fn: Callable) -> Callable:
                      help="Write the report to FILE instead of stdout."),
         private_option,
         click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
-                     help="Exit 1 when a failing finding is at or above this severity."),
+                     help="Exit 1 when a failing (or undecided: error) finding is at or above this severity."),
+        click.option("--allow-errors", is_flag=True,
+                     help="Do not fail on `error` findings (what could not be read or decided)."),
         settings_options,
+        _gate_option,
     ], fn)
 
 
@@ -114,7 +141,7 @@ def make_settings(rule_dirs: tuple[Path, ...] = (), location_files: tuple[Path, 
     return settings
 
 
-def emit(report: Report, fmt: str, output: Optional[Path], fail_on: str) -> int:
+def emit(report: Report, fmt: str, output: Optional[Path], fail_on: Gate) -> int:
     """Render, write atomically, and turn the findings into the exit code."""
     color = output is None and fmt == "text" and sys.stdout.isatty()
     content = render(report, fmt, color=color)
@@ -123,4 +150,9 @@ def emit(report: Report, fmt: str, output: Optional[Path], fail_on: str) -> int:
         click.echo(f"wrote {output} ({report.summary()['failed']} failing findings)", err=True)
     else:
         click.echo(content, nl=False)
-    return EXIT_FINDINGS if report.failing_at_or_above(fail_on) else EXIT_OK
+    errors = report.count(Status.ERROR)
+    if errors:
+        warn(f"{errors} finding(s) could not be read or decided (status error); "
+             + ("--allow-errors: they do not fail the run" if fail_on.allow_errors
+                else "they fail the run like violations (--allow-errors to accept them)"))
+    return EXIT_FINDINGS if fail_on.blocking(report) else EXIT_OK

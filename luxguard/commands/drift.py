@@ -11,7 +11,7 @@ from luxguard.sinks.history import HistoryStore
 from luxguard.sources.live import ScanOptions, interactive, progress_reporter, record
 from luxguard.sources.live import drift as run_live_drift
 from luxguard.sources.state import load_states
-from luxguard.commands.common import common_options, emit, endpoint_option, make_settings
+from luxguard.commands.common import Gate, common_options, emit, endpoint_option, make_settings
 
 
 def state_options(fn: Any) -> Any:
@@ -37,7 +37,7 @@ def state_options(fn: Any) -> Any:
 @common_options
 def drift(state_files: tuple[Path, ...], backend: Optional[str], stack: Optional[str], endpoint_url: Optional[str],
           profile: Optional[str], workers: int, db: Optional[str], no_history: bool, fmt: str,
-          output: Optional[Path], fail_on: str, **shared: Any) -> int:
+          output: Optional[Path], fail_on: Gate, **shared: Any) -> int:
     """Compare a stack's state with the live resources: changed, missing and unmanaged resources."""
     settings = make_settings(**shared)
     states = load_states(state_files, backend, stack, endpoint_url, profile)

@@ -14,7 +14,7 @@ from luxguard.core.errors import LuxguardError
 from luxguard.sinks.history import HistoryStore
 from luxguard.sources.live import ScanOptions, interactive, progress_reporter, record
 from luxguard.sources.live import scan as run_scan
-from luxguard.commands.common import EXIT_OK, cloud_options, common_options, emit, make_settings, warn
+from luxguard.commands.common import EXIT_OK, Gate, cloud_options, common_options, emit, make_settings, warn
 
 
 def scan_options(fn: Callable) -> Callable:
@@ -27,7 +27,7 @@ def scan_options(fn: Callable) -> Callable:
 @scan_options
 @common_options
 def scan(endpoint_url: Optional[str], profile: Optional[str], regions: str, workers: int, db: Optional[str],
-         no_history: bool, fmt: str, output: Optional[Path], fail_on: str, **shared: Any) -> int:
+         no_history: bool, fmt: str, output: Optional[Path], fail_on: Gate, **shared: Any) -> int:
     """Read live resources in every region and evaluate the rules; store the run in the history."""
     settings = make_settings(**shared)
     store = None if no_history else HistoryStore(db)
@@ -55,7 +55,7 @@ def parse_interval(text: str) -> float:
 @scan_options
 @common_options
 def watch(interval: str, max_runs: Optional[int], state_files: tuple[Path, ...], endpoint_url: Optional[str], profile: Optional[str], regions: str,
-          workers: int, db: Optional[str], no_history: bool, fmt: str, output: Optional[Path], fail_on: str,
+          workers: int, db: Optional[str], no_history: bool, fmt: str, output: Optional[Path], fail_on: Gate,
           **shared: Any) -> int:
     """Scan on a schedule and keep the history; a failed scan is reported and the next one still runs."""
     seconds = parse_interval(interval)
@@ -73,8 +73,9 @@ def watch(interval: str, max_runs: Optional[int], state_files: tuple[Path, ...],
                 if store is not None:
                     record(store, report, target)
                 s = report.summary()
+                verdict = "gate fails" if fail_on.blocking(report) else "gate passes"
                 click.echo(f"scan {runs}: {s['resources']} resources, {s['failed']} failed, {s['waived']} waived, "
-                           f"{s['errors']} errors", err=True)
+                           f"{s['errors']} errors; {verdict}", err=True)
                 if output is not None:
                     emit(report, fmt, output, fail_on)
                 if state_files:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Iterable, Optional
 
 from luxguard.core.conditions import Context, evaluate
+from luxguard.core.listing import ListingFailure
 from luxguard.core.locations import DEFAULT_PINNED_COUNTRY, Locations, load_locations
 from luxguard.core.messages import render_template
 from luxguard.core.model import Finding, Resource, Status, sort_findings
@@ -59,6 +60,22 @@ class Engine:
             return self._finding(rule, resource, Status.PASS, f"{rule.title}: {resource.id}")
         return self._finding(rule, resource, Status.FAIL, _message(rule, resource, self.pinned_country))
 
+    def listing_errors(self, failures: Iterable[ListingFailure]) -> list[Finding]:
+        """One `error` per rule of the type that could not be listed, in that region and account:
+        what was not seen is never a pass, nor silence."""
+        findings = []
+        for failure in sorted(failures, key=lambda f: f.key):
+            for rule in self.rules:
+                if failure.resource_type not in rule.resource_types:
+                    continue
+                resource = failure.resource()
+                self.localise(resource)
+                finding = self._finding(rule, resource, Status.ERROR,
+                                        f"could not list {failure.describe()}; {rule.id} not checked there")
+                finding.extra["listing"] = failure.to_dict()
+                findings.append(finding)
+        return findings
+
     def _finding(self, rule: Rule, resource: Resource, status: Status, message: str) -> Finding:
         return Finding(
             rule_id=rule.id,
@@ -72,12 +89,12 @@ class Engine:
             title=rule.title,
         )
 
-    def evaluate(self, resources: Iterable[Resource]) -> list[Finding]:
+    def evaluate(self, resources: Iterable[Resource], failures: Iterable[ListingFailure] = ()) -> list[Finding]:
         by_type: dict[str, list[Rule]] = {}
         for rule in self.rules:
             for rtype in rule.resource_types:
                 by_type.setdefault(rtype, []).append(rule)
-        findings: list[Finding] = []
+        findings: list[Finding] = self.listing_errors(failures)
         for resource in resources:
             self.localise(resource)
             for rule in by_type.get(resource.type, ()):

@@ -22,11 +22,14 @@ from sqlalchemy import (
     Text,
     create_engine,
     select,
+    text,
 )
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from luxguard.core.errors import LuxguardError
+from luxguard.core.listing import is_listing_finding
 from luxguard.core.model import Finding, Status
 
 DEFAULT_DB = Path(".luxguard") / "history.db"
@@ -114,8 +117,10 @@ def redacted(url: str) -> str:
 
 
 def database_url(value: Optional[str]) -> str:
+    """A SQLAlchemy URL; postgresql:// (and postgres://) use psycopg 3 (`luxguard[postgres]`)."""
     if value and "://" in value:
-        return value
+        scheme, rest = value.split("://", 1)
+        return f"postgresql+psycopg://{rest}" if scheme in ("postgresql", "postgres") else value
     path = Path(value) if value else DEFAULT_DB
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -124,6 +129,62 @@ def database_url(value: Optional[str]) -> str:
         raise LuxguardError(f"{path.parent}: cannot create the history directory ({reason}); "
                             f"pass --db PATH|URL or --no-history") from None
     return f"sqlite:///{path}"
+
+
+# Any fixed number: the PostgreSQL advisory lock that serialises creating the tables.
+CREATE_TABLES_LOCK = 0x6C7578
+
+
+def create_tables(engine: Engine) -> None:
+    """Create missing tables; several first runs at once on an empty PostgreSQL database take
+    turns (an advisory lock held until the DDL commits), so none fails on a half-made table."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CREATE_TABLES_LOCK})
+        Base.metadata.create_all(connection)
+
+
+@dataclass
+class RunOutcome:
+    """What one run decided, and what it could not see: only a decided "not failing" resolves."""
+
+    failing: dict[str, Finding]
+    decided: set[str]                     # fingerprints that passed or were waived
+    undecided: set[str]                   # fingerprints that were `error`
+    seen: set[tuple[str, str]]            # (type, id) of resources the run read and judged
+    errored: set[tuple[str, str]]         # (type, id) of resources with any `error` finding
+    unlisted: set[str]                    # types with a failed listing (in some region)
+
+    @classmethod
+    def of(cls, findings: list[Finding]) -> "RunOutcome":
+        outcome = cls({}, set(), set(), set(), set(), set())
+        for finding in findings:
+            key, resource = fingerprint(finding), (finding.resource.type, finding.resource.id)
+            if is_listing_finding(finding):
+                outcome.unlisted.add(finding.resource.type)
+            elif finding.status == Status.ERROR:
+                outcome.undecided.add(key)
+                outcome.errored.add(resource)
+            else:
+                outcome.seen.add(resource)
+                if finding.status == Status.FAIL:
+                    outcome.failing[key] = finding
+                else:
+                    outcome.decided.add(key)
+        return outcome
+
+    def resolves(self, key: str, resource_type: str, resource_id: str) -> bool:
+        """An open violation this run did not see fail: resolved only when the run saw it pass, or
+        saw its resource judged without it (the rule no longer applies), or listed that type
+        completely without finding the resource (deleted). A resource that errored or a type
+        whose listing failed anywhere keeps its violations open (a transient fault resolves nothing)."""
+        if key in self.decided:
+            return True
+        if key in self.undecided or (resource_type, resource_id) in self.errored:
+            return False
+        if (resource_type, resource_id) in self.seen:
+            return True
+        return resource_type not in self.unlisted
 
 
 @dataclass
@@ -145,8 +206,11 @@ class HistoryStore:
         self.display_url = redacted(self.url)
         try:
             self.engine = create_engine(self.url, future=True)
-            Base.metadata.create_all(self.engine)
-        except (SQLAlchemyError, ImportError, OSError) as exc:
+            create_tables(self.engine)
+        except ImportError as exc:
+            raise LuxguardError(f"history store {self.display_url}: cannot open ({exc}; for PostgreSQL, "
+                                f"install luxguard[postgres])") from None
+        except (SQLAlchemyError, OSError) as exc:
             raise LuxguardError(f"history store {self.display_url}: cannot open ({str(exc).splitlines()[0]})") from None
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -160,27 +224,24 @@ class HistoryStore:
                           resources=resources, summary=summary)
                 session.add(run)
                 session.flush()
-                failing: dict[str, Finding] = {}
                 for finding, as_dict in zip(findings, finding_dicts):
-                    key = fingerprint(finding)
                     session.add(StoredFinding(
-                        run_id=run.id, fingerprint=key, rule_id=finding.rule_id, category=finding.category,
-                        severity=finding.severity, status=finding.status.value, resource_type=finding.resource.type,
-                        resource_id=finding.resource.id, region=finding.resource.region, message=finding.message,
+                        run_id=run.id, fingerprint=fingerprint(finding), rule_id=finding.rule_id,
+                        category=finding.category, severity=finding.severity, status=finding.status.value,
+                        resource_type=finding.resource.type, resource_id=finding.resource.id,
+                        region=finding.resource.region, message=finding.message,
                         data=json.loads(json.dumps(as_dict, default=str))))
-                    if finding.status == Status.FAIL:
-                        failing[key] = finding
-                self._move_timeline(session, source, target, failing, now)
+                self._move_timeline(session, source, target, RunOutcome.of(findings), now)
                 return run.id
         except SQLAlchemyError as exc:
             raise LuxguardError(f"history store {self.display_url}: could not record the run, history unchanged "
                                 f"({str(exc).splitlines()[0]})") from None
 
     @staticmethod
-    def _move_timeline(session: Session, source: str, target: str, failing: dict[str, Finding], now: datetime) -> None:
+    def _move_timeline(session: Session, source: str, target: str, outcome: "RunOutcome", now: datetime) -> None:
         rows = session.scalars(select(Timeline).where(Timeline.source == source, Timeline.target == target)).all()
         open_rows = {row.fingerprint: row for row in rows if row.resolved_at is None}
-        for key, finding in failing.items():
+        for key, finding in outcome.failing.items():
             row = open_rows.get(key)
             if row is None:
                 session.add(Timeline(source=source, target=target, fingerprint=key, rule_id=finding.rule_id,
@@ -189,7 +250,7 @@ class HistoryStore:
             else:
                 row.last_seen = now
         for key, row in open_rows.items():
-            if key not in failing:
+            if key not in outcome.failing and outcome.resolves(key, row.resource_type, row.resource_id):
                 row.resolved_at = now
 
     def runs(self, source: Optional[str] = None) -> list[RunRecord]:

@@ -58,10 +58,9 @@ def scan(options: ScanOptions, settings: Settings, warn: Callable[[str], None],
     result = collect(session, regions, options.endpoint_url, max_workers=options.workers, progress=progress)
     for resource in result.resources:
         resource.account = resource.account or result.account_id
-    for listing, error in result.errors.items():
-        warn(f"could not list {listing}: {error}")
-    report = evaluate(engine, settings, result.resources, "aws")
-    report.notes.extend(f"could not list {listing}: {error}" for listing, error in result.errors.items())
+    for failure in result.failures:
+        warn(f"could not list {failure.describe()}")
+    report = evaluate(engine, settings, result.resources, "aws", failures=result.failures)
     target = f"{options.endpoint_url or 'aws'}#{result.account_id or 'unknown'}"
     return report, target
 

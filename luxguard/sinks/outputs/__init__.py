@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from luxguard.core.errors import LuxguardError
-from luxguard.core.model import Finding, Status, severity_rank
+from luxguard.core.model import Finding, Status
 from luxguard.core.rules import Rule
 from luxguard.core.urls import redact_credentials
 
@@ -40,10 +40,6 @@ class Report:
             "waived": self.count(Status.WAIVED),
             "errors": self.count(Status.ERROR),
         }
-
-    def failing_at_or_above(self, threshold: str) -> list[Finding]:
-        floor = severity_rank(threshold)
-        return [f for f in self.findings if f.status == Status.FAIL and severity_rank(f.severity) >= floor]
 
 
 Renderer = Callable[[Report, bool], str]

@@ -61,11 +61,13 @@ def render_sarif(report: Report, color: bool = False) -> str:
     rule_index = {rule.id: i for i, rule in enumerate(rules)}
     results = []
     for finding in report.findings:
-        if finding.status not in (Status.FAIL, Status.WAIVED):
+        if finding.status == Status.PASS:
             continue
         result: dict[str, Any] = {
             "ruleId": finding.rule_id,
-            "level": LEVELS[finding.severity],
+            # `error`: SARIF's "open" (could not tell pass from fail), whose level must be "none"
+            **({"kind": "open", "level": "none"} if finding.status == Status.ERROR
+               else {"level": LEVELS[finding.severity]}),
             "message": {"text": finding.message},
             "locations": [_location(finding, report.base_dir)],
             "partialFingerprints": {"luxguard/v1": f"{finding.rule_id}:{finding.resource.type}:{finding.resource.id}"},
@@ -86,6 +88,12 @@ def render_sarif(report: Report, color: bool = False) -> str:
                                 "informationUri": "https://luxcloud.lu/luxguard", "rules": [_rule_descriptor(r) for r in rules]}},
             "automationDetails": {"id": f"luxguard/{report.source}/"},
             "results": results,
+            # what could not be read or decided, where code scanning shows a tool's own problems
+            "invocations": [{"executionSuccessful": not any(f.status == Status.ERROR for f in report.findings),
+                             "toolExecutionNotifications": [
+                                 {"level": "error", "message": {"text": f.message},
+                                  "associatedRule": {"id": f.rule_id}}
+                                 for f in report.findings if f.status == Status.ERROR]}],
             **({"originalUriBaseIds": {"%SRCROOT%": {"uri": report.base_dir.resolve().as_uri() + "/"}}}
                if report.base_dir else {}),
         }],

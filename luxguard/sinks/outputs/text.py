@@ -52,7 +52,8 @@ def render_text(report: Report, color: bool = False) -> str:
     for note in report.notes:
         console.print(Text.assemble(("warning:", "yellow"), " ", printable(note)))
     s = report.summary()
-    verdict = Text("FAIL", style="bold red") if s["failed"] else Text("PASS", style="bold green")
+    verdict = (Text("FAIL", style="bold red") if s["failed"] else Text("INCOMPLETE", style="bold magenta")
+               if s["errors"] else Text("PASS", style="bold green"))
     console.print(Text.assemble(verdict, f"  {s['resources']} resources, {s['failed']} failed, {s['passed']} passed, "
                                          f"{s['waived']} waived, {s['errors']} errors ({report.source})"))
     return buffer.getvalue()
