@@ -156,7 +156,7 @@ def _object_lock(response: Any) -> dict[str, Any]:
             "retention_days": years * 365 if years else (days or None)}
 
 
-def _replication(response: Any, context: S3Context) -> dict[str, list[str]]:
+def _replication(response: Any, context: S3Context, resource: Resource) -> dict[str, list[str]]:
     if response is NOT_CONFIGURED:
         return {"destination_buckets": [], "destination_regions": []}
     rules = response.get("ReplicationConfiguration", {}).get("Rules", [])
@@ -166,11 +166,16 @@ def _replication(response: Any, context: S3Context) -> dict[str, list[str]]:
     })
     # A bucket ListBuckets did not return belongs to another account: its region is unknown.
     regions = sorted({context.locations.get(n) or UNKNOWN_REGION for n in names})
+    unlocated = [n for n in names if n in context.location_errors]
+    if unlocated:   # ours, but where it is could not be read: undecided, not "unknown region"
+        resource.collection_errors["replication"] = f"{unlocated[0]}: {context.location_errors[unlocated[0]]}"
     return {"destination_buckets": names, "destination_regions": regions}
 
 
-def _logging(response: Any, context: S3Context) -> dict[str, Any]:
+def _logging(response: Any, context: S3Context, resource: Resource) -> dict[str, Any]:
     target = (response.get("LoggingEnabled") or {}).get("TargetBucket")
+    if target in context.location_errors:
+        resource.collection_errors["logging"] = f"{target}: {context.location_errors[target]}"
     return {"enabled": bool(target), "target_bucket": target,
             "target_region": context.locations.get(target) if target else None}
 
@@ -205,15 +210,15 @@ def collect_bucket(clients: ClientFactory, name: str, context: S3Context) -> Res
     versioning = read_group(resource, "versioning", lambda: s3.get_bucket_versioning(Bucket=name))
     if versioning is not FAILED:
         props["versioning"] = {"enabled": versioning.get("Status") == "Enabled"}
-    group("logging", lambda: s3.get_bucket_logging(Bucket=name), lambda r: _logging(r, context))
+    group("logging", lambda: s3.get_bucket_logging(Bucket=name), lambda r: _logging(r, context, resource))
     group("lifecycle", lambda: s3.get_bucket_lifecycle_configuration(Bucket=name), _lifecycle)
     if versioning is FAILED or versioning.get("Status"):
         group("object_lock", lambda: s3.get_object_lock_configuration(Bucket=name), _object_lock)
         group("replication", lambda: s3.get_bucket_replication(Bucket=name),
-              lambda r: _replication(r, context))
+              lambda r: _replication(r, context, resource))
     else:
         props["object_lock"] = _object_lock(NOT_CONFIGURED)
-        props["replication"] = _replication(NOT_CONFIGURED, context)
+        props["replication"] = _replication(NOT_CONFIGURED, context, resource)
     tags = read_group(resource, "tags", lambda: s3.get_bucket_tagging(Bucket=name))
     if tags is FAILED:
         for derived in ("classification", "role"):

@@ -203,7 +203,7 @@ class HistoryStore:
 
     def __init__(self, location: Optional[str] = None):
         self.url = database_url(location)
-        self.display_url = redacted(self.url)
+        self.display_url = redacted(location if location and "://" in location else self.url)
         try:
             self.engine = create_engine(self.url, future=True)
             create_tables(self.engine)

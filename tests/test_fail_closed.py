@@ -1,0 +1,259 @@
+"""Fail closed: a fault-injecting proxy between `luxguard scan` and the local cloud.
+
+For each kind of fault (refusal, throttling past retries, connection reset, delay past the read
+timeout, a 200 whose body is an HTML page, foreign XML or foreign JSON), injected on every
+collector's listing and, separately, on every per-resource read: nothing that was not read
+passes, no violation of the clean run disappears, the default gate exits 1, and the history's
+timeline keeps every open violation with its first-seen date.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+import types
+from pathlib import Path
+from typing import Any, Iterator
+
+import botocore.endpoint
+import pytest
+
+import scanners.clients
+from cli import run
+from luxguard.core.rules import load_rules
+from luxguard.sinks.history import HistoryStore
+from tests.fault_proxy import FAULTS, FaultProxy
+from tests.helpers import run_cli
+from tests.moto_cloud import LU, client, reset, tls_policy
+
+S3, KMS, SG = "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::EC2::SecurityGroup"
+VOLUME, SNAPSHOT, EBS = "AWS::EC2::Volume", "AWS::EC2::Snapshot", "AWS::EC2::EBSEncryptionByDefault"
+RDS, DDB, TRAIL = "AWS::RDS::DBInstance", "AWS::DynamoDB::Table", "AWS::CloudTrail::Trail"
+
+# Each collector's listing: the call whose failure hides every resource of the type in a region.
+LISTINGS = {
+    S3: ("s3", "ListBuckets"), KMS: ("kms", "ListKeys"), SG: ("ec2", "DescribeSecurityGroups"),
+    VOLUME: ("ec2", "DescribeVolumes"), SNAPSHOT: ("ec2", "DescribeSnapshots"), EBS: ("ec2", "GetEbsEncryptionByDefault"),
+    RDS: ("rds", "DescribeDBInstances"), DDB: ("dynamodb", "ListTables"), TRAIL: ("cloudtrail", "DescribeTrails"),
+}
+# Every per-resource read, and the properties (model groups) each type gets from them; with all of
+# them broken, a rule reading any of these groups must not pass.
+READS = {("s3", op) for op in ("GetBucketLocation", "GetBucketEncryption", "GetPublicAccessBlock", "GetBucketPolicy",
+                               "GetBucketOwnershipControls", "GetBucketAcl", "GetBucketVersioning", "GetBucketLogging",
+                               "GetBucketLifecycleConfiguration", "GetObjectLockConfiguration",
+                               "GetBucketReplication", "GetBucketTagging")} | {
+    ("s3-control", "GetPublicAccessBlock"), ("kms", "DescribeKey"), ("kms", "GetKeyPolicy"),
+    ("kms", "GetKeyRotationStatus"), ("ec2", "DescribeSnapshotAttribute"), ("ec2", "GetEbsDefaultKmsKeyId"),
+    ("dynamodb", "DescribeTable"), ("dynamodb", "ListTagsOfResource"), ("cloudtrail", "GetTrailStatus")}
+UNREAD_WHEN_READS_FAIL = {
+    S3: {"region", "encryption", "public_access_block", "policy", "ownership", "acl", "versioning", "logging",
+         "lifecycle", "object_lock", "replication", "tags", "classification", "role"},
+    KMS: {"key_manager", "state", "rotation_enabled", "policy"},
+    VOLUME: {"customer_managed_key"}, SNAPSHOT: {"public", "customer_managed_key"}, RDS: {"customer_managed_key"},
+    DDB: {"sse", "kms_key_id", "kms_key_region", "customer_managed_key", "replica_regions", "tags",
+          "classification", "role"},
+    TRAIL: {"logging", "s3_bucket_region"}, EBS: {"kms_key_id"}, SG: set(),
+}
+CODES = {"denied": {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"},
+         "throttled": {"SlowDown", "RequestLimitExceeded", "ThrottlingException", "Throttling"}}
+READ_TIMEOUT, DELAY = 0.3, 0.7
+
+
+def _seed(endpoint: str) -> None:
+    """One of each collector's resources, violations and compliant ones, all in Luxembourg."""
+    s3 = client(endpoint, "s3")
+    for name in ("fp-private", "fp-public-acl"):
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": LU})
+    s3.put_bucket_encryption(Bucket="fp-private", ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    s3.put_bucket_policy(Bucket="fp-private", Policy=tls_policy("fp-private"))
+    s3.put_bucket_versioning(Bucket="fp-private", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_acl(Bucket="fp-public-acl", ACL="public-read")
+    kms = client(endpoint, "kms")
+    rotated = kms.create_key(Description="rotated")["KeyMetadata"]
+    kms.enable_key_rotation(KeyId=rotated["KeyId"])
+    kms.create_key(Description="not rotated")
+    ec2 = client(endpoint, "ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    ssh = ec2.create_security_group(GroupName="open-ssh", Description="x", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=ssh, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    ec2.create_volume(AvailabilityZone=f"{LU}a", Size=1, Encrypted=True, KmsKeyId=rotated["Arn"])
+    plain = ec2.create_volume(AvailabilityZone=f"{LU}a", Size=1)["VolumeId"]
+    snapshot = ec2.create_snapshot(VolumeId=plain)["SnapshotId"]
+    ec2.modify_snapshot_attribute(SnapshotId=snapshot, Attribute="createVolumePermission",
+                                  OperationType="add", GroupNames=["all"])
+    ec2.enable_ebs_encryption_by_default()
+    client(endpoint, "rds").create_db_instance(
+        DBInstanceIdentifier="fp-db", Engine="postgres", DBInstanceClass="db.t3.micro", MasterUsername="admin",
+        MasterUserPassword="not-a-secret-1", AllocatedStorage=20, StorageEncrypted=True, KmsKeyId=rotated["Arn"],
+        PubliclyAccessible=True)
+    client(endpoint, "dynamodb").create_table(
+        TableName="fp-table", AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
+    client(endpoint, "cloudtrail").create_trail(Name="fp-trail", S3BucketName="fp-private")
+
+
+@pytest.fixture(scope="module")
+def cloud(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The seeded cloud behind the proxy, and the clean scan recorded in a history."""
+    reset(moto_endpoint)
+    _seed(moto_endpoint)
+    db = tmp_path_factory.mktemp("history") / "clean.db"
+    with FaultProxy(moto_endpoint, delay=DELAY) as proxy:
+        yield {"proxy": proxy, "db": db}
+
+
+@pytest.fixture
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One retry, no backoff sleep, a short read timeout: each fault costs a fraction of a second."""
+    monkeypatch.setattr(scanners.clients, "MAX_ATTEMPTS", 1)
+    monkeypatch.setattr(scanners.clients, "READ_TIMEOUT", READ_TIMEOUT)
+    monkeypatch.setattr(botocore.endpoint, "time", types.SimpleNamespace(sleep=lambda _s: None))
+
+
+def scan(capsys: Any, proxy: FaultProxy, db: Path, *args: str) -> tuple[int, dict, str]:
+    code, out, err = run_cli(capsys, "scan", "--endpoint-url", proxy.url, "--regions", LU, "--format", "json",
+                             "--db", db, *args)
+    assert code in (0, 1), err
+    return code, json.loads(out), err
+
+
+def verdicts(document: dict) -> dict[tuple[str, str, str], str]:
+    return {(f["rule_id"], f["resource"]["type"], f["resource"]["id"]): f["status"] for f in document["findings"]}
+
+
+def timeline(db: Path) -> dict[tuple, tuple]:
+    return {(r["rule_id"], r["resource_type"], r["resource_id"]): (r["first_seen"], r["resolved_at"])
+            for r in HistoryStore(str(db)).timeline()}
+
+
+@pytest.fixture(scope="module")
+def clean(cloud: dict[str, Any]) -> dict:
+    """The clean scan (no fault), recorded once: what every faulted run is compared with."""
+    out = io.StringIO()
+    cloud["proxy"].inject(None)
+    with contextlib.redirect_stdout(out):
+        code = run(["scan", "--endpoint-url", cloud["proxy"].url, "--regions", LU, "--format", "json",
+                    "--db", str(cloud["db"])])
+    document = json.loads(out.getvalue())
+    assert code == 1 and document["summary"]["errors"] == 0, \
+        [f["message"] for f in document["findings"] if f["status"] == "error"]
+    return document
+
+
+RULES = load_rules()
+
+
+def _rule_groups(rule_id: str) -> frozenset[str]:
+    return next(r.property_groups for r in RULES if r.id == rule_id)
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("plan", ["listings", "reads"])
+def test_faults_never_pass_and_never_resolve(cloud, clean, capsys, tmp_path, fast_retries, plan, fault):
+    db = tmp_path / "history.db"
+    shutil.copy(cloud["db"], db)
+    before = timeline(db)
+    proxy = cloud["proxy"]
+    targets = set(LISTINGS.values()) if plan == "listings" else READS
+    proxy.inject(fault, targets)
+    code, document, err = scan(capsys, proxy, db)
+    assert proxy.hits, "the proxy injected nothing"
+    proxy.inject(None)
+    faulted, healthy = verdicts(document), verdicts(clean)
+
+    # No pass for what was not read.
+    for (rule_id, rtype, rid), status in faulted.items():
+        if status != "pass":
+            continue
+        assert plan == "reads", (rule_id, rtype, rid)
+        unread = _rule_groups(rule_id) & UNREAD_WHEN_READS_FAIL[rtype]
+        assert not unread, f"{rule_id} passed on {rtype} {rid} without reading {sorted(unread)}"
+    # No violation of the clean run disappears: it fails again, or is undecided (on the resource,
+    # or on the listing that should have returned it).
+    unlisted = {(f["rule_id"], f["resource"]["type"]) for f in document["findings"] if "listing" in f}
+    for (rule_id, rtype, rid), status in healthy.items():
+        if status == "fail":
+            assert faulted.get((rule_id, rtype, rid)) in ("fail", "error") or (rule_id, rtype) in unlisted, \
+                (rule_id, rtype, rid, faulted.get((rule_id, rtype, rid)))
+    # A failed listing is one error per rule of its type, in its region and account, with the cloud's code.
+    if plan == "listings":
+        for rtype in LISTINGS:   # (the EBS default is one setting per region: its read fails on it)
+            expected = {r.id for r in RULES if rtype in r.resource_types}
+            listed = {f["rule_id"] for f in document["findings"] if f["resource"]["type"] == rtype
+                      and ("listing" in f or rtype == EBS) and f["status"] == "error"}
+            assert listed == expected, rtype
+        for finding in (f for f in document["findings"] if "listing" in f):
+            listing = finding["listing"]
+            assert finding["status"] == "error" and finding["resource"]["id"] == "*"
+            assert listing["account"] == "123456789012"
+            assert listing["region"] == (None if listing["resource_type"] == S3 else LU)
+            if fault in CODES:
+                assert listing["code"] in CODES[fault], listing
+    # Counted, and the default gate fails on it (stderr says why).
+    errors = [f for f in document["findings"] if f["status"] == "error"]
+    assert errors and document["summary"]["errors"] == len(errors)
+    assert code == 1 and "could not be read or decided" in err
+    if fault in CODES:
+        assert all(any(c in f["message"] for c in CODES[fault]) for f in errors), \
+            [f["message"] for f in errors if not any(c in f["message"] for c in CODES[fault])][:3]
+    # The timeline: every violation open before is still open, since the same day; nothing new.
+    after = timeline(db)
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert set(after) == set(before), sorted(set(after) - set(before))
+
+
+# Refusals that hide every critical violation of the estate (SSH open to the world, a public-read
+# bucket, a public database, a public snapshot).
+HIDING_CRITICAL = {("ec2", "DescribeSecurityGroups"), ("s3", "GetBucketAcl"), ("rds", "DescribeDBInstances"),
+                   ("ec2", "DescribeSnapshotAttribute")}
+
+
+def test_undecided_critical_findings_fail_the_critical_gate_unless_errors_are_allowed(cloud, clean, capsys, tmp_path):
+    assert {f["rule_id"] for f in clean["findings"] if f["status"] == "fail" and f["severity"] == "critical"} == {
+        "LUX-ACC-003", "LUX-ACC-004", "LUX-ACC-007", "LUX-ACC-008"}
+    proxy = cloud["proxy"]
+    proxy.inject("denied", HIDING_CRITICAL)
+    try:
+        code, document, err = scan(capsys, proxy, tmp_path / "h.db", "--fail-on", "critical")
+        assert not any(f["status"] == "fail" and f["severity"] == "critical" for f in document["findings"])
+        undecided = {f["rule_id"] for f in document["findings"] if f["status"] == "error"}
+        assert {"LUX-ACC-003", "LUX-ACC-004", "LUX-ACC-007", "LUX-ACC-008"} <= undecided
+        assert code == 1 and "they fail the run" in err
+        code, _, err = scan(capsys, proxy, tmp_path / "h.db", "--fail-on", "critical", "--allow-errors")
+        assert code == 0 and "--allow-errors: they do not fail the run" in err
+    finally:
+        proxy.inject(None)
+
+
+def test_a_refused_listing_shows_in_every_format(cloud, clean, capsys, tmp_path):
+    proxy = cloud["proxy"]
+    proxy.inject("denied", {("ec2", "DescribeSecurityGroups")})
+    try:
+        outputs = {}
+        for fmt in ("json", "sarif", "junit", "text"):
+            code, out, err = run_cli(capsys, "scan", "--endpoint-url", proxy.url, "--regions", LU, "--no-history",
+                                     "--format", fmt)
+            assert code == 1, err
+            outputs[fmt] = out
+    finally:
+        proxy.inject(None)
+    sg_rules = {r.id for r in RULES if SG in r.resource_types}
+    document = json.loads(outputs["json"])
+    listed = [f for f in document["findings"] if "listing" in f]
+    assert {f["rule_id"] for f in listed} == sg_rules and document["summary"]["errors"] == len(sg_rules)
+    assert all(f["listing"]["code"] == "UnauthorizedOperation" for f in listed)
+    sarif = json.loads(outputs["sarif"])["runs"][0]
+    open_results = {r["ruleId"] for r in sarif["results"] if r.get("kind") == "open"}
+    assert open_results == sg_rules and sarif["invocations"][0]["executionSuccessful"] is False
+    assert {n["associatedRule"]["id"] for n in sarif["invocations"][0]["toolExecutionNotifications"]} == sg_rules
+    import xml.etree.ElementTree as ET
+
+    cases = ET.fromstring(outputs["junit"]).iter("testcase")
+    errored = {case.get("classname") for case in cases if case.find("error") is not None}
+    assert errored == sg_rules
+    assert "AWS::EC2::SecurityGroup *" in outputs["text"] and "UnauthorizedOperation" in outputs["text"]
+    assert "INCOMPLETE" in outputs["text"] or "FAIL" in outputs["text"]
