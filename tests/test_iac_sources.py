@@ -357,3 +357,17 @@ def test_not_modelled_types_are_listed_in_notes(tmp_path, capsys):
     folder = terraform(tmp_path, LU + BUCKET + 'resource "aws_sqs_queue" "q" {}\nresource "aws_sqs_queue" "r" {}\n')
     _, report, _ = check(capsys, folder)
     assert "not modelled: aws_sqs_queue (2)" in report["notes"]
+
+
+def test_bombs_are_refused_with_one_line(tmp_path, capsys):
+    folder = terraform(tmp_path, LU + 'resource "aws_s3_bucket" "b" {\n  count = 100000000\n}\n')
+    code, _, err = run_cli(capsys, "check", folder, "--without-checkov")
+    assert code == 2 and "count must be a number from 0 to 10000" in err and len(err.strip().splitlines()) == 1
+    lines = ["AWSTemplateFormatVersion: '2010-09-09'", "Resources: {}", "a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"{chr(98 + n)}: &{chr(98 + n)} [*{chr(97 + n)}, *{chr(97 + n)}, *{chr(97 + n)}, *{chr(97 + n)}, "
+              f"*{chr(97 + n)}, *{chr(97 + n)}, *{chr(97 + n)}, *{chr(97 + n)}, *{chr(97 + n)}, *{chr(97 + n)}]"
+              for n in range(8)]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(lines) + "\n")
+    code, _, err = run_cli(capsys, "check", bomb, "--without-checkov")
+    assert code == 2 and "aliases are expanded" in err and len(err.strip().splitlines()) == 1

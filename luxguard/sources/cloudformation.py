@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 import yaml
 
-from luxguard.core.datafiles import check_depth, read_text
+from luxguard.core.datafiles import MAX_NODES, check_depth, read_text
 from luxguard.core.errors import LuxguardError
 from luxguard.core.unknowns import Unknown, first_unknown, is_unknown
 from luxguard.resources import cloudformation_type
@@ -67,10 +67,28 @@ def read_template(path: Path) -> Optional[dict]:
             raise LuxguardError(f"{path}{f':{mark.line + 1}' if mark else ''}: not valid YAML or JSON") from None
         except RecursionError:
             raise LuxguardError(f"{path}: nested too deeply") from None
+    _check_size(document, str(path))     # first: a depth walk of an alias bomb would never end
     check_depth(document, str(path))
     if isinstance(document, dict) and ("AWSTemplateFormatVersion" in document or isinstance(document.get("Resources"), dict)):
         return document
     return None
+
+
+def _check_size(document: Any, source: str) -> None:
+    """Refuse a template whose YAML aliases expand past MAX_NODES values (evaluation walks every use)."""
+    sizes: dict[int, int] = {}
+
+    def size(value: Any) -> int:
+        if id(value) in sizes:
+            return sizes[id(value)]
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        total = 1 + sum(size(child) for child in children)
+        if total > MAX_NODES:
+            raise LuxguardError(f"{source}: more than {MAX_NODES} values once YAML aliases are expanded")
+        sizes[id(value)] = total
+        return total
+
+    size(document)
 
 
 def template_region(document: dict, region: Optional[str]) -> Region:

@@ -29,6 +29,7 @@ from luxguard.sources.iac_common import DeclaredResource, Region
 from luxguard.sources.terraform_types import META_ARGUMENTS, terraform_type, to_inputs
 
 PLAN_HINT = "or check a plan (terraform show -json)"
+MAX_INSTANCES = 10_000      # per resource block: a larger count is refused, not expanded
 
 
 @dataclass
@@ -297,15 +298,20 @@ class Module:
             if is_unknown(count):
                 self.notes.append(f"{base}: count is not known before plan ({count.reason}); read as one instance")
                 return [Instance(self, block, f"{base}[0]", self.evaluator.child(count={"index": 0}))]
+            if not isinstance(count, (int, float)) or isinstance(count, bool) or not 0 <= count <= MAX_INSTANCES:
+                raise LuxguardError(f"{block.file}:{block.line}: {base}: count must be a number from 0 to {MAX_INSTANCES}")
             return [Instance(self, block, f"{base}[{i}]", self.evaluator.child(count={"index": i}))
-                    for i in range(int(count or 0))]
+                    for i in range(int(count))]
         if "for_each" in arguments:
             collection = self.evaluator.eval(arguments["for_each"])
             if first_unknown(collection) is not None:
                 self.notes.append(f"{base}: for_each is not known before plan; read as one instance")
                 unknown = Unknown(f"{base}: for_each is not known before plan")
                 return [Instance(self, block, f"{base}[*]", self.evaluator.child(each={"key": unknown, "value": unknown}))]
-            pairs = collection.items() if isinstance(collection, dict) else ((v, v) for v in collection or [])
+            if not isinstance(collection, (dict, list)) or len(collection) > MAX_INSTANCES:
+                raise LuxguardError(f"{block.file}:{block.line}: {base}: for_each must be a map or set of at most "
+                                    f"{MAX_INSTANCES} values")
+            pairs = collection.items() if isinstance(collection, dict) else ((v, v) for v in collection)
             return [Instance(self, block, f"{base}[{json.dumps(str(k))}]",
                              self.evaluator.child(each={"key": k, "value": v})) for k, v in pairs]
         return [Instance(self, block, base, self.evaluator)]
