@@ -12,6 +12,7 @@ from luxguard.core.model import Resource, common_properties
 
 from scanners.calls import FAILED, describe_error, read_group
 from scanners.clients import ClientFactory
+from scanners.context import Shared
 from scanners.s3 import S3Context, region_from_location
 
 TYPE = "AWS::CloudTrail::Trail"
@@ -48,8 +49,9 @@ def _trail(clients: ClientFactory, cloudtrail: Any, trail: dict[str, Any], regio
     return resource
 
 
-def collect_trails(clients: ClientFactory, region: str, context: S3Context) -> list[Resource]:
+def collect_trails(shared: Shared, region: str) -> list[Resource]:
     """Trails whose home region is `region` (a multi-region trail is reported once)."""
+    clients, context = shared.clients, shared.buckets
     cloudtrail = clients.client("cloudtrail", region)
     trails = cloudtrail.describe_trails(includeShadowTrails=False).get("trailList", [])
     return [

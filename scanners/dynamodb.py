@@ -12,7 +12,7 @@ from luxguard.core.model import Resource, common_properties
 
 from scanners import arns
 from scanners.calls import FAILED, NOT_CONFIGURED, read_group, tag_dict
-from scanners.clients import ClientFactory
+from scanners.context import Shared
 from scanners.keys import KeyResolver, key_errors, key_properties
 
 TYPE = "AWS::DynamoDB::Table"
@@ -60,8 +60,7 @@ def _table(dynamodb: Any, name: str, region: str, account: Optional[str], keys: 
     return resource
 
 
-def collect_tables(clients: ClientFactory, region: str, account: Optional[str],
-                   keys: KeyResolver) -> list[Resource]:
-    dynamodb = clients.client("dynamodb", region)
+def collect_tables(shared: Shared, region: str) -> list[Resource]:
+    dynamodb = shared.clients.client("dynamodb", region)
     names = [n for page in dynamodb.get_paginator("list_tables").paginate() for n in page.get("TableNames", [])]
-    return [_table(dynamodb, name, region, account, keys) for name in names]
+    return [_table(dynamodb, name, region, shared.account, shared.keys) for name in names]

@@ -17,8 +17,8 @@ from luxguard.core.security_group_rules import normalise_rule, sort_rules
 
 from scanners import arns
 from scanners.calls import FAILED, describe_error, read_group, tag_dict
-from scanners.clients import ClientFactory
-from scanners.keys import KeyResolver, key_errors, key_properties
+from scanners.context import Shared
+from scanners.keys import key_errors, key_properties
 
 SG_TYPE = "AWS::EC2::SecurityGroup"
 VOLUME_TYPE = "AWS::EC2::Volume"
@@ -65,18 +65,17 @@ def _name(tags: dict[str, str], fallback: str) -> str:
     return tags.get("Name") or fallback
 
 
-def collect_security_groups(clients: ClientFactory, region: str, account: Optional[str]) -> list[Resource]:
-    ec2 = clients.client("ec2", region)
+def collect_security_groups(shared: Shared, region: str) -> list[Resource]:
+    ec2 = shared.clients.client("ec2", region)
     return [
-        security_group(group, region, account)
+        security_group(group, region, shared.account)
         for page in ec2.get_paginator("describe_security_groups").paginate()
         for group in page.get("SecurityGroups", [])
     ]
 
 
-def collect_volumes(clients: ClientFactory, region: str, account: Optional[str],
-                    keys: KeyResolver) -> list[Resource]:
-    ec2 = clients.client("ec2", region)
+def collect_volumes(shared: Shared, region: str) -> list[Resource]:
+    ec2, account, keys = shared.clients.client("ec2", region), shared.account, shared.keys
     found = []
     for page in ec2.get_paginator("describe_volumes").paginate():
         for volume in page.get("Volumes", []):
@@ -95,10 +94,9 @@ def collect_volumes(clients: ClientFactory, region: str, account: Optional[str],
     return found
 
 
-def collect_snapshots(clients: ClientFactory, region: str, account: Optional[str],
-                      keys: KeyResolver) -> list[Resource]:
+def collect_snapshots(shared: Shared, region: str) -> list[Resource]:
     """The account's own snapshots (moto ignores OwnerIds, so the owner is checked here too)."""
-    ec2 = clients.client("ec2", region)
+    ec2, account, keys = shared.clients.client("ec2", region), shared.account, shared.keys
     found = []
     snapshots = [snapshot for page in ec2.get_paginator("describe_snapshots").paginate(OwnerIds=["self"])
                  for snapshot in page.get("Snapshots", [])
@@ -148,8 +146,9 @@ def _source_volume_keys(ec2: Any, snapshots: list[dict]) -> tuple[dict[str, str]
     return {v["VolumeId"]: v["KmsKeyId"] for v in volumes if v.get("KmsKeyId")}, None
 
 
-def collect_ebs_default(clients: ClientFactory, region: str) -> list[Resource]:
+def collect_ebs_default(shared: Shared, region: str) -> list[Resource]:
     """One pseudo-resource per region, id = the region."""
+    clients = shared.clients
     ec2 = clients.client("ec2", region)
     resource = Resource(type=EBS_DEFAULT_TYPE, id=region, region=region)
     resource.properties = common_properties(region, region, {})

@@ -15,7 +15,7 @@ from luxguard.core.model import Resource, common_properties
 from luxguard.core.policy_documents import is_public_statement, statements
 
 from scanners.calls import FAILED, read_group
-from scanners.clients import ClientFactory
+from scanners.context import Shared
 from scanners.keys import KeyResolver, is_aws_managed
 
 TYPE = "AWS::KMS::Key"
@@ -62,9 +62,9 @@ def _key(kms: Any, region: str, key_id: str, aliases: list[str], keys: KeyResolv
     return resource
 
 
-def collect_keys(clients: ClientFactory, region: str, keys: KeyResolver) -> list[Resource]:
+def collect_keys(shared: Shared, region: str) -> list[Resource]:
     """Every key in `region`, PendingDeletion and Disabled ones included (state says so)."""
-    kms = clients.client("kms", region)
+    kms, keys = shared.clients.client("kms", region), shared.keys
     aliases = _aliases_by_key(kms)
     key_ids = [
         k["KeyId"] for page in kms.get_paginator("list_keys").paginate() for k in page.get("Keys", [])

@@ -11,7 +11,7 @@ from luxguard.core.model import Resource, common_properties
 
 from scanners import arns
 from scanners.calls import tag_dict
-from scanners.clients import ClientFactory
+from scanners.context import Shared
 from scanners.keys import KeyResolver, key_errors, key_properties
 
 TYPE = "AWS::RDS::DBInstance"
@@ -35,10 +35,10 @@ def db_instance(db: dict[str, Any], region: str, keys: KeyResolver) -> Resource:
     return resource
 
 
-def collect_db_instances(clients: ClientFactory, region: str, keys: KeyResolver) -> list[Resource]:
-    rds = clients.client("rds", region)
+def collect_db_instances(shared: Shared, region: str) -> list[Resource]:
+    rds = shared.clients.client("rds", region)
     return [
-        db_instance(db, region, keys)
+        db_instance(db, region, shared.keys)
         for page in rds.get_paginator("describe_db_instances").paginate()
         for db in page.get("DBInstances", [])
     ]

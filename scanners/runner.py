@@ -1,5 +1,9 @@
 """Run every collector over a live account: KMS first (the others ask it about keys), then
-buckets, instances, tables, trails in parallel on one bounded thread pool."""
+buckets, instances, tables, trails in parallel on one bounded thread pool.
+
+The regional collectors are the ones the resource-type descriptors name (`live`), all with one
+signature, `collect(shared, region)`; S3 is the one global listing (ListBuckets, then a worker
+per bucket)."""
 
 from __future__ import annotations
 
@@ -12,10 +16,12 @@ import boto3
 from luxguard.core.listing import ListingFailure
 from luxguard.core.model import Resource
 
-from scanners import cloudtrail, dynamodb, ec2, kms, rds, s3
+from luxguard.resources import all_types, collector
+from scanners import kms, s3
 from scanners.access import check_access
 from scanners.calls import describe_error, error_code, error_message, unreadable
 from scanners.clients import ClientFactory
+from scanners.context import Shared
 from scanners.keys import KeyResolver
 
 Progress = Callable[[str], None]
@@ -27,7 +33,17 @@ class Listing:
 
     resource_type: str
     label: str
-    collect: Callable[[str], list[Resource]]   # region -> resources
+    collect: Callable[[Shared, str], list[Resource]]   # (shared, region) -> resources
+
+
+# The key index every other collector resolves against: listed before everything else.
+FIRST = frozenset({kms.TYPE})
+
+
+def regional_listings() -> list[Listing]:
+    """Every descriptor's regional collector, in registry order."""
+    return [Listing(d.cfn_type, d.live.listing, collector(d.live)) for d in all_types()
+            if d.live is not None and d.live.scope == "regional"]
 
 
 @dataclass
@@ -70,13 +86,13 @@ class _Scan:
         self.resources: list[Resource] = []
         self.failures: list[ListingFailure] = []
 
-    def submit(self, listing: Listing, region: str) -> Future:
-        return self.pool.submit(self._guarded, listing, region)
+    def submit(self, listing: Listing, shared: Shared, region: str) -> Future:
+        return self.pool.submit(self._guarded, listing, shared, region)
 
-    def _guarded(self, listing: Listing, region: str) -> list[Resource]:
+    def _guarded(self, listing: Listing, shared: Shared, region: str) -> list[Resource]:
         label = f"{listing.label} {region}"
         try:
-            found = listing.collect(region)
+            found = listing.collect(shared, region)
         except Exception as error:  # noqa: BLE001 - one listing failing must not stop the scan
             self._failed(listing.resource_type, region, error)
             self.progress(f"{label}: failed ({describe_error(error)})")
@@ -109,27 +125,16 @@ class _Scan:
             self.progress(f"s3 list: failed ({describe_error(error)})")
             return {}
 
-    def listings(self, context: s3.S3Context) -> list[Listing]:
-        """The regional listings that run once the keys and the bucket inventory are known."""
-        clients, keys, account = self.clients, self.keys, self.account
-        return [
-            Listing(ec2.SG_TYPE, "ec2 security groups", lambda r: ec2.collect_security_groups(clients, r, account)),
-            Listing(ec2.VOLUME_TYPE, "ec2 volumes", lambda r: ec2.collect_volumes(clients, r, account, keys)),
-            Listing(ec2.SNAPSHOT_TYPE, "ec2 snapshots", lambda r: ec2.collect_snapshots(clients, r, account, keys)),
-            Listing(ec2.EBS_DEFAULT_TYPE, "ec2 ebs default", lambda r: ec2.collect_ebs_default(clients, r)),
-            Listing(rds.TYPE, "rds", lambda r: rds.collect_db_instances(clients, r, keys)),
-            Listing(dynamodb.TYPE, "dynamodb", lambda r: dynamodb.collect_tables(clients, r, account, keys)),
-            Listing(cloudtrail.TYPE, "cloudtrail", lambda r: cloudtrail.collect_trails(clients, r, context)),
-        ]
-
     def run(self) -> ScanResult:
         self.account = account = check_access(self.clients, self.home)
         context = s3.S3Context(home_region=self.home, account_id=account, keys=self.keys)
-        key_listing = Listing(kms.TYPE, "kms", lambda r: kms.collect_keys(self.clients, r, self.keys))
+        shared = Shared(self.clients, account, self.keys, context)
+        listings = regional_listings()
         self.pool = ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="luxguard-scan")
         with self.pool:
             # Phase 1: keys (everyone resolves against them) and the bucket inventory.
-            key_jobs = [self.submit(key_listing, r) for r in self.regions]
+            key_jobs = [self.submit(listing, shared, r) for listing in listings if listing.resource_type in FIRST
+                        for r in self.regions]
             pab_job = self.pool.submit(s3.read_account_pab, self.clients, context)
             listed = self.list_buckets()
             context.locations.update({name: region for name, region in listed.items() if region})
@@ -140,7 +145,8 @@ class _Scan:
             self.gather(key_jobs)
             # Phase 2: everything else.
             jobs = [self.pool.submit(self._bucket, name, context) for name in listed]
-            jobs += [self.submit(listing, r) for r in self.regions for listing in self.listings(context)]
+            jobs += [self.submit(listing, shared, r) for r in self.regions for listing in listings
+                     if listing.resource_type not in FIRST]
             self.gather(jobs)
         return ScanResult(
             resources=sorted(self.resources, key=lambda res: (res.type, res.id)),

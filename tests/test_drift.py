@@ -446,3 +446,19 @@ def test_residency_drift_cannot_be_waived(capsys, tmp_path):
         "owner": "me", "expires": "2030-01-01"}]}))
     code, _, err = run_cli(capsys, "waivers", "validate", waivers)
     assert code == 2 and "unknown rule DRIFT-RESIDENCY" in err
+
+
+@pytest.mark.parametrize("fault, code", [("denied", "UnauthorizedOperation"), ("html", "InvalidAnswer")])
+def test_a_failed_listing_is_undecided_never_deleted_outside_pulumi(capsys, estate, fault, code):
+    from tests.fault_proxy import FaultProxy
+
+    with FaultProxy(estate["endpoint"]) as proxy:
+        proxy.inject(fault, {("ec2", "DescribeSecurityGroups")})
+        exit_code, document = drift_json(capsys, {**estate, "endpoint": proxy.url})
+    groups = [f for f in document["findings"] if f["resource"]["type"] == "AWS::EC2::SecurityGroup"]
+    assert groups and all(f["status"] == "error" for f in groups)
+    missing = {f["resource"]["id"] for f in groups if f["drift"] == {"kind": "missing"}}
+    assert estate["sg"] in missing and all(code in f["message"] for f in groups)
+    unmanaged = [f for f in groups if f["drift"] == {"kind": "unmanaged"}]
+    assert len(unmanaged) == 1 and unmanaged[0]["listing"]["code"] == code and unmanaged[0]["resource"]["id"] == "*"
+    assert exit_code == 1 and document["summary"]["errors"] == len(groups)

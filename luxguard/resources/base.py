@@ -79,13 +79,11 @@ class LiveCollector:
     """
 
     module: str                   # e.g. "scanners.ec2"
-    function: str                 # e.g. "collect_volumes"
+    function: str                 # e.g. "collect_volumes"; regional ones take (shared, region)
     scope: str = "regional"       # "regional": one listing per region; "global": one per account
-    listing: str = ""             # today's progress label prefix of its listing (e.g. "ec2 volumes")
-
-    def listing_label(self, region: Optional[str]) -> str:
-        """The label of the listing that must have worked for `region` (global: one label)."""
-        return self.listing if self.scope == "global" else f"{self.listing} {region}"
+    # The progress label of its listing (e.g. "ec2 volumes"); only for people: a failed listing is
+    # keyed by type, region and account (luxguard.core.listing), never by this label.
+    listing: str = ""
 
 
 def always(_resource: Resource) -> bool:
