@@ -54,7 +54,9 @@ def test_region_from_a_variable_without_default_is_undecided_until_passed(tmp_pa
 
 def test_no_provider_block_is_undecided_not_passed(tmp_path, capsys):
     folder = terraform(tmp_path, BUCKET + 'resource "aws_kms_key" "k" {\n  enable_key_rotation = true\n}\n')
-    _, report, _ = check(capsys, folder)
+    code, report, _ = check(capsys, folder, "--fail-on", "critical")
+    assert code == 1                      # undecided residency fails the gate
+    assert check(capsys, folder, "--fail-on", "critical", "--allow-errors")[0] == 0
     assert statuses(report, "LUX-RES-001") == {"aws_s3_bucket.data": "error", "aws_kms_key.k": "error"}
     assert 'provider "aws"' in finding(report, "LUX-RES-001", "aws_kms_key.k")["message"]
     assert statuses(report, "LUX-ENC-005") == {"aws_kms_key.k": "pass"}
