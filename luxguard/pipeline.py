@@ -14,9 +14,12 @@ from luxguard.policy.exceptions import Exceptions, load_approvals, load_waivers
 from luxguard.core.locations import DEFAULT_PINNED_COUNTRY, Locations, load_locations
 from luxguard.core.model import Resource, sort_findings
 from luxguard.sinks.outputs import Report
-from luxguard.sources.pulumi_capture import Capture, capture_program
-from luxguard.sources.pulumi_normalise import normalise
+from luxguard.sources.pulumi_capture import DEFAULT_TIMEOUT, Capture, capture_program
+from luxguard.sources.pulumi_normalise import coverage_notes, normalise
 from luxguard.core.rules import Rule, load_rules
+
+
+NOTHING_EVALUATED = "nothing evaluated: no resource of a type luxguard models was found"
 
 
 @dataclass
@@ -70,7 +73,8 @@ def default_stack(program_dir: Path) -> str:
     raise LuxguardError(f"{program_dir}: several stacks ({', '.join(stacks)}); pass --stack NAME")
 
 
-def load_capture(path: Optional[Path], stack: Optional[str], plan: Optional[Path]) -> Capture:
+def load_capture(path: Optional[Path], stack: Optional[str], plan: Optional[Path],
+                 timeout: float = DEFAULT_TIMEOUT, stack_outputs: Optional[dict[str, dict]] = None) -> Capture:
     if plan is not None:
         return Capture.from_file(plan)
     program_dir = Path(path or ".")
@@ -78,7 +82,8 @@ def load_capture(path: Optional[Path], stack: Optional[str], plan: Optional[Path
         raise LuxguardError(f"{program_dir}: path not found")
     if program_dir.is_file() or not (program_dir / "Pulumi.yaml").is_file():
         raise LuxguardError(f"{program_dir}: not a Pulumi project (no Pulumi.yaml)")
-    return capture_program(program_dir, stack or default_stack(program_dir))
+    return capture_program(program_dir, stack or default_stack(program_dir), timeout=timeout,
+                           stack_outputs=stack_outputs)
 
 
 def is_pulumi_project(path: Optional[Path]) -> bool:
@@ -134,7 +139,9 @@ def check_capture(capture: Capture, settings: Settings) -> Report:
     pinned = str(capture.config.get("luxguard:pinnedCountry") or DEFAULT_PINNED_COUNTRY)
     engine = settings.engine(default_pinned=pinned)
     resources = normalise(capture)
-    return evaluate(engine, settings, resources, "pulumi", Path(capture.program_dir) if capture.program_dir else None)
+    report = evaluate(engine, settings, resources, "pulumi", Path(capture.program_dir) if capture.program_dir else None)
+    report.notes = sorted(set(report.notes) | set(capture.notes) | set(coverage_notes(capture)))
+    return report
 
 
 def evaluate(engine: Engine, settings: Settings, resources: Iterable[Resource], source: str,
@@ -144,6 +151,8 @@ def evaluate(engine: Engine, settings: Settings, resources: Iterable[Resource], 
     resources = list(resources)
     report = Report(source=source, findings=engine.evaluate(resources, failures), resources=len(resources),
                     rules=engine.rules, base_dir=base_dir)
+    if not resources:
+        report.notes.append(NOTHING_EVALUATED)
     apply_exceptions(report, engine, settings)
     return report
 

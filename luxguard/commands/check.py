@@ -8,6 +8,7 @@ from typing import Any, Optional
 import click
 
 from luxguard.core.errors import LuxguardError
+from luxguard.sources.pulumi_capture import DEFAULT_TIMEOUT, parse_stack_outputs
 from luxguard.pipeline import (
     add_checkov_findings,
     check_capture,
@@ -33,11 +34,18 @@ from luxguard.commands.common import Gate, common_options, emit, make_settings, 
               help="Terraform directory: a .tfvars file (repeatable).")
 @click.option("--parameter", "parameters", multiple=True, metavar="KEY=VALUE",
               help="CloudFormation: a template parameter value (repeatable).")
+@click.option("--timeout", type=click.FloatRange(min=1), default=DEFAULT_TIMEOUT, show_default=True,
+              help="Pulumi program: seconds it may run before the check stops it (exit 2).")
+@click.option("--stack-output", "stack_output", multiple=True, metavar="[STACK:]KEY=VALUE",
+              help="Pulumi program: a StackReference output it reads (VALUE as JSON or text); unknown otherwise.")
+@click.option("--stack-outputs", "stack_outputs_files", multiple=True, type=click.Path(path_type=Path),
+              help="Pulumi program: StackReference outputs from a file written by `pulumi stack output --json`.")
 @common_options
 def check(path: Optional[Path], stack: Optional[str], plan: Optional[Path], save_plan: Optional[Path],
           with_checkov: Optional[bool], region: Optional[str], variables: tuple[str, ...],
-          var_files: tuple[Path, ...], parameters: tuple[str, ...], fmt: str, output: Optional[Path],
-          fail_on: Gate, **shared: Any) -> int:
+          var_files: tuple[Path, ...], parameters: tuple[str, ...], timeout: float, stack_output: tuple[str, ...],
+          stack_outputs_files: tuple[Path, ...], fmt: str, output: Optional[Path], fail_on: Gate,
+          **shared: Any) -> int:
     """Gate infrastructure code before deploy.
 
     A Pulumi program runs under mocks; a Terraform directory, Terraform plan JSON or
@@ -52,7 +60,8 @@ def check(path: Optional[Path], stack: Optional[str], plan: Optional[Path], save
 
         options = IacOptions(region=region, variables=variables, var_files=var_files, parameters=parameters)
         return emit(check_infrastructure_code(path, settings, options, with_checkov), fmt, output, fail_on)
-    capture = load_capture(path, stack, plan)
+    capture = load_capture(path, stack, plan, timeout=timeout,
+                           stack_outputs=parse_stack_outputs(stack_output, stack_outputs_files))
     if save_plan is not None:
         write_output(save_plan, capture.to_json())
     report = check_capture(capture, settings)

@@ -1,29 +1,31 @@
-"""Run a Pulumi Python program in-process under pulumi's mocks and record every resource.
+"""Run a Pulumi Python program as `pulumi preview` would, without the CLI, and record every resource.
 
-A CI gate must not need the Pulumi CLI or cloud credentials: the program runs exactly as
-`pulumi preview` would run it, but the resource monitor is a `MockMonitor` that records each
-registration (type, name, inputs, provider, parent, source line) and answers with plausible
-outputs (ids, ARNs) so that programs which wire resources together keep working.
+A CI gate must not need the Pulumi CLI or cloud credentials: the program runs in a child process
+(pulumi_child) under a resource monitor that records each registration (type, name, inputs,
+provider, parent, source line) and answers like a preview (pulumi_mocks). This module is the
+parent's side (the saved-plan format, the stack config, the child's lifetime) and what every
+stage shares about captures.
 """
 
 from __future__ import annotations
 
-import contextvars
+import contextlib
 import json
+import multiprocessing
+import multiprocessing.context
 import os
-import runpy
-import sys
-import threading
-import traceback
+import signal
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Optional
-from urllib.parse import unquote, urlparse
+from typing import Any, Iterable, Optional
 
 from luxguard.core.datafiles import parse_json, read_text, read_yaml
 from luxguard.core.errors import LuxguardError
 from luxguard.resources import pulumi_types
 
+DEFAULT_TIMEOUT = 300.0   # seconds a program may run (`check --timeout`)
+KILL_GRACE = 10.0         # the child stops itself at the timeout; the parent kills it after this
 DEFAULT_ACCOUNT = "123456789012"
 PROVIDER_PREFIX = "pulumi:providers:"
 # The input that names the physical resource, per type (PulumiType.physical_name of the
@@ -57,19 +59,32 @@ class Capture:
     project: str
     stack: str
     config: dict[str, Any]
-    resources: list[CapturedResource]
+    resources: list[CapturedResource]          # declared: what the program creates and manages
     program_dir: str = ""
+    # Read with `Resource.get()` / StackReference: they exist already; never judged as declared.
+    existing: list[CapturedResource] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)   # what the capture could not see
+    peak_mib: float = field(default=0.0, compare=False)   # the program's process, for bench/
 
     FORMAT = "luxguard-plan"
     VERSION = 1
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": self.FORMAT, "version": self.VERSION, "project": self.project, "stack": self.stack,
+                "program_dir": self.program_dir, "config": self.config,
+                "resources": [asdict(r) for r in self.resources],
+                "existing": [asdict(r) for r in self.existing], "notes": list(self.notes)}
+
     def to_json(self) -> str:
-        return json.dumps(
-            {"format": self.FORMAT, "version": self.VERSION, "project": self.project, "stack": self.stack,
-             "program_dir": self.program_dir, "config": self.config,
-             "resources": [asdict(r) for r in self.resources]},
-            indent=2, sort_keys=True, default=str,
-        )
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, default=str)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Capture":
+        return cls(project=data["project"], stack=data["stack"], config=data.get("config") or {},
+                   resources=[CapturedResource(**r) for r in data["resources"]],
+                   program_dir=data.get("program_dir", ""),
+                   existing=[CapturedResource(**r) for r in data.get("existing") or []],
+                   notes=[str(n) for n in data.get("notes") or []])
 
     @classmethod
     def from_file(cls, path: Path) -> "Capture":
@@ -79,14 +94,13 @@ class Capture:
         if data.get("version") != cls.VERSION:
             raise LuxguardError(f"{path}: field version: unsupported plan version {data.get('version')!r} (expected {cls.VERSION})")
         try:
-            resources = [CapturedResource(**r) for r in data["resources"]]
-            return cls(project=data["project"], stack=data["stack"], config=data.get("config") or {},
-                       resources=resources, program_dir=data.get("program_dir", ""))
-        except (KeyError, TypeError) as exc:
+            return cls.from_dict(data)
+        except (KeyError, TypeError, AttributeError) as exc:
             raise LuxguardError(f"{path}: malformed plan: {exc}") from None
 
 
-def _arn_for(type_: str, region: str, account: str, physical: str) -> str:
+def arn_for(type_: str, region: str, account: str, physical: str) -> str:
+    """The ARN a resource of a pulumi-aws type will have, from its name, region and account."""
     service = type_.split(":")[1].split("/")[0]
     if service == "s3":
         return f"arn:aws:s3:::{physical}"
@@ -95,86 +109,6 @@ def _arn_for(type_: str, region: str, account: str, physical: str) -> str:
     if service == "ec2" and "securityGroup" in type_:
         return f"arn:aws:ec2:{region}:{account}:security-group/{physical}"
     return f"arn:aws:{service}:{region}:{account}:{type_.rsplit(':', 1)[-1].lower()}/{physical}"
-
-
-class _Recorder:
-    """Mocks + monitor in one: records registrations and invents outputs."""
-
-    def __init__(self, config: dict[str, Any]):
-        self.config = config
-        self.account = str(config.get("luxguard:accountId") or DEFAULT_ACCOUNT)
-        self.resources: list[CapturedResource] = []
-        self.provider_regions: dict[str, Optional[str]] = {}
-        self._lock = threading.Lock()
-        self._pending = threading.local()
-
-    def region_for(self, inputs: dict, provider: Optional[str]) -> str:
-        if inputs.get("region"):
-            return str(inputs["region"])
-        if provider and self.provider_regions.get(provider):
-            return str(self.provider_regions[provider])
-        return str(self.config.get("aws:region") or "us-east-1")
-
-    def outputs_for(self, type_: str, name: str, inputs: dict, provider: Optional[str]) -> tuple[str, dict]:
-        name_input = inputs.get(PHYSICAL_NAME_INPUT.get(type_, ""))
-        physical = name_input if isinstance(name_input, str) and name_input else name
-        if type_.startswith(PROVIDER_PREFIX) or not type_.startswith("aws:"):
-            return physical, dict(inputs)
-        region = self.region_for(inputs, provider)
-        arn = _arn_for(type_, region, self.account, physical)
-        outputs = {"arn": arn, "region": region, **inputs}
-        if type_ == "aws:kms/key:Key":
-            outputs.update(keyId=physical, arn=arn)
-        if type_ == "aws:s3/bucket:Bucket":
-            outputs.update(bucket=physical, bucketDomainName=f"{physical}.s3.{region}.amazonaws.com")
-        return physical, outputs
-
-
-def _make_monitor(recorder: _Recorder):
-    from pulumi.runtime import mocks
-
-    class Mocks(mocks.Mocks):
-        def new_resource(self, args: mocks.MockResourceArgs):
-            meta = recorder._pending.meta
-            provider_urn = meta["provider"]
-            physical, outputs = recorder.outputs_for(args.typ, args.name, args.inputs, provider_urn)
-            if args.typ.startswith(PROVIDER_PREFIX):
-                recorder.provider_regions[meta["urn"]] = args.inputs.get("region")
-            with recorder._lock:
-                recorder.resources.append(CapturedResource(
-                    urn=meta["urn"], type=args.typ, name=args.name, id=physical, inputs=args.inputs,
-                    provider=provider_urn, parent=meta["parent"], custom=bool(args.custom),
-                    source_file=meta["file"], source_line=meta["line"], outputs={},
-                ))
-            return physical, outputs
-
-        def call(self, args: mocks.MockCallArgs):
-            if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-                return {"accountId": recorder.account, "arn": f"arn:aws:iam::{recorder.account}:root", "userId": "mock"}, None
-            if args.token == "aws:index/getRegion:getRegion":
-                region = recorder.config.get("aws:region") or "us-east-1"
-                return {"name": region, "region": region, "id": region}, None
-            return {}, None
-
-    class Monitor(mocks.MockMonitor):
-        def RegisterResource(self, request):
-            urn = self.make_urn(request.parent, request.type, request.name)
-            position = request.sourcePosition
-            file = unquote(urlparse(position.uri).path) if position and position.uri else None
-            recorder._pending.meta = {
-                "urn": urn,
-                "parent": request.parent or None,
-                "provider": request.provider.rsplit("::", 1)[0] if request.provider else None,
-                "file": file,
-                "line": position.line if file else None,
-            }
-            return super().RegisterResource(request)
-
-        def RegisterResourceOutputs(self, request):
-            return super().RegisterResourceOutputs(request)
-
-    mocks_instance = Mocks()
-    return mocks_instance, Monitor(mocks_instance)
 
 
 def read_stack_config(program_dir: Path, stack: str) -> tuple[str, dict[str, Any], str]:
@@ -209,66 +143,99 @@ def read_stack_config(program_dir: Path, stack: str) -> tuple[str, dict[str, Any
     return str(project["name"]), config, str(main_file)
 
 
-def _config_values(config: dict[str, Any]) -> dict[str, str]:
-    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+def parse_stack_outputs(pairs: Iterable[str], files: Iterable[Path] = ()) -> dict[str, dict[str, Any]]:
+    """`--stack-outputs FILE` (the JSON of `pulumi stack output --json`) and `--stack-output
+    [STACK:]KEY=VALUE` -> {stack name or "" for any stack: {key: value}}; VALUE is JSON when it
+    parses as JSON, else a string."""
+    outputs: dict[str, dict[str, Any]] = {}
+    for path in files:
+        try:
+            document = json.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise LuxguardError(f"{path}: cannot read stack outputs ({exc.strerror})") from None
+        except ValueError as exc:
+            raise LuxguardError(f"{path}: stack outputs are not JSON (write them with `pulumi stack output --json`): {exc}") from None
+        if not isinstance(document, dict):
+            raise LuxguardError(f"{path}: stack outputs must be a JSON object of output names to values")
+        outputs.setdefault("", {}).update(document)
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        stack, _, name = key.rpartition(":")
+        if not sep or not name:
+            raise LuxguardError(f"--stack-output {pair!r}: expected [STACK:]KEY=VALUE")
+        try:
+            value: Any = json.loads(text)
+        except ValueError:
+            value = text
+        outputs.setdefault(stack, {})[name] = value
+    return outputs
 
 
-def _program_error(exc: BaseException, main_file: str) -> LuxguardError:
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "site-packages" not in f.filename]
-    where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
-    return LuxguardError(f"{main_file}: the program raised {type(exc).__name__}: {exc}{where}")
+def _runner() -> multiprocessing.context.BaseContext:
+    """Programs run in children forked from a server that has imported the SDK once, so each
+    capture starts in milliseconds yet shares nothing with the one before."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["luxguard.sources.pulumi_child", "luxguard.sources.pulumi_mocks",
+                                    "luxguard.sources.pulumi_preload"])
+    return context
 
 
-def capture_program(program_dir: Path, stack: str) -> Capture:
-    """Run the program in `program_dir` with stack `stack`'s config and capture its resources."""
+def capture_program(program_dir: Path, stack: str, timeout: float = DEFAULT_TIMEOUT,
+                    stack_outputs: Optional[dict[str, dict[str, Any]]] = None) -> Capture:
+    """Run the program in `program_dir` with stack `stack`'s config in a child process and
+    capture its resources; the child is killed after `timeout` seconds."""
+    from luxguard.sources.pulumi_child import run_job
+
     program_dir = Path(program_dir).resolve()
     if not program_dir.exists():
         raise LuxguardError(f"{program_dir}: path not found")
     project, config, main_file = read_stack_config(program_dir, stack)
-    recorder = _Recorder(config)
-    context = contextvars.Context()
-    error = context.run(_run_isolated, recorder, project, stack, config, main_file, program_dir)
-    if error is not None:
-        raise error
-    resources = sorted(recorder.resources, key=lambda r: r.urn)
-    return Capture(project=project, stack=stack, config=config, resources=resources, program_dir=str(program_dir))
+    with tempfile.TemporaryDirectory(prefix="luxguard-run-") as work:
+        job = {"program_dir": str(program_dir), "main_file": main_file, "project": project, "stack": stack,
+               "config": config, "stack_outputs": stack_outputs or {}, "timeout": timeout,
+               "environment": dict(os.environ), "result": os.path.join(work, "result.json"),
+               "log": os.path.join(work, "stderr.log"), "hang": os.path.join(work, "hang.txt")}
+        child = _runner().Process(target=run_job, args=(job,), name=f"luxguard program {program_dir.name}")
+        child.start()
+        child.join(timeout + KILL_GRACE)
+        if child.is_alive():
+            _kill(child.pid)
+            child.join()
+        result = _read_result(job, child.exitcode, program_dir)
+    if not result.get("ok"):
+        raise LuxguardError(f"{main_file}: {result['error']}")
+    capture = Capture.from_dict(result["capture"])
+    capture.peak_mib = float(result.get("peak_mib") or 0)
+    return capture
 
 
-def _run_isolated(recorder: _Recorder, project: str, stack: str, config: dict, main_file: str,
-                  program_dir: Path) -> Optional[LuxguardError]:
-    import pulumi.runtime as runtime
-    from pulumi.runtime.stack import run_pulumi_func
-    from pulumi.runtime.sync_await import _sync_await
-
-    mocks_instance, monitor = _make_monitor(recorder)
-    runtime.set_all_config(_config_values(config))
-    runtime.set_mocks(mocks_instance, project=project, stack=stack, preview=False, monitor=monitor)
-    saved_cwd, saved_path, saved_modules = os.getcwd(), list(sys.path), set(sys.modules)
-    os.chdir(program_dir)
-    sys.path.insert(0, str(program_dir))
+def _kill(pid: Optional[int]) -> None:
+    if pid is None:
+        return
     try:
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(main_file, run_name="__main__")))
-    except SystemExit as exc:
-        if exc.code not in (0, None):
-            return LuxguardError(f"{main_file}: the program exited with status {exc.code}")
-    except Exception as exc:  # noqa: BLE001 - any failure of user code is reported as one line
-        return _program_error(exc, main_file)
-    finally:
-        os.chdir(saved_cwd)
-        sys.path[:] = saved_path
-        _forget_program_modules(program_dir, saved_modules)
-    return None
+        os.killpg(pid, signal.SIGKILL)   # the child leads its own process group (see pulumi_child)
+    except (ProcessLookupError, PermissionError):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
-def _forget_program_modules(program_dir: Path, loaded_before: set[str]) -> None:
-    """Drop modules the run imported from the program's folder, so the next run starts from
-    fresh state (a module-level provider cache of one program must not leak into another)."""
-    root = str(program_dir) + os.sep
-    installed = tuple({os.path.join(p, "") for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
-    for name, module in list(sys.modules.items()):
-        if name in loaded_before:
-            continue
-        file = getattr(module, "__file__", None) or ""
-        # a virtualenv inside the program folder (e.g. .venv/) holds libraries, not program code
-        if file.startswith(root) and not file.startswith(installed) and "site-packages" not in file:
-            del sys.modules[name]
+def _read_result(job: dict[str, Any], exitcode: Optional[int], program_dir: Path) -> dict[str, Any]:
+    from luxguard.sources.program_frames import location_from_dump
+
+    try:
+        result = json.loads(Path(job["result"]).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        result = None
+    if isinstance(result, dict):
+        if result.get("internal"):
+            result["error"] = f"luxguard failed while running the program (a luxguard bug, please report it): {result['error']}"
+        return result
+    dump = Path(job["hang"]).read_text(encoding="utf-8", errors="replace") if os.path.exists(job["hang"]) else ""
+    where = location_from_dump(dump, program_dir)
+    at = f" at {where}" if where else ""
+    if dump.strip() or exitcode == -signal.SIGKILL and not where:
+        return {"ok": False, "error": f"the program did not finish within {job['timeout']:g} s (--timeout){at}"}
+    if exitcode is not None and exitcode < 0:
+        name = signal.Signals(-exitcode).name if -exitcode in signal.valid_signals() else str(-exitcode)
+        return {"ok": False, "error": f"the program's process was killed by {name} before it finished"}
+    return {"ok": False, "error": f"the program ended its process (status {exitcode}) before it finished"}

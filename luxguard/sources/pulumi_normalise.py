@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from luxguard.core.model import Resource
-from luxguard.resources import pulumi_type
+from luxguard.resources import pulumi_type, pulumi_types
 from luxguard.sources.pulumi_capture import PROVIDER_PREFIX, Capture, CapturedResource
 
 
@@ -62,11 +62,55 @@ class PlanIndex:
         return {"kms_key_id": ref, "kms_key_region": region, "customer_managed_key": key is not None}
 
     def bucket_region(self, bucket_name: Optional[str]) -> Optional[str]:
-        bucket = self.by_type_id.get(("aws:s3/bucket:Bucket", str(bucket_name)))
-        return self.region_of(bucket) if bucket else None
+        for bucket_type in ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"):
+            bucket = self.by_type_id.get((bucket_type, str(bucket_name)))
+            if bucket:
+                return self.region_of(bucket)
+        return None
 
 
 UNKNOWN_AT_PREVIEW = "not known until the update runs (preview)"
+
+
+def modelled_pulumi_types() -> set[str]:
+    """Every Pulumi type the model reads: converted, or folded into a converted parent."""
+    return {spec.type for spec in pulumi_types() if spec.convert is not None or spec.fold is not None}
+
+
+def _parent(res: CapturedResource, by_type_id: Mapping[tuple[str, str], Any]) -> Any:
+    """The resource a configuration resource folds into, if the program declares it."""
+    spec = pulumi_type(res.type)
+    folding = spec.fold if spec is not None else None
+    if folding is None:
+        return None
+    parent_id = str(res.inputs.get(folding.parent_input))
+    return next((by_type_id[(t, parent_id)] for t in (folding.parent_type, *folding.also_parents)
+                 if (t, parent_id) in by_type_id), None)
+
+
+def coverage_notes(capture: Capture) -> list[str]:
+    """What the rules did not see, for the report's notes: types luxguard does not model,
+    configuration resources whose parent the program does not declare, and resources the program
+    only reads (`Resource.get()`), which exist already and are not judged as declared."""
+    declared = {(r.type, r.id): r for r in capture.resources
+                if (spec := pulumi_type(r.type)) is not None and spec.convert is not None}
+    skipped: dict[str, int] = {}
+    orphans: dict[str, int] = {}
+    for res in capture.resources:
+        if not res.custom or res.type.startswith(PROVIDER_PREFIX) or res.type.startswith("pulumi:"):
+            continue
+        spec = pulumi_type(res.type)
+        if spec is not None and spec.fold is not None:
+            if _parent(res, declared) is None:
+                orphans[res.type] = orphans.get(res.type, 0) + 1
+        elif spec is None:
+            skipped[res.type] = skipped.get(res.type, 0) + 1
+    notes = [f"not modelled: {t} ({n})" for t, n in sorted(skipped.items())]
+    notes += [f"not evaluated: {t} ({n}): configures a resource the program does not declare"
+              for t, n in sorted(orphans.items())]
+    notes += [f"existing resource read with .get(), not declared by the program and not judged: {r.type} {r.id}"
+              for r in capture.existing]
+    return notes
 
 
 def normalise(capture: Capture) -> list[Resource]:
@@ -89,9 +133,7 @@ def normalise(capture: Capture) -> list[Resource]:
         if spec is None or spec.fold is None:
             continue
         folding = spec.fold
-        parent_id = str(res.inputs.get(folding.parent_input))
-        parent = next((by_type_id[(t, parent_id)] for t in (folding.parent_type, *folding.also_parents)
-                       if (t, parent_id) in by_type_id), None)
+        parent = _parent(res, by_type_id)
         if parent is not None:
             folding.fold(res, parent, index)
             _mark_unknown(parent, res, list(folding.groups) if res.unknown_inputs else [])

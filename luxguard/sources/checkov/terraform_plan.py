@@ -28,7 +28,7 @@ from luxguard.sources.pulumi_capture import (
     PROVIDER_PREFIX,
     Capture,
     CapturedResource,
-    _arn_for,
+    arn_for,
 )
 from luxguard.sources.pulumi_normalise import snake_case
 
@@ -156,7 +156,7 @@ def _referable_values(res: CapturedResource, address: str, tf_type: str, region:
     if tf_type == "aws_kms_alias":
         return {str(res.inputs["name"]): f"{address}.name"} if res.inputs.get("name") else {}
     values = {res.id: f"{address}.id",
-              _arn_for(res.type, region or "us-east-1", account, res.id): f"{address}.arn"}
+              arn_for(res.type, region or "us-east-1", account, res.id): f"{address}.arn"}
     if tf_type == "aws_s3_bucket":
         values[str(res.inputs.get("bucket") or res.id)] = f"{address}.id"
     if tf_type == "aws_kms_key":
