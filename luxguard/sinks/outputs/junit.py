@@ -60,5 +60,12 @@ def render_junit(report: Report, color: bool = False) -> str:
         suites.append(suite)
         for finding in findings:
             suite.append(_testcase(finding))
+    if report.notes:   # what was not evaluated: a suite of its own, so every CI shows it
+        notes = ET.SubElement(suites, "testsuite", {"name": "luxguard.notes", "tests": "0", "failures": "0",
+                                                    "errors": "0", "skipped": "0", "timestamp": report.started_at})
+        properties = ET.SubElement(notes, "properties")
+        for note in report.notes:
+            ET.SubElement(properties, "property", {"name": "note", "value": note})
+        ET.SubElement(notes, "system-out").text = "\n".join(report.notes)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

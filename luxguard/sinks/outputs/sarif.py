@@ -88,12 +88,14 @@ def render_sarif(report: Report, color: bool = False) -> str:
                                 "informationUri": "https://luxcloud.lu/luxguard", "rules": [_rule_descriptor(r) for r in rules]}},
             "automationDetails": {"id": f"luxguard/{report.source}/"},
             "results": results,
-            # what could not be read or decided, where code scanning shows a tool's own problems
+            # what could not be read or decided, and what was not evaluated (notes), where code
+            # scanning shows a tool's own problems
             "invocations": [{"executionSuccessful": not any(f.status == Status.ERROR for f in report.findings),
                              "toolExecutionNotifications": [
                                  {"level": "error", "message": {"text": f.message},
                                   "associatedRule": {"id": f.rule_id}}
-                                 for f in report.findings if f.status == Status.ERROR]}],
+                                 for f in report.findings if f.status == Status.ERROR] + [
+                                 {"level": "warning", "message": {"text": note}} for note in report.notes]}],
             **({"originalUriBaseIds": {"%SRCROOT%": {"uri": report.base_dir.resolve().as_uri() + "/"}}}
                if report.base_dir else {}),
         }],

@@ -53,7 +53,8 @@ def render_text(report: Report, color: bool = False) -> str:
         console.print(Text.assemble(("warning:", "yellow"), " ", printable(note)))
     s = report.summary()
     verdict = (Text("FAIL", style="bold red") if s["failed"] else Text("INCOMPLETE", style="bold magenta")
-               if s["errors"] else Text("PASS", style="bold green"))
+               if s["errors"] else Text("PASS", style="bold green") if s["resources"]
+               else Text("NOTHING EVALUATED", style="bold yellow"))
     console.print(Text.assemble(verdict, f"  {s['resources']} resources, {s['failed']} failed, {s['passed']} passed, "
                                          f"{s['waived']} waived, {s['errors']} errors ({report.source})"))
     return buffer.getvalue()
