@@ -15,7 +15,10 @@ from tests.moto_cloud import LU
 PROGRAM = """
 t.bucket(name='eq-compliant')
 t.bucket(name='eq-aes', sse='AES256', pab=False, policy='tls_only', logging=False)
-t.bucket(name='eq-bare', sse=None, policy='none', versioning=False, noncurrent_days=None, ownership=None)
+t.bucket(name='eq-bare', sse=None, policy='none', versioning=False, noncurrent_days=None,
+         ownership='ObjectWriter')
+import pulumi_aws as aws
+aws.s3.Bucket('eq-new', bucket='eq-new', tags={'data-classification': 'technical'})  # AWS's defaults
 t.key(name='eq-no-rotation', rotation=False)
 t.security_group(name='eq-open-ssh', ingress=[
     {'protocol': 'tcp', 'from_port': 22, 'to_port': 22, 'cidr_blocks': ['0.0.0.0/0']},

@@ -39,6 +39,7 @@ from tests.helpers import pulumi_examples, write_program
 REPO = Path(__file__).resolve().parent.parent
 PACK_DIR = REPO / "policypack"
 STARTUP_TIMEOUT = 20.0
+CAPTURE_TIMEOUT = 120.0   # the reference stack's program, in a process of its own, on a busy machine
 RPC_TIMEOUT = 10.0
 # A bucket whose own `region` input (eu-west-1) differs from its provider's (lu-central-1), and the
 # reverse: residency must follow the resource's own region, like `luxguard check`.
@@ -64,7 +65,7 @@ def capture_in_subprocess(program: Path, stack: str, plan: Path) -> Capture:
     code = ("import sys; from pathlib import Path; from luxguard.sources.pulumi_capture import capture_program; "
             "Path(sys.argv[3]).write_text(capture_program(Path(sys.argv[1]), sys.argv[2]).to_json())")
     subprocess.run([sys.executable, "-c", code, str(program), stack, str(plan)], cwd=REPO, check=True,
-                   timeout=STARTUP_TIMEOUT, capture_output=True)
+                   timeout=CAPTURE_TIMEOUT, capture_output=True)
     return Capture.from_file(plan)
 
 

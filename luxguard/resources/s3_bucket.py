@@ -37,40 +37,121 @@ def arn(_region: Optional[str], _account: str, name: str) -> str:
 
 # --------------------------------------------------------------------------- Pulumi
 
+# What AWS gives a new bucket where the program says nothing (S3 since January / April 2023):
+# SSE-S3 default encryption, all four public-access-block flags on, ACLs disabled. `scan` of the
+# deployed bucket reads exactly these, so check and scan agree (the sandbox applies them too).
+NEW_BUCKET_ENCRYPTION = {"algorithm": "AES256", "kms_key_id": None, "kms_key_region": None,
+                         "customer_managed_key": False, "bucket_key_enabled": False}
+NEW_BUCKET_PUBLIC_ACCESS_BLOCK = {"block_public_acls": True, "ignore_public_acls": True, "block_public_policy": True,
+                                  "restrict_public_buckets": True, "all": True}
+NEW_BUCKET_OWNERSHIP = "BucketOwnerEnforced"
+# The bucket's own (v6-style, deprecated) inline arguments and the model groups they set; the
+# BucketV2 spelling is a one-element list of the same block.
+INLINE_INPUTS = dict(
+    acl=("acl", "ownership"), grants=("acl", "ownership"), versioning=("versioning",), versionings=("versioning",),
+    objectLockEnabled=("object_lock",), objectLockConfiguration=("object_lock",),
+    serverSideEncryptionConfiguration=("encryption",), serverSideEncryptionConfigurations=("encryption",),
+    logging=("logging",), loggings=("logging",), policy=("policy",), lifecycleRules=("lifecycle",),
+    replicationConfiguration=("replication",), replicationConfigurations=("replication",))
+
+
+def _first(inputs: dict[str, Any], single: str, plural: str) -> dict[str, Any]:
+    """An inline block as `Bucket` spells it (`logging: {...}`) or as `BucketV2` does (`loggings: [{...}]`)."""
+    value = inputs.get(single)
+    if isinstance(value, dict):
+        return value
+    values = inputs.get(plural)
+    return values[0] if isinstance(values, list) and values and isinstance(values[0], dict) else {}
+
+
+def _encryption(rule: dict[str, Any], region: Optional[str], index: Any) -> dict[str, Any]:
+    default = rule.get("applyServerSideEncryptionByDefault") or {}
+    algorithm = default.get("sseAlgorithm")
+    facts = index.key_facts(default.get("kmsMasterKeyId"), region)
+    if algorithm in ("aws:kms", "aws:kms:dsse") and not default.get("kmsMasterKeyId"):
+        facts.update(kms_key_id="alias/aws/s3", kms_key_region=region, customer_managed_key=False)
+    return {"algorithm": algorithm, **facts, "bucket_key_enabled": bool(rule.get("bucketKeyEnabled"))}
+
+
+def _logging(target: Optional[str], index: Any) -> dict[str, Any]:
+    return {"enabled": bool(target), "target_bucket": target,
+            "target_region": index.bucket_region(target) if target else None}
+
+
+def _replication(rules: list[dict], index: Any) -> dict[str, Any]:
+    names = sorted({str((r.get("destination") or {}).get("bucket", "")).removeprefix("arn:aws:s3:::")
+                    for r in rules if r.get("status", "Enabled") == "Enabled"})
+    return {"destination_buckets": names,
+            "destination_regions": sorted({index.bucket_region(n) or "unknown" for n in names})}
+
+
+def _lifecycle(rules: list[dict], noncurrent_days: str) -> dict[str, Any]:
+    current = [(r.get("expiration") or {}).get("days") for r in rules]
+    noncurrent = [(r.get("noncurrentVersionExpiration") or {}).get(noncurrent_days) for r in rules]
+    return {"expiration_days": min((int(d) for d in current if d), default=None),
+            "noncurrent_expiration_days": min((int(d) for d in noncurrent if d), default=None)}
+
+
+def _public_grants(grants: list[dict]) -> bool:
+    return any(str((g.get("grantee") or {}).get("uri") or g.get("uri") or "").endswith(PUBLIC_GRANTEES)
+               for g in grants)
+
+
+def _object_lock(configuration: dict[str, Any], enabled: bool) -> dict[str, Any]:
+    retention = (configuration.get("rule") or {}).get("defaultRetention") or {}
+    days = retention.get("days") or (retention.get("years") or 0) * 365 or None
+    return {"enabled": enabled, "retention_days": int(days) if days else None}
+
+
+def _inline_settings(res: "CapturedResource", bucket: Resource, index: Any) -> None:
+    """The v6-style arguments of `aws.s3.Bucket` / `aws.s3.BucketV2`, read like their separate resources."""
+    i, props = res.inputs, bucket.properties
+    sse = _first(i, "serverSideEncryptionConfiguration", "serverSideEncryptionConfigurations")
+    rule = sse.get("rule") or (sse.get("rules") or [None])[0]
+    if isinstance(rule, dict):
+        props["encryption"] = _encryption(rule, bucket.region, index)
+    logging = _first(i, "logging", "loggings")
+    if logging.get("targetBucket"):
+        props["logging"] = _logging(logging["targetBucket"], index)
+    if i.get("policy"):
+        props["policy"] = policy_documents.summarise_bucket_policy(i["policy"])
+    replication = _first(i, "replicationConfiguration", "replicationConfigurations")
+    if replication.get("rules"):
+        props["replication"] = _replication(replication["rules"], index)
+    props["versioning"] = {"enabled": bool(_first(i, "versioning", "versionings").get("enabled"))}
+    lifecycle = [r for r in i.get("lifecycleRules") or [] if r.get("enabled")]
+    if lifecycle:
+        props["lifecycle"] = _lifecycle(lifecycle, "days")
+    lock = i.get("objectLockConfiguration") or {}
+    props["object_lock"] = _object_lock(lock, bool(i.get("objectLockEnabled")) or lock.get("objectLockEnabled") == "Enabled")
+    props["acl"] = {"public": i.get("acl") in PUBLIC_CANNED_ACLS or _public_grants(i.get("grants") or [])}
+    if i.get("acl") or i.get("grants"):
+        props["ownership"] = None   # ACLs in use: not the ACL-disabled default
+
+
 def convert(res: "CapturedResource", index: Any) -> Resource:
     resource = planned_resource(
         res, index, "AWS::S3::Bucket",
-        encryption={"algorithm": None, "kms_key_id": None, "kms_key_region": None,
-                    "customer_managed_key": False, "bucket_key_enabled": False},
-        public_access_block={"block_public_acls": False, "ignore_public_acls": False,
-                             "block_public_policy": False, "restrict_public_buckets": False, "all": False},
-        policy=policy_documents.summarise_bucket_policy(None),
-        acl={"public": res.inputs.get("acl") in PUBLIC_CANNED_ACLS},
-        versioning={"enabled": bool((res.inputs.get("versioning") or {}).get("enabled"))},
-        object_lock={"enabled": bool(res.inputs.get("objectLockEnabled")), "retention_days": None},
+        encryption=dict(NEW_BUCKET_ENCRYPTION), public_access_block=dict(NEW_BUCKET_PUBLIC_ACCESS_BLOCK),
+        policy=policy_documents.summarise_bucket_policy(None), acl={"public": False}, versioning={"enabled": False},
+        object_lock={"enabled": False, "retention_days": None},
         lifecycle={"expiration_days": None, "noncurrent_expiration_days": None},
         logging={"enabled": False, "target_bucket": None, "target_region": None},
         replication={"destination_buckets": [], "destination_regions": []},
-        ownership=None)
+        ownership=NEW_BUCKET_OWNERSHIP)
+    _inline_settings(res, resource, index)
     resource.arn = arn(resource.region, "", res.id)
     return resource
 
 
 def fold_sse(res: "CapturedResource", bucket: Resource, index: Any) -> None:
-    rule = (res.inputs.get("rules") or [{}])[0]
-    default = rule.get("applyServerSideEncryptionByDefault") or {}
-    algorithm = default.get("sseAlgorithm")
-    facts = index.key_facts(default.get("kmsMasterKeyId"), bucket.region)
-    if algorithm in ("aws:kms", "aws:kms:dsse") and not default.get("kmsMasterKeyId"):
-        facts.update(kms_key_id="alias/aws/s3", kms_key_region=bucket.region, customer_managed_key=False)
-    bucket.properties["encryption"] = {"algorithm": algorithm, **facts,
-                                       "bucket_key_enabled": bool(rule.get("bucketKeyEnabled"))}
+    bucket.properties["encryption"] = _encryption((res.inputs.get("rules") or [{}])[0], bucket.region, index)
 
 
 def fold_public_access_block(res: "CapturedResource", bucket: Resource, index: Any) -> None:
+    """Declared flags replace AWS's defaults (the account-level block applies afterwards)."""
     flags = {name: bool(res.inputs.get(key)) for name, key in PAB_FLAGS}
-    previous_all = bucket.properties["public_access_block"].get("all", False)
-    bucket.properties["public_access_block"] = {**flags, "all": previous_all or all(flags.values())}
+    bucket.properties["public_access_block"] = {**flags, "all": all(flags.values())}
 
 
 def fold_policy(res: "CapturedResource", bucket: Resource, index: Any) -> None:
@@ -83,36 +164,21 @@ def fold_versioning(res: "CapturedResource", bucket: Resource, index: Any) -> No
 
 
 def fold_logging(res: "CapturedResource", bucket: Resource, index: Any) -> None:
-    target = res.inputs.get("targetBucket")
-    bucket.properties["logging"] = {"enabled": bool(target), "target_bucket": target,
-                                    "target_region": index.bucket_region(target) if target else None}
+    bucket.properties["logging"] = _logging(res.inputs.get("targetBucket"), index)
 
 
 def fold_lifecycle(res: "CapturedResource", bucket: Resource, index: Any) -> None:
     enabled = [r for r in res.inputs.get("rules") or [] if r.get("status") == "Enabled"]
-    current = [(r.get("expiration") or {}).get("days") for r in enabled]
-    noncurrent = [(r.get("noncurrentVersionExpiration") or {}).get("noncurrentDays") for r in enabled]
-    bucket.properties["lifecycle"] = {
-        "expiration_days": min((int(d) for d in current if d), default=None),
-        "noncurrent_expiration_days": min((int(d) for d in noncurrent if d), default=None),
-    }
+    bucket.properties["lifecycle"] = _lifecycle(enabled, "noncurrentDays")
 
 
 def fold_object_lock(res: "CapturedResource", bucket: Resource, index: Any) -> None:
-    retention = ((res.inputs.get("rule") or {}).get("defaultRetention") or {})
-    days = retention.get("days") or (retention.get("years") or 0) * 365 or None
     enabled = res.inputs.get("objectLockEnabled", "Enabled") == "Enabled"
-    bucket.properties["object_lock"] = {"enabled": enabled or bucket.properties["object_lock"]["enabled"],
-                                        "retention_days": int(days) if days else None}
+    bucket.properties["object_lock"] = _object_lock(res.inputs, enabled or bucket.properties["object_lock"]["enabled"])
 
 
 def fold_replication(res: "CapturedResource", bucket: Resource, index: Any) -> None:
-    names = sorted({str((r.get("destination") or {}).get("bucket", "")).removeprefix("arn:aws:s3:::")
-                    for r in res.inputs.get("rules") or [] if r.get("status", "Enabled") == "Enabled"})
-    bucket.properties["replication"] = {
-        "destination_buckets": names,
-        "destination_regions": sorted({index.bucket_region(n) or "unknown" for n in names}),
-    }
+    bucket.properties["replication"] = _replication(res.inputs.get("rules") or [], index)
 
 
 def fold_ownership(res: "CapturedResource", bucket: Resource, index: Any) -> None:
@@ -121,8 +187,7 @@ def fold_ownership(res: "CapturedResource", bucket: Resource, index: Any) -> Non
 
 def fold_acl(res: "CapturedResource", bucket: Resource, index: Any) -> None:
     grants = (res.inputs.get("accessControlPolicy") or {}).get("grants") or []
-    public_grant = any(str((g.get("grantee") or {}).get("uri", "")).endswith(PUBLIC_GRANTEES) for g in grants)
-    bucket.properties["acl"] = {"public": res.inputs.get("acl") in PUBLIC_CANNED_ACLS or public_grant}
+    bucket.properties["acl"] = {"public": res.inputs.get("acl") in PUBLIC_CANNED_ACLS or _public_grants(grants)}
 
 
 def account_public_access_block(res: "CapturedResource", resources: list[Resource]) -> None:
@@ -148,6 +213,15 @@ def create_bucket(sandbox: Any, res: "CapturedResource", inputs: dict, region: s
     if inputs.get("objectLockEnabled"):
         args["ObjectLockEnabledForBucket"] = True
     s3.create_bucket(**args)
+    # What AWS gives every new bucket (the local cloud does not): SSE-S3, public access blocked,
+    # ACLs disabled; the program's configuration resources replace them afterwards.
+    s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    if not inputs.get("acl"):
+        s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={
+            "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
     if inputs.get("tags"):
         s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": _tag_set(inputs["tags"])})
     if inputs.get("acl"):
@@ -278,10 +352,18 @@ def write_tags(bucket: Resource, current: dict[str, str], new: dict[str, str]) -
         "TagSet": [{"Key": k, "Value": v} for k, v in sorted(merged.items())]}}
 
 
-def _child(pulumi_type: str, groups: tuple[str, ...], fold: Any, terraform: str, sandbox: Any = None,
+BUCKET_V2 = "aws:s3/bucketV2:BucketV2"   # pulumi-aws 6's bucket, deprecated but accepted by 7
+
+
+def _child(pulumi_type: str, groups: tuple[str, ...], fold: Any, terraform: Optional[str], sandbox: Any = None,
            rank: int = 100, blocks: Optional[dict[str, str]] = None) -> PulumiType:
-    return PulumiType(pulumi_type, fold=Folding(PULUMI_TYPE, "bucket", groups, fold), terraform=terraform,
-                      terraform_blocks=blocks or {}, sandbox=sandbox, sandbox_rank=rank)
+    return PulumiType(pulumi_type, fold=Folding(PULUMI_TYPE, "bucket", groups, fold, also_parents=(BUCKET_V2,)),
+                      terraform=terraform, terraform_blocks=blocks or {}, sandbox=sandbox, sandbox_rank=rank)
+
+
+def _v2(pulumi_type: str, groups: tuple[str, ...], fold: Any) -> PulumiType:
+    """The `*V2` spelling of a configuration resource: same inputs, same folding."""
+    return _child(pulumi_type, groups, fold, None)
 
 
 # --- CloudFormation: the bucket's configuration is declared inside AWS::S3::Bucket ---------------
@@ -393,8 +475,16 @@ DESCRIPTOR = ResourceType(
     },
     pulumi=(
         PulumiType(PULUMI_TYPE, convert=convert, physical_name="bucket", terraform="aws_s3_bucket",
-                   inputs=inputs(acl=("acl",), versioning=("versioning",), objectLockEnabled=("object_lock",)),
-                   sandbox=create_bucket, sandbox_rank=30),
+                   inputs=inputs(**INLINE_INPUTS), sandbox=create_bucket, sandbox_rank=30),
+        PulumiType(BUCKET_V2, convert=convert, physical_name="bucket", inputs=inputs(**INLINE_INPUTS)),
+        _v2("aws:s3/bucketAclV2:BucketAclV2", ("acl",), fold_acl),
+        _v2("aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+            ("encryption",), fold_sse),
+        _v2("aws:s3/bucketVersioningV2:BucketVersioningV2", ("versioning",), fold_versioning),
+        _v2("aws:s3/bucketLoggingV2:BucketLoggingV2", ("logging",), fold_logging),
+        _v2("aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", ("lifecycle",), fold_lifecycle),
+        _v2("aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2", ("object_lock",),
+            fold_object_lock),
         _child("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
                ("encryption",), fold_sse, "aws_s3_bucket_server_side_encryption_configuration", put_encryption, 33,
                {"rule": "rules"}),

@@ -165,7 +165,7 @@ class CaptureMonitor(mocks.MockMonitor):
         elif request.custom or request.remote:
             region = self.region_for(inputs, provider)
             site = site_for(urn, request.type, physical, region, self.account)
-            placeholders = resource_outputs(request.type, site, inputs)
+            placeholders = resource_outputs(request.type, site, inputs, echoed=bool(request.custom))
         if request.remote:
             self.notes.add(f"component {request.type} {request.name}: a multi-language component whose children "
                            f"are created by its provider plugin and could not be seen; the policy pack checks "
@@ -175,7 +175,9 @@ class CaptureMonitor(mocks.MockMonitor):
             urn=urn, type=request.type, name=request.name, id=physical, inputs=inputs, provider=provider,
             parent=request.parent or None, custom=bool(request.custom), source_file=file, source_line=line,
             unknown_inputs=unknown)
-        state = _struct(placeholders, request.object)
+        # a remote component's outputs are not its inputs (awsx's `natGateways` in is a strategy,
+        # out a list of NatGateway resources): only its typed placeholders go back
+        state = _struct(placeholders, None if request.remote else request.object)
         id_ = physical if request.custom else ""
         self._respond_state(urn, id_, state)
         with self._lock:

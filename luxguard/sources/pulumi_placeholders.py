@@ -214,13 +214,18 @@ def value_for(name: str, typ: Any, site: Site, path: str = "", depth: int = 0) -
     return None
 
 
-def resource_outputs(type_token: str, site: Site, inputs: collections.abc.Mapping[str, Any]) -> dict[str, Any]:
-    """Placeholders for every output the program did not set: the resource's own identity
-    unmarked, everything else marked."""
-    identity = {"arn": arn_for(type_token, site.region, site.account, site.physical), "id": site.physical, "region": site.region, "name": site.physical}
+def resource_outputs(type_token: str, site: Site, inputs: collections.abc.Mapping[str, Any],
+                     echoed: bool = True) -> dict[str, Any]:
+    """Placeholders for every output the program did not set (`echoed`: inputs come back as
+    outputs of the same name, true of custom resources, not of components): the resource's own
+    identity unmarked, everything else marked."""
+    identity = {"arn": arn_for(type_token, site.region, site.account, site.physical), "id": site.physical,
+                "keyId": site.physical, "region": site.region, "name": site.physical, "bucket": site.physical,
+                "bucketDomainName": f"{site.physical}.s3.amazonaws.com",
+                "bucketRegionalDomainName": f"{site.physical}.s3.{site.region}.amazonaws.com"}
     outputs: dict[str, Any] = {}
     for name, typ in resource_fields(type_token):
-        if name in inputs:
+        if echoed and name in inputs:
             continue
         if name in identity and typ is str:
             outputs[name] = identity[name]

@@ -50,10 +50,10 @@ def _configure(bucket, name, region, sse, key_arn, logging_to, policy, lifecycle
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-sse", bucket=bucket.id, opts=o,
             rules=[{"apply_server_side_encryption_by_default": default, "bucket_key_enabled": True}])
-    if pab:
-        aws.s3.BucketPublicAccessBlock(f"{name}-pab", bucket=bucket.id, block_public_acls=True,
-                                       ignore_public_acls=True, block_public_policy=True,
-                                       restrict_public_buckets=True, opts=o)
+    # pab=False turns the block off explicitly: a new bucket has it on (AWS's default since 2023)
+    aws.s3.BucketPublicAccessBlock(f"{name}-pab", bucket=bucket.id, block_public_acls=pab,
+                                   ignore_public_acls=pab, block_public_policy=pab,
+                                   restrict_public_buckets=pab, opts=o)
     statements = []
     if policy in ("secure", "tls_only", "public", "log_target"):
         statements.append({"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
