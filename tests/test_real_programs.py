@@ -50,7 +50,7 @@ CASES = [
          notes=['not modelled: aws:acm/certificate:Certificate (1)', 'not modelled: aws:acm/certificateValidation:CertificateValidation (1)', 'not modelled: aws:ecr/repository:Repository (1)', 'not modelled: aws:route53/record:Record (1)', 'nothing evaluated: no resource of a type luxguard models was found']),
     Case('computed-outputs', (), exit=0,
          resources=3, verdicts=[],
-         notes=['not modelled: aws:kms/alias:Alias (1)']),
+         notes=[]),
     Case('data-sources', (), exit=0,
          resources=1, verdicts=[],
          notes=['not modelled: aws:ec2/instance:Instance (1)']),

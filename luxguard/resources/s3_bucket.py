@@ -37,10 +37,11 @@ def arn(_region: Optional[str], _account: str, name: str) -> str:
 
 # --------------------------------------------------------------------------- Pulumi
 
-# What AWS gives a new bucket where the program says nothing (S3 since January / April 2023):
-# SSE-S3 default encryption, all four public-access-block flags on, ACLs disabled. `scan` of the
-# deployed bucket reads exactly these, so check and scan agree (the sandbox applies them too).
-NEW_BUCKET_ENCRYPTION = {"algorithm": "AES256", "kms_key_id": None, "kms_key_region": None,
+# What AWS gives a new bucket where the program says nothing (S3 since April 2023): all four
+# public-access-block flags on, ACLs disabled. `scan` of the deployed bucket reads exactly these,
+# so check and scan agree (the sandbox applies them too). AWS's SSE-S3 default encryption is not
+# assumed: the catalogue's encryption rules judge what the program declares.
+NEW_BUCKET_ENCRYPTION = {"algorithm": None, "kms_key_id": None, "kms_key_region": None,
                          "customer_managed_key": False, "bucket_key_enabled": False}
 NEW_BUCKET_PUBLIC_ACCESS_BLOCK = {"block_public_acls": True, "ignore_public_acls": True, "block_public_policy": True,
                                   "restrict_public_buckets": True, "all": True}
@@ -213,10 +214,8 @@ def create_bucket(sandbox: Any, res: "CapturedResource", inputs: dict, region: s
     if inputs.get("objectLockEnabled"):
         args["ObjectLockEnabledForBucket"] = True
     s3.create_bucket(**args)
-    # What AWS gives every new bucket (the local cloud does not): SSE-S3, public access blocked,
-    # ACLs disabled; the program's configuration resources replace them afterwards.
-    s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [
-        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    # What AWS gives every new bucket (the local cloud does not): public access blocked, ACLs
+    # disabled; the program's configuration resources replace them afterwards.
     s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
         "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
     if not inputs.get("acl"):
@@ -476,15 +475,6 @@ DESCRIPTOR = ResourceType(
     pulumi=(
         PulumiType(PULUMI_TYPE, convert=convert, physical_name="bucket", terraform="aws_s3_bucket",
                    inputs=inputs(**INLINE_INPUTS), sandbox=create_bucket, sandbox_rank=30),
-        PulumiType(BUCKET_V2, convert=convert, physical_name="bucket", inputs=inputs(**INLINE_INPUTS)),
-        _v2("aws:s3/bucketAclV2:BucketAclV2", ("acl",), fold_acl),
-        _v2("aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
-            ("encryption",), fold_sse),
-        _v2("aws:s3/bucketVersioningV2:BucketVersioningV2", ("versioning",), fold_versioning),
-        _v2("aws:s3/bucketLoggingV2:BucketLoggingV2", ("logging",), fold_logging),
-        _v2("aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", ("lifecycle",), fold_lifecycle),
-        _v2("aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2", ("object_lock",),
-            fold_object_lock),
         _child("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
                ("encryption",), fold_sse, "aws_s3_bucket_server_side_encryption_configuration", put_encryption, 33,
                {"rule": "rules"}),
@@ -508,6 +498,15 @@ DESCRIPTOR = ResourceType(
         _child("aws:s3/bucketAcl:BucketAcl", ("acl",), fold_acl, "aws_s3_bucket_acl", put_acl, 36, {"grant": "grants"}),
         PulumiType("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", account_wide=account_public_access_block,
                    terraform="aws_s3_account_public_access_block"),
+        PulumiType(BUCKET_V2, convert=convert, physical_name="bucket", inputs=inputs(**INLINE_INPUTS)),
+        _v2("aws:s3/bucketAclV2:BucketAclV2", ("acl",), fold_acl),
+        _v2("aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+            ("encryption",), fold_sse),
+        _v2("aws:s3/bucketVersioningV2:BucketVersioningV2", ("versioning",), fold_versioning),
+        _v2("aws:s3/bucketLoggingV2:BucketLoggingV2", ("logging",), fold_logging),
+        _v2("aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", ("lifecycle",), fold_lifecycle),
+        _v2("aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2", ("object_lock",),
+            fold_object_lock),
     ),
     arn=arn,
     live=LiveCollector("scanners.s3", "collect_bucket", scope="global", listing="s3 list"),

@@ -19,6 +19,8 @@ aws.s3.BucketPolicy("access-logs-policy", bucket=logs.id, policy=logs.arn.apply(
          "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}},
     ],
 })))
+aws.s3.BucketServerSideEncryptionConfiguration("access-logs-sse", bucket=logs.id, rules=[{
+    "apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}])
 aws.s3.BucketVersioning("access-logs-versioning", bucket=logs.id, versioning_configuration={"status": "Enabled"})
 aws.s3.BucketLifecycleConfiguration("access-logs-lifecycle", bucket=logs.id, rules=[{
     "id": "noncurrent", "status": "Enabled", "filter": {}, "noncurrent_version_expiration": {"noncurrent_days": 90}}])
