@@ -6,11 +6,12 @@ managed resource is found live by (type, id) and its security-relevant propertie
 Three kinds of drift finding (all `source: "drift"`, status `fail`):
 
 - a property changed by hand: `drift = {"property", "declared", "actual"}`;
-- a managed resource deleted by hand: `drift = {"kind": "missing"}`;
-- a live resource no given state manages: `drift = {"kind": "unmanaged"}`.
+- a managed resource deleted by hand: `drift = {"kind": DriftKind.MISSING.value}`;
+- a live resource no given state manages: `drift = {"kind": DriftKind.UNMANAGED.value}`.
 
-Rule ids, the control each protects (`category`) and severities are the fixed table
-`DRIFT_RULES` (documented in the README). A change that makes a resource *stricter* than
+Rule ids, the properties each compares, the control each protects (`category`), severities,
+clause and remediation are rule files in rules/drift/ (the rule schema's `drift:` form); what a
+type's deletion takes away and which values are the safer ones are in its descriptor. A change that makes a resource *stricter* than
 declared (e.g. a public access block flag turned on by hand) is still drift, reported at
 severity `low`: the next `pulumi up` would undo it.
 """
@@ -19,21 +20,26 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Callable, Iterable, Mapping, Optional
 
 from luxguard.core.listing import ListingFailure, covering
+from luxguard.core.errors import LuxguardError
 from luxguard.core.locations import DEFAULT_PINNED_COUNTRY, Locations, load_locations
 from luxguard.core.model import Finding, Resource, Status, sort_findings
+from luxguard.core.rules import DRIFT_RULES_DIR, EVERY_TYPE, Rule, load_drift_rules
 from luxguard.resources import ResourceType, all_types, by_cfn_type
 from luxguard.sinks.outputs import Report
 from luxguard.sources.pulumi_normalise import normalise
 from luxguard.core.security_group_rules import sort_rules
 from luxguard.sources.state import StackState
 
-S3, KMS, SG = "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::EC2::SecurityGroup"
-VOLUME, SNAPSHOT, RDS = "AWS::EC2::Volume", "AWS::EC2::Snapshot", "AWS::RDS::DBInstance"
-DDB, TRAIL, EBS_DEFAULT = "AWS::DynamoDB::Table", "AWS::CloudTrail::Trail", "AWS::EC2::EBSEncryptionByDefault"
-ANY = "*"
+class DriftKind(str, Enum):
+    """What a drift rule reports (the rule file's `drift.finding`)."""
+
+    CHANGE = "change"          # a property changed by hand
+    MISSING = "missing"        # a managed resource deleted by hand
+    UNMANAGED = "unmanaged"    # a live resource no given state manages
 
 
 @dataclass(frozen=True)
@@ -44,69 +50,37 @@ class DriftRule:
     category: str
     severity: str
     title: str
+    kind: DriftKind = DriftKind.CHANGE
+    clause: str = ""
+    remediation: str = ""
 
 
-DRIFT_RULES: tuple[DriftRule, ...] = (
-    DriftRule("DRIFT-RESIDENCY", (ANY,), ("region",), "residency", "critical",
-              "Resource is in another region than declared"),
-    DriftRule("DRIFT-S3-ENCRYPTION", (S3,), ("encryption.algorithm", "encryption.kms_key_id",
-                                             "encryption.bucket_key_enabled"), "encryption", "high",
-              "Bucket default encryption changed outside Pulumi"),
-    DriftRule("DRIFT-S3-PUBLIC-ACCESS", (S3,), ("public_access_block.block_public_acls",
-                                                "public_access_block.ignore_public_acls",
-                                                "public_access_block.block_public_policy",
-                                                "public_access_block.restrict_public_buckets",
-                                                "acl.public", "ownership"), "access", "high",
-              "Bucket public access settings changed outside Pulumi"),
-    DriftRule("DRIFT-S3-POLICY", (S3,), ("policy.present", "policy.public", "policy.denies_insecure_transport",
-                                         "policy.denies_unencrypted_uploads", "policy.statement_ids"),
-              "access", "high", "Bucket policy changed outside Pulumi"),
-    DriftRule("DRIFT-S3-VERSIONING", (S3,), ("versioning.enabled",), "retention", "medium",
-              "Bucket versioning changed outside Pulumi"),
-    DriftRule("DRIFT-S3-RETENTION", (S3,), ("object_lock.enabled", "object_lock.retention_days",
-                                            "lifecycle.expiration_days", "lifecycle.noncurrent_expiration_days"),
-              "retention", "medium", "Bucket retention (object lock, lifecycle) changed outside Pulumi"),
-    DriftRule("DRIFT-S3-LOGGING", (S3,), ("logging.enabled", "logging.target_bucket"), "logging", "medium",
-              "Bucket access logging changed outside Pulumi"),
-    DriftRule("DRIFT-S3-REPLICATION", (S3,), ("replication.destination_buckets",), "residency", "high",
-              "Bucket replication changed outside Pulumi"),
-    DriftRule("DRIFT-SG-RULES", (SG,), ("ingress", "egress"), "access", "high",
-              "Security group rules changed outside Pulumi"),
-    DriftRule("DRIFT-KMS-ROTATION", (KMS,), ("rotation_enabled",), "encryption", "medium",
-              "KMS key rotation changed outside Pulumi"),
-    DriftRule("DRIFT-KMS-STATE", (KMS,), ("state",), "encryption", "high",
-              "KMS key disabled or scheduled for deletion outside Pulumi"),
-    DriftRule("DRIFT-KMS-POLICY", (KMS,), ("policy.public",), "access", "high",
-              "KMS key policy changed outside Pulumi"),
-    DriftRule("DRIFT-RDS-ACCESS", (RDS,), ("publicly_accessible",), "access", "high",
-              "Database public accessibility changed outside Pulumi"),
-    DriftRule("DRIFT-RDS-ENCRYPTION", (RDS,), ("storage_encrypted", "kms_key_id"), "encryption", "high",
-              "Database storage encryption changed outside Pulumi"),
-    DriftRule("DRIFT-DDB-ENCRYPTION", (DDB,), ("sse.enabled", "kms_key_id"), "encryption", "high",
-              "Table encryption changed outside Pulumi"),
-    DriftRule("DRIFT-DDB-REPLICAS", (DDB,), ("replica_regions",), "residency", "high",
-              "Table replicas changed outside Pulumi"),
-    DriftRule("DRIFT-EBS-ENCRYPTION", (VOLUME, SNAPSHOT), ("encrypted", "kms_key_id"), "encryption", "high",
-              "Volume or snapshot encryption changed outside Pulumi"),
-    DriftRule("DRIFT-EBS-SNAPSHOT-PUBLIC", (SNAPSHOT,), ("public",), "access", "critical",
-              "Snapshot sharing changed outside Pulumi"),
-    DriftRule("DRIFT-TRAIL", (TRAIL,), ("logging", "multi_region", "log_file_validation", "s3_bucket"),
-              "logging", "medium", "Audit trail changed outside Pulumi"),
-    DriftRule("DRIFT-CLASSIFICATION", (ANY,), ("classification",), "classification", "medium",
-              "Data classification tag changed outside Pulumi"),
-)
-MISSING = DriftRule("DRIFT-MISSING", (ANY,), (), "", "high", "Managed resource deleted outside Pulumi")
-UNMANAGED = DriftRule("DRIFT-UNMANAGED", (ANY,), (), "", "medium", "Resource not managed by any given stack")
-# The control a deleted resource took with it: data stores lose their retained data, a key
-# the encryption that depends on it, a firewall the access restriction, a trail the audit log.
+def _drift_rule(rule: Rule) -> DriftRule:
+    spec = rule.drift or {}
+    return DriftRule(rule.id, rule.resource_types, tuple(spec.get("compares", ())), rule.category, rule.severity,
+                     rule.title, DriftKind(spec["finding"]), rule.clause_section, rule.remediation)
+
+
+def _catalogue() -> dict[DriftKind, tuple[DriftRule, ...]]:
+    rules = [_drift_rule(r) for r in load_drift_rules()]
+    by_kind = {kind: tuple(r for r in rules if r.kind == kind) for kind in DriftKind}
+    for kind in (DriftKind.MISSING, DriftKind.UNMANAGED):
+        if len(by_kind[kind]) != 1:
+            raise LuxguardError(f"{DRIFT_RULES_DIR}: exactly one drift rule must report `{kind.value}` "
+                                f"(found {len(by_kind[kind])})")
+    return by_kind
+
+
+# The drift catalogue: rules/drift/*.yaml (same schema and loader as the rules `check` evaluates).
+_BY_KIND = _catalogue()
+DRIFT_RULES: tuple[DriftRule, ...] = _BY_KIND[DriftKind.CHANGE]
+(MISSING,), (UNMANAGED,) = _BY_KIND[DriftKind.MISSING], _BY_KIND[DriftKind.UNMANAGED]
 # Types compared and searched for unmanaged resources: those whose descriptor has a drift part.
 MANAGED_TYPES = tuple(d.cfn_type for d in all_types() if d.drift is not None and d.live is not None)
-REMEDIATION = ("Bring the resource back to its declared configuration with `pulumi up` (or record an intended "
-               "change in the program, then `pulumi refresh`); find who changed it in CloudTrail.")
 
 
 def rules_for(resource_type: str) -> list[DriftRule]:
-    return [r for r in DRIFT_RULES if ANY in r.types or resource_type in r.types]
+    return [r for r in DRIFT_RULES if EVERY_TYPE in r.types or resource_type in r.types]
 
 
 # --------------------------------------------------------------------------- comparing values
@@ -192,8 +166,7 @@ class DriftDetector:
         resource.properties["country"] = self.locations.country_of(resource.region)
         return Finding(rule_id=rule.rule_id, category=category or rule.category, severity=severity or rule.severity,
                        status=status, resource=resource, message=message, title=rule.title,
-                       remediation=REMEDIATION, drift=drift,
-                       clause="Infrastructure is changed only through reviewed code (the Pulumi stack).")
+                       remediation=rule.remediation, drift=drift, clause=rule.clause)
 
     def compare(self, declared: list[Resource], live: list[Resource], failures: list[ListingFailure],
                 scanned_regions: list[str]) -> tuple[list[Finding], list[str]]:
@@ -211,12 +184,12 @@ class DriftDetector:
                 if failure is not None:
                     findings.append(self._finding(
                         MISSING, copy.deepcopy(want), f"{_kind(want.type)} {want.id}: could not check whether it "
-                        f"still exists ({failure.code}: {failure.message})", {"kind": "missing"},
+                        f"still exists ({failure.code}: {failure.message})", {"kind": DriftKind.MISSING.value},
                         category=descriptor.drift.missing_category, status=Status.ERROR))
                     continue
                 findings.append(self._finding(
                     MISSING, copy.deepcopy(want), f"{_kind(want.type)} {want.id} is declared by the stack "
-                    f"but no longer exists (deleted outside Pulumi)", {"kind": "missing"},
+                    f"but no longer exists (deleted outside Pulumi)", {"kind": DriftKind.MISSING.value},
                     category=descriptor.drift.missing_category))
                 continue
             have = copy.deepcopy(have)
@@ -248,13 +221,14 @@ class DriftDetector:
             where = f"{res.region} ({country or 'unknown country'})"
             message = (f"{_kind(res.type)} {res.id} in {where} is not managed by any given stack"
                        + (f"; it is outside {self.pinned}" if outside else ""))
-            findings.append(self._finding(UNMANAGED, copy.deepcopy(res), message, {"kind": "unmanaged"},
+            findings.append(self._finding(UNMANAGED, copy.deepcopy(res), message, {"kind": DriftKind.UNMANAGED.value},
                                           category="residency" if outside else "access"))
         for failure in failures:
             if failure.resource_type in MANAGED_TYPES:   # unmanaged resources there cannot be found either
                 finding = self._finding(
                     UNMANAGED, failure.resource(), f"could not list {failure.describe()}: resources no stack "
-                    f"manages cannot be found there", {"kind": "unmanaged"}, category="access", status=Status.ERROR)
+                    f"manages cannot be found there", {"kind": DriftKind.UNMANAGED.value}, category="access",
+                    status=Status.ERROR)
                 finding.extra["listing"] = failure.to_dict()
                 findings.append(finding)
             notes.append(f"could not list {failure.describe()}")

@@ -18,7 +18,9 @@ from luxguard.core.messages import property_paths
 from luxguard.resources import item_kind, property_kind, resource_types
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
+DRIFT_RULES_DIR = RULES_DIR / "drift"     # the drift catalogue: same schema, `drift:` instead of `condition:`
 SCHEMA = RULES_DIR / "schema.json"
+EVERY_TYPE = "*"                          # drift rules only: a rule on every managed type
 
 
 SOURCE_FORMS = ("pulumi", "terraform", "cloudformation")
@@ -65,6 +67,7 @@ class Rule:
     examples: Optional[Examples] = None
     fix: Optional[Fix] = None
     checkov_same_as: tuple[str, ...] = ()   # checkov checks saying the same thing (merged into this rule)
+    drift: Optional[dict] = None           # drift rules: {"finding": change|missing|unmanaged, "compares": [...]}
     path: str = ""
     # Top-level property groups the rule reads: a collection error there makes it `error`.
     property_groups: frozenset[str] = field(default_factory=frozenset)
@@ -81,7 +84,7 @@ class Rule:
 
 
 def _check_properties(document: dict, source: str) -> tuple[frozenset[str], frozenset[str]]:
-    known_types = set(resource_types())
+    known_types = set(resource_types()) | ({EVERY_TYPE} if "drift" in document else set())
     for rtype in document["resource_types"]:
         if rtype not in known_types:
             raise LuxguardError(
@@ -90,6 +93,12 @@ def _check_properties(document: dict, source: str) -> tuple[frozenset[str], froz
             )
     groups: set[str] = set()
     paths: set[str] = set()
+    for path in document.get("drift", {}).get("compares", []):
+        missing = [t for t in document["resource_types"] if property_kind(t, path) is None]
+        if missing:
+            raise LuxguardError(f"{source}: field drift.compares: unknown property {path!r} for {', '.join(missing)}")
+        groups.add(path.split(".")[0])
+        paths.add(path)
     for key in ("when", "condition"):
         if key not in document:
             continue
@@ -165,20 +174,21 @@ def parse_rule(document: Any, source: str) -> Rule:
     return Rule(
         id=document["id"],
         title=document["title"],
-        category=document["category"],
+        category=document.get("category", ""),   # drift rules may take it from the resource type
         severity=document["severity"],
         resource_types=tuple(document["resource_types"]),
-        condition=document["condition"],
+        condition=document.get("condition", {}),
         when=document.get("when"),
-        message=document["message"],
+        message=document.get("message", ""),
         clause_section=document["clause"]["section"],
-        clause_quote=document["clause"]["quote"],
-        gdpr=tuple(document["gdpr"]),
+        clause_quote=document["clause"].get("quote", ""),
+        gdpr=tuple(document.get("gdpr", ())),
         remediation=document["remediation"].strip(),
         action=document.get("action"),
         examples=_examples(document, source),
         fix=_fix(document, source),
         checkov_same_as=tuple(document.get("checkov", {}).get("same_as", ())),
+        drift=document.get("drift"),
         path=source,
         property_groups=groups,
         property_paths=paths,
@@ -192,12 +202,26 @@ def rule_files(directory: Path) -> list[Path]:
 
 
 def load_rules(extra_dirs: Iterable[Path] = (), include_builtin: bool = True) -> list[Rule]:
-    """The built-in catalogue plus extra folders; a duplicate id is an error naming both files."""
+    """The built-in catalogue plus extra folders; a duplicate id is an error naming both files.
+    Only files directly in a folder are read (the drift catalogue is rules/drift/)."""
     directories = ([RULES_DIR] if include_builtin else []) + [Path(d) for d in extra_dirs]
+    return _load(directories, drift=False)
+
+
+def load_drift_rules() -> list[Rule]:
+    """The drift catalogue (rules/drift/), read with the same schema and checks."""
+    return _load([DRIFT_RULES_DIR], drift=True)
+
+
+def _load(directories: list[Path], drift: bool) -> list[Rule]:
     rules: dict[str, Rule] = {}
     for directory in directories:
         for path in rule_files(directory):
             rule = parse_rule(read_yaml(path), str(path))
+            if rule.drift is not None and not drift:
+                raise LuxguardError(f"{path}: field drift: a drift rule; drift rules live in {DRIFT_RULES_DIR}")
+            if rule.drift is None and drift:
+                raise LuxguardError(f"{path}: field drift: missing (every rule in {DRIFT_RULES_DIR} is a drift rule)")
             if rule.id in rules:
                 raise LuxguardError(f"{path}: field id: {rule.id} is already defined in {rules[rule.id].path}")
             rules[rule.id] = rule

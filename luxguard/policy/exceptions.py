@@ -19,7 +19,7 @@ from luxguard.core.datafiles import DATA_DIR, read_yaml, validate
 from luxguard.core.errors import LuxguardError
 from luxguard.core.locations import Locations
 from luxguard.core.model import Finding, Status
-from luxguard.core.rules import Rule
+from luxguard.core.rules import Rule, load_drift_rules
 
 EXPIRY_WARNING_DAYS = 30
 
@@ -128,9 +128,7 @@ def load_waivers(path: Path, rules: Iterable[Rule] = ()) -> list[Waiver]:
 
 def _drift_rule_ids() -> set[str]:
     """Drift findings can be waived too (e.g. a reviewed manual change), except residency drift."""
-    from luxguard.actors.drift import DRIFT_RULES, MISSING, UNMANAGED
-
-    return {rule.rule_id for rule in DRIFT_RULES if rule.category != "residency"} | {MISSING.rule_id, UNMANAGED.rule_id}
+    return {rule.id for rule in load_drift_rules() if rule.category != "residency"}
 
 
 def _refuse_duplicates(ids: list[str], source: str, kind: str) -> None:
