@@ -128,7 +128,7 @@ def _render_text(target: str, plan_: Any, results: list | None, applied: bool, a
             verdict = f", {result.verification}" if result.verification else ""
             lines.append(f"  {result.outcome}{verdict}: {result.change.finding.rule_id} {result.change.action} "
                          f"{r.type} {r.id}")
-            if not result.ok or result.outcome != "succeeded":
+            if not result.ok or not result.succeeded:
                 lines.append(f"      {result.detail}")
         ok = sum(1 for r in results or [] if r.ok)
         lines.append(f"{ok} of {len(results or [])} action(s) succeeded; audit log: {audit_path}")
@@ -219,7 +219,7 @@ def enforce(do_apply: bool, yes: bool, rule_ids: tuple[str, ...], resource_patte
 
     audit = enforcer.AuditLog(audit_log, HistoryStore(db), actor or default_actor())
     results = enforcer.apply(plan_, ctx, audit)
-    touched = sorted({r.change.resource.region for r in results if r.outcome == "succeeded" and r.change.resource.region})
+    touched = sorted({r.change.resource.region for r in results if r.succeeded and r.change.resource.region})
     rescanned = None
     if touched:
         try:

@@ -20,9 +20,11 @@ from luxguard.actors.enforcer.base import (
 )
 from luxguard.actors.enforcer.runner import (
                    AuditLog,
+                   Outcome,
                    Plan,
                    Result,
                    Skipped,
+                   Verification,
                    apply,
                    check_key,
                    key_region,
@@ -31,6 +33,6 @@ from luxguard.actors.enforcer.runner import (
                    verify,
 )
 
-__all__ = ["REGISTRY", "Action", "ApiCall", "AuditLog", "Blocked", "DesignatedKey", "EnforceContext", "Plan",
-           "PlannedChange", "Result", "Skipped", "apply", "check_key", "key_region", "make_action", "plan",
+__all__ = ["REGISTRY", "Action", "ApiCall", "AuditLog", "Blocked", "DesignatedKey", "EnforceContext", "Outcome",
+           "Plan", "PlannedChange", "Result", "Skipped", "Verification", "apply", "check_key", "key_region", "make_action", "plan",
            "register", "select", "validate_rule_actions", "verify"]

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,39 @@ from luxguard.actors.enforcer.drift_repairs import drift_repair
 KEY_ARN = re.compile(r"^arn:[a-z-]+:kms:([a-z0-9-]+):\d{12}:key/[A-Za-z0-9-]+$")
 
 
+class Outcome(StrEnum):
+    """What happened to one planned change (the audit log's and the results' `outcome`)."""
+
+    STARTED = "started"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"           # shown with the error code: "failed: AccessDenied"
+    REFUSED = "refused"
+    NO_OP = "no-op"
+
+
+class Verification(StrEnum):
+    """What the re-read and re-scan after applying say about the finding."""
+
+    NONE = ""
+    NOW_PASSES = "now passes"
+    STILL_FAILING = "still failing"
+    PENDING = "pending (the cloud applies it asynchronously)"
+    RECORDED = "recorded (still failing: migrate the data or record an approval)"
+    RESTORED = "restored"
+    NOT_VERIFIED = "not verified"
+
+
+def outcome_text(outcome: Outcome, error_code: str = "") -> str:
+    return f"{outcome}: {error_code}" if outcome == Outcome.FAILED else str(outcome)
+
+
 def _error_text(error: Exception) -> tuple[str, str]:
-    """(short outcome, full message) for an API error."""
+    """(error code, full message) for an API error."""
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code") or "ClientError"
         message = error.response.get("Error", {}).get("Message") or str(error)
-        return f"failed: {code}", f"{code}: {message}"
-    return f"failed: {type(error).__name__}", f"{type(error).__name__}: {error}"
+        return code, f"{code}: {message}"
+    return type(error).__name__, f"{type(error).__name__}: {error}"
 
 
 # ------------------------------------------------------------------------------ the designated key
@@ -194,8 +221,10 @@ class AuditLog:
         except OSError as exc:
             raise LuxguardError(f"{self.path}: cannot write the audit log ({exc.strerror})") from None
 
-    def record(self, change: PlannedChange, outcome: str, before: Any, after: Any, detail: str) -> dict:
+    def record(self, change: PlannedChange, status: Outcome, before: Any, after: Any, detail: str,
+               error_code: str = "") -> dict:
         r = change.resource
+        outcome = outcome_text(status, error_code)
         entry = {"at": datetime.now(UTC), "actor": self.actor, "resource_type": r.type,
                  "resource_id": r.id, "rule_id": change.finding.rule_id, "action": change.action,
                  "outcome": outcome[:32], "before": _jsonable(before), "after": _jsonable(after), "detail": detail}
@@ -218,19 +247,30 @@ def _jsonable(value: Any) -> Any:
 @dataclass
 class Result:
     change: PlannedChange
-    outcome: str                 # succeeded | failed: <Code> | refused | no-op
+    status: Outcome
     detail: str = ""
     before: Any = None
     after: Any = None
-    verification: str = ""       # now passes | still failing | pending | recorded | not verified
+    verification: Verification = Verification.NONE
+    error_code: str = ""         # the API's error code when status is FAILED
+
+    @property
+    def outcome(self) -> str:
+        """As shown and written: succeeded | failed: <Code> | refused | no-op."""
+        return outcome_text(self.status, self.error_code)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == Outcome.SUCCEEDED
 
     @property
     def ok(self) -> bool:
-        return self.outcome in ("succeeded", "no-op") and self.verification not in ("still failing",)
+        return self.status in (Outcome.SUCCEEDED, Outcome.NO_OP) and self.verification != Verification.STILL_FAILING
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.change.to_dict(), "outcome": self.outcome, "detail": self.detail,
-                "before": _jsonable(self.before), "after": _jsonable(self.after), "verification": self.verification}
+                "before": _jsonable(self.before), "after": _jsonable(self.after),
+                "verification": self.verification.value}
 
 
 def apply(plan_: Plan, ctx: EnforceContext, audit: AuditLog,
@@ -243,44 +283,45 @@ def apply(plan_: Plan, ctx: EnforceContext, audit: AuditLog,
         if finding.status != Status.FAIL:   # belt and braces: waived findings never reach here
             continue
         if change.blocked:
-            audit.record(change, "refused", change.before, None, change.blocked)
-            results.append(Result(change, "refused", change.blocked, change.before))
+            audit.record(change, Outcome.REFUSED, change.before, None, change.blocked)
+            results.append(Result(change, Outcome.REFUSED, change.blocked, change.before))
             continue
         action = plan_.actions[id(change)]
         progress(f"applying {action.name} on {change.resource.id}")
         try:
             fresh = action.plan(finding, ctx)
         except (ClientError, BotoCoreError) as error:
-            outcome, detail = _error_text(error)
-            audit.record(change, outcome, change.before, None, f"re-reading before the change: {detail}")
-            results.append(Result(change, outcome, detail, change.before))
+            code, detail = _error_text(error)
+            audit.record(change, Outcome.FAILED, change.before, None, f"re-reading before the change: {detail}", code)
+            results.append(Result(change, Outcome.FAILED, detail, change.before, error_code=code))
             continue
         if fresh is None:
             detail = "already compliant when re-read (changed since the plan, or by an earlier action)"
-            audit.record(change, "no-op", change.before, change.before, detail)
-            results.append(Result(change, "no-op", detail, change.before, change.before))
+            audit.record(change, Outcome.NO_OP, change.before, change.before, detail)
+            results.append(Result(change, Outcome.NO_OP, detail, change.before, change.before))
             continue
         if fresh.blocked:
-            audit.record(fresh, "refused", fresh.before, None, fresh.blocked)
-            results.append(Result(fresh, "refused", fresh.blocked, fresh.before))
+            audit.record(fresh, Outcome.REFUSED, fresh.before, None, fresh.blocked)
+            results.append(Result(fresh, Outcome.REFUSED, fresh.blocked, fresh.before))
             continue
         detail = "; ".join(c.describe() for c in fresh.calls)
         if fresh.calls != change.calls:
             detail = "configuration changed since the plan; applied the re-computed change: " + detail
-        audit.record(fresh, "started", fresh.before, fresh.after, detail)
+        audit.record(fresh, Outcome.STARTED, fresh.before, fresh.after, detail)
         try:
             action.apply(fresh, ctx)
-            outcome, message = "succeeded", detail
+            status, code, message = Outcome.SUCCEEDED, "", detail
         except (ClientError, BotoCoreError) as error:
-            outcome, message = _error_text(error)
+            status = Outcome.FAILED
+            code, message = _error_text(error)
         try:
             after = action.read(change.resource, ctx)
         except (ClientError, BotoCoreError) as error:
             after = {"unreadable": _error_text(error)[1]}
         except Exception as error:  # noqa: BLE001 - the audit entry must still be written
             after = {"unreadable": str(error)}
-        audit.record(fresh, outcome, fresh.before, after, message)
-        results.append(Result(fresh, outcome, message, fresh.before, after))
+        audit.record(fresh, status, fresh.before, after, message, code)
+        results.append(Result(fresh, status, message, fresh.before, after, error_code=code))
     return results
 
 
@@ -288,7 +329,7 @@ def verify(results: list[Result], plan_: Plan, ctx: EnforceContext, rescanned: l
     """After applying: does each finding pass now (re-scan), and is its re-plan empty?"""
     status = {(f.rule_id, f.resource.type, f.resource.id): f.status for f in rescanned or []}
     for result in results:
-        if result.outcome != "succeeded":
+        if result.status != Outcome.SUCCEEDED:
             continue
         change, finding = result.change, result.change.finding
         action = next((a for c, a in ((c, plan_.actions.get(id(c))) for c in plan_.changes)
@@ -299,15 +340,14 @@ def verify(results: list[Result], plan_: Plan, ctx: EnforceContext, rescanned: l
             settled = False
         now = status.get((finding.rule_id, change.resource.type, change.resource.id))
         if action is not None and not action.resolves_finding:
-            result.verification = "recorded (still failing: migrate the data or record an approval)" \
-                if settled else "still failing"
+            result.verification = Verification.RECORDED if settled else Verification.STILL_FAILING
         elif finding.drift:
-            result.verification = "restored" if settled else "still failing"
+            result.verification = Verification.RESTORED if settled else Verification.STILL_FAILING
         elif now == Status.PASS:
-            result.verification = "now passes"
+            result.verification = Verification.NOW_PASSES
         elif action is not None and action.asynchronous and settled:
-            result.verification = "pending (the cloud applies it asynchronously)"
+            result.verification = Verification.PENDING
         elif now is None:
-            result.verification = "restored" if settled else "not verified"
+            result.verification = Verification.RESTORED if settled else Verification.NOT_VERIFIED
         else:
-            result.verification = "still failing"
+            result.verification = Verification.STILL_FAILING
