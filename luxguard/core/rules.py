@@ -115,7 +115,7 @@ def _check_properties(document: dict, source: str) -> tuple[frozenset[str], froz
                 raise LuxguardError(
                     f"{source}: field {key}: unknown property {path!r} of items of {list_property!r}"
                 )
-    for path in property_paths(document["message"], source):
+    for path in property_paths(document.get("message", ""), source):
         missing = [t for t in document["resource_types"] if property_kind(t, path) is None]
         if missing:
             raise LuxguardError(f"{source}: field message: unknown property {path!r} for {', '.join(missing)}")
