@@ -14,7 +14,7 @@ from luxguard.policy.exceptions import Exceptions, load_approvals, load_waivers
 from luxguard.core.locations import DEFAULT_PINNED_COUNTRY, Locations, load_locations
 from luxguard.core.model import Resource, sort_findings
 from luxguard.sinks.outputs import Report
-from luxguard.sources.pulumi_capture import DEFAULT_TIMEOUT, Capture, capture_program
+from luxguard.sources.pulumi_capture import DEFAULT_ACCOUNT, DEFAULT_TIMEOUT, Capture, capture_program
 from luxguard.sources.pulumi_normalise import coverage_notes, normalise
 from luxguard.core.rules import Rule, load_rules
 
@@ -32,6 +32,7 @@ class Settings:
     approvals_file: Optional[Path] = None
     waivers_file: Optional[Path] = None
     as_of: Optional[date] = None
+    trusted_accounts: tuple[str, ...] = ()   # --trusted-account: beyond the scanned account and its organization
     # Files are read and validated once per Settings, not once per stage that needs them.
     _rules: Optional[list[Rule]] = field(default=None, init=False, repr=False, compare=False)
     _locations: Optional[Locations] = field(default=None, init=False, repr=False, compare=False)
@@ -47,7 +48,9 @@ class Settings:
         return self._locations
 
     def engine(self, default_pinned: str = DEFAULT_PINNED_COUNTRY) -> Engine:
-        return Engine.create(self.rules(), self.locations(), self.pinned_country or default_pinned)
+        engine = Engine.create(self.rules(), self.locations(), self.pinned_country or default_pinned)
+        engine.trust(self.trusted_accounts)
+        return engine
 
     def exceptions(self, rules: list[Rule]) -> Exceptions:
         """Approvals and waivers in force on --as-of (default: today)."""
@@ -99,6 +102,7 @@ def check_infrastructure_code(path: Path, settings: Settings, options: Optional[
     source = detect(path)
     model = read(source, options or IacOptions())
     engine = settings.engine()
+    engine.trust([DEFAULT_ACCOUNT])   # the account the templates' own references (AWS::AccountId) resolve to
     report = Report(source=source.source_name, findings=engine.evaluate(model.resources),
                     resources=len(model.resources), rules=engine.rules,
                     base_dir=source.path if source.path.is_dir() else source.path.parent, notes=list(model.notes))
@@ -134,10 +138,20 @@ def add_checkov_findings(report: Report, capture: Capture) -> None:
                                  for check, address, reason in run.skipped]
 
 
+def stack_accounts(config: dict) -> list[str]:
+    """The accounts a stack deploys into: the one its program sees as its own (luxguard:accountId,
+    or the mocks' account) and aws:allowedAccountIds."""
+    allowed = config.get("aws:allowedAccountIds") or []
+    if isinstance(allowed, str):
+        allowed = [a.strip(' "') for a in allowed.strip("[]").split(",")]
+    return [str(config.get("luxguard:accountId") or DEFAULT_ACCOUNT), *(str(a) for a in allowed if a)]
+
+
 def check_capture(capture: Capture, settings: Settings) -> Report:
     """Normalise and evaluate a captured program: the verdicts of `luxguard check`."""
     pinned = str(capture.config.get("luxguard:pinnedCountry") or DEFAULT_PINNED_COUNTRY)
     engine = settings.engine(default_pinned=pinned)
+    engine.trust(stack_accounts(capture.config))
     resources = normalise(capture)
     report = evaluate(engine, settings, resources, "pulumi", Path(capture.program_dir) if capture.program_dir else None)
     report.notes = sorted(set(report.notes) | set(capture.notes) | set(coverage_notes(capture)))

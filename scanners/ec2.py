@@ -12,6 +12,8 @@ from typing import Any, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from luxguard.core.external_access import share_grants_of
+from luxguard.resources.ebs_snapshot import SHARE_ACTIONS
 from luxguard.core.model import Resource, common_properties
 from luxguard.core.security_group_rules import normalise_rule, sort_rules
 
@@ -119,14 +121,16 @@ def collect_snapshots(shared: Shared, region: str) -> list[Resource]:
             resource.collection_errors.update(
                 {name: f"source volume's key: {volume_error}" for name in ("kms_key_id", "kms_key_region",
                                                                             "customer_managed_key")})
-        if snapshot.get("Encrypted"):
-            resource.properties["public"] = False
+        # Encrypted snapshots cannot be public but can be shared with other accounts: read every one.
+        attribute = read_group(resource, "public", lambda: ec2.describe_snapshot_attribute(
+            SnapshotId=snapshot_id, Attribute="createVolumePermission"))
+        if attribute is FAILED:
+            resource.collection_errors["sharing"] = resource.collection_errors["public"]
         else:
-            attribute = read_group(resource, "public", lambda: ec2.describe_snapshot_attribute(
-                SnapshotId=snapshot_id, Attribute="createVolumePermission"))
-            if attribute is not FAILED:
-                resource.properties["public"] = any(
-                    p.get("Group") == "all" for p in attribute.get("CreateVolumePermissions", []))
+            permissions = attribute.get("CreateVolumePermissions", [])
+            resource.properties["public"] = any(p.get("Group") == "all" for p in permissions)
+            shared = [p.get("UserId") or p.get("Group") for p in permissions if p.get("UserId") or p.get("Group")]
+            resource.properties["sharing"] = {"grants": share_grants_of(shared, SHARE_ACTIONS)}
         found.append(resource)
     return found
 

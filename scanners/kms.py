@@ -7,12 +7,11 @@ AWS-managed keys rotate automatically and have AWS-owned policies: no calls for 
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from typing import Any
 
 from luxguard.core.model import Resource, common_properties
-from luxguard.core.policy_documents import is_public_statement, statements
+from luxguard.resources.kms_key import key_policy
 
 from scanners.calls import FAILED, read_group
 from scanners.context import Shared
@@ -28,10 +27,6 @@ def _aliases_by_key(kms: Any) -> dict[str, list[str]]:
             if alias.get("TargetKeyId"):
                 aliases[alias["TargetKeyId"]].append(alias["AliasName"])
     return aliases
-
-
-def _policy_public(document: str) -> bool:
-    return any(is_public_statement(s) for s in statements(json.loads(document)))
 
 
 def _key(kms: Any, region: str, key_id: str, aliases: list[str], keys: KeyResolver) -> Resource:
@@ -50,7 +45,7 @@ def _key(kms: Any, region: str, key_id: str, aliases: list[str], keys: KeyResolv
     keys.add(region, key_id, meta.get("Arn"), not aws_managed, aliases)
     resource.properties.update(key_manager="AWS" if aws_managed else "CUSTOMER", state=meta.get("KeyState"))
     if aws_managed:
-        resource.properties.update(rotation_enabled=True, policy={"public": False})
+        resource.properties.update(rotation_enabled=True, policy={"public": False, "grants": []})
         return resource
     if meta.get("KeyState") == "Enabled":
         rotation = read_group(resource, "rotation_enabled", lambda: kms.get_key_rotation_status(KeyId=key_id))
@@ -58,7 +53,10 @@ def _key(kms: Any, region: str, key_id: str, aliases: list[str], keys: KeyResolv
             resource.properties["rotation_enabled"] = bool(rotation.get("KeyRotationEnabled"))
     policy = read_group(resource, "policy", lambda: kms.get_key_policy(KeyId=key_id, PolicyName="default"))
     if policy is not FAILED:
-        resource.properties["policy"] = {"public": _policy_public(policy.get("Policy") or "{}")}
+        try:
+            resource.properties["policy"] = key_policy(policy.get("Policy") or None)
+        except ValueError as error:
+            resource.collection_errors["policy"] = f"GetKeyPolicy answered a policy that cannot be judged: {error}"
     return resource
 
 

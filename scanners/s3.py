@@ -192,7 +192,10 @@ def collect_bucket(clients: ClientFactory, name: str, context: S3Context) -> Res
     def group(key: str, call: Any, build: Any) -> None:
         response = read_group(resource, key, call)
         if response is not FAILED:
-            props[key] = build(response)
+            try:
+                props[key] = build(response)
+            except ValueError as error:  # an answer luxguard cannot judge (a policy it cannot read)
+                resource.collection_errors[key] = f"cannot judge the answer: {error}"
 
     group("encryption", lambda: s3.get_bucket_encryption(Bucket=name),
           lambda r: _encryption(r, region, context.keys, resource))

@@ -10,6 +10,7 @@ from typing import Any, Callable, Optional
 
 import click
 
+from luxguard.core.errors import LuxguardError
 from luxguard.core.model import SEVERITIES, Finding, Status, severity_rank
 from luxguard.core.urls import check_endpoint_url, redact_credentials
 from luxguard.sinks.outputs import Report, render, write_atomically
@@ -39,6 +40,9 @@ def settings_options(fn: Callable) -> Callable:
                      help="Customers' written approvals of transfers (YAML)."),
         click.option("--waivers", "waivers_file", type=click.Path(path_type=Path),
                      help="Reviewed, expiring exceptions to other rules (YAML); waived findings are never repaired."),
+        click.option("--trusted-account", "trusted_accounts", multiple=True,
+                     help="An AWS account inside the trusted zone besides the scanned one and its organization "
+                          "(repeatable); approved processors go in the approvals file instead."),
         click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]),
                      help="Judge approvals and waivers as of this date (default: today)."),
     ], fn)
@@ -132,11 +136,15 @@ def one_line(message: object) -> str:
 
 def make_settings(rule_dirs: tuple[Path, ...] = (), location_files: tuple[Path, ...] = (),
                   pinned_country: Optional[str] = None, approvals_file: Optional[Path] = None,
-                  waivers_file: Optional[Path] = None, as_of: Any = None) -> Settings:
+                  waivers_file: Optional[Path] = None, as_of: Any = None,
+                  trusted_accounts: tuple[str, ...] = ()) -> Settings:
     """Settings from the common options; every input file is validated before any work."""
+    bad = [a for a in trusted_accounts if not (len(a) == 12 and a.isdigit())]
+    if bad:
+        raise LuxguardError(f"--trusted-account {bad[0]!r}: give a 12-digit AWS account id")
     settings = Settings(rule_dirs=rule_dirs, location_files=location_files, pinned_country=pinned_country,
                         approvals_file=approvals_file, waivers_file=waivers_file,
-                        as_of=as_of.date() if as_of else None)
+                        as_of=as_of.date() if as_of else None, trusted_accounts=tuple(sorted(set(trusted_accounts))))
     settings.validate_inputs()
     return settings
 

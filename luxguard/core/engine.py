@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
 from luxguard.core.conditions import Context, evaluate
+from luxguard.core.external_access import TrustedZone, localise_grants
 from luxguard.core.listing import ListingFailure
 from luxguard.core.locations import DEFAULT_PINNED_COUNTRY, Locations, load_locations
 from luxguard.core.messages import render_template
@@ -31,6 +32,13 @@ class Engine:
     rules: list[Rule]
     locations: Locations
     pinned_country: str = DEFAULT_PINNED_COUNTRY
+    trusted_zone: TrustedZone = field(default_factory=TrustedZone)
+
+    def trust(self, accounts: Iterable[str] = (), organizations: Iterable[str] = ()) -> None:
+        """Widen the trusted zone with the accounts (and organizations) this run is about."""
+        zone = self.trusted_zone
+        self.trusted_zone = TrustedZone(zone.accounts | {str(a) for a in accounts if a},
+                                        zone.organizations | {str(o) for o in organizations if o})
 
     @classmethod
     def create(cls, rules: list[Rule], locations: Optional[Locations] = None, pinned_country: str = DEFAULT_PINNED_COUNTRY) -> "Engine":
@@ -41,9 +49,11 @@ class Engine:
         return Context(self.locations, self.pinned_country)
 
     def localise(self, resource: Resource) -> None:
-        """Fill `country` from the catalogue (None for an unknown region)."""
+        """Fill what depends on the run, not the source: `country` from the catalogue (None for an
+        unknown region) and which grants reach outside the trusted zone."""
         resource.properties["region"] = resource.region
         resource.properties["country"] = self.locations.country_of(resource.region)
+        localise_grants(resource.properties, self.trusted_zone)
 
     def evaluate_rule(self, rule: Rule, resource: Resource) -> Optional[Finding]:
         """The rule's verdict on one resource, or None when the rule does not apply to it."""

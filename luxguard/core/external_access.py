@@ -351,3 +351,34 @@ def share_grants(accounts: Iterable[str], actions: Iterable[str], sid: str = "sh
 def external_grants(grants: Iterable[Grant], zone: TrustedZone) -> list[Grant]:
     """The grants a caller outside `zone` can use."""
     return [g for g in grants if not zone.admits(g)]
+
+
+GRANT_GROUPS = ("policy", "sharing")   # model groups that may carry `grants`
+
+
+def zone_summary(grants: Optional[list], zone: TrustedZone) -> dict[str, Any]:
+    """`external_principals` / `external_actions` of a group's grants, against `zone`; None when
+    the grants are unknown (so a rule reading them cannot pass)."""
+    if grants is None:
+        return {"external_principals": None, "external_actions": None}
+    outside = external_grants([Grant.from_dict(g) for g in grants], zone)
+    return {"external_principals": sorted({p for g in outside for p in g.principals()}),
+            "external_actions": sorted({a for g in outside for a in g.actions})}
+
+
+def localise_grants(properties: dict[str, Any], zone: TrustedZone) -> None:
+    """Fill each grant-carrying group's external_* properties for this run's trusted zone (like
+    `country`, they depend on who is judging, so the engine derives them, not the sources)."""
+    for group in GRANT_GROUPS:
+        values = properties.get(group)
+        if isinstance(values, dict) and "grants" in values:
+            values.update(zone_summary(values["grants"], zone))
+
+
+def grants_of(document: Union[str, Mapping, None]) -> list[dict[str, Any]]:
+    """A policy's grants as model data (raises PolicyError like `analyse`)."""
+    return [g.to_dict() for g in analyse(document)]
+
+
+def share_grants_of(accounts: Iterable[str], actions: Iterable[str]) -> list[dict[str, Any]]:
+    return [g.to_dict() for g in share_grants(accounts, actions)]

@@ -66,12 +66,21 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
 
 
+def _plain(value: Any) -> str:
+    """How a value reads in a sentence: lists joined with commas, absent as 'none'."""
+    if value is None:
+        return "none"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_plain(v) for v in value) or "none"
+    return str(value)
+
+
 def render_template(template: str, fields: Mapping[str, Any], prop: Callable[[str], Any]) -> str:
-    """Fill a checked template; values are plain str() of the field, each and all capped."""
+    """Fill a checked template; values as plain text (lists comma-joined), each and all capped."""
     out: list[str] = []
     for literal, name, path in _checked_parts(template):
         out.append(literal)
         if name is not None or path is not None:
             value = fields.get(name) if name is not None else prop(path)
-            out.append(_shorten("none" if value is None else str(value), MAX_VALUE))
+            out.append(_shorten(_plain(value), MAX_VALUE))
     return _shorten("".join(out), MAX_MESSAGE)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any, Optional, Union
 
+from luxguard.core.external_access import grants_of
+
 # Condition keys that restrict a "*" principal to known callers: such a statement is not public.
 RESTRICTING_CONDITION_KEYS = {
     "aws:sourcearn", "aws:sourceaccount", "aws:sourcevpc", "aws:sourcevpce", "aws:sourceip",
@@ -95,4 +97,5 @@ def summarise_bucket_policy(document: Union[str, dict, None]) -> dict[str, Any]:
         "denies_insecure_transport": any(denies_insecure_transport(s) for s in stmts),
         "denies_unencrypted_uploads": any(denies_unencrypted_uploads(s) for s in stmts),
         "statement_ids": sorted(str(s["Sid"]) for s in stmts if s.get("Sid")),
+        "grants": grants_of(policy),
     }

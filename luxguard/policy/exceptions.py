@@ -12,7 +12,7 @@ import fnmatch
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from luxguard.core.conditions import walk_properties
 from luxguard.core.datafiles import DATA_DIR, read_yaml, validate
@@ -47,6 +47,7 @@ class Approval:
     approved_by: str
     granted: date
     expires: date
+    accounts: frozenset[str] = frozenset()   # a processor's AWS accounts that may be granted access
 
     def in_scope(self, finding: Finding) -> bool:
         resource = finding.resource
@@ -99,6 +100,7 @@ def load_approvals(path: Path) -> list[Approval]:
         approvals.append(Approval(
             id=entry["id"], customer=entry["customer"], data_categories=frozenset(entry["data_categories"]),
             countries=frozenset(destinations.get("countries", [])), regions=frozenset(destinations.get("regions", [])),
+            accounts=frozenset(str(a) for a in destinations.get("accounts", [])),
             resource_ids=tuple(scope.get("resource_ids", [])), name_patterns=tuple(scope.get("name_patterns", [])),
             tags=tuple(sorted((scope.get("tags") or {}).items())), document=entry["document"],
             approved_by=entry["approved_by"], granted=granted, expires=expires))
@@ -137,6 +139,16 @@ def _refuse_duplicates(ids: list[str], source: str, kind: str) -> None:
         if identifier in seen:
             raise LuxguardError(f"{source}: field {kind}.{i}.id: duplicate id {identifier}")
         seen.add(identifier)
+
+
+def external_principals(rule: Rule, finding: Finding) -> list[str]:
+    """The callers outside the trusted zone an external-access finding names (its rule reads an
+    `external_principals` property); [] for any other rule."""
+    found: list[str] = []
+    for _, path in walk_properties(rule.condition):
+        if path.endswith("external_principals"):
+            found.extend(finding.resource.get(path) or [])
+    return sorted(set(found))
 
 
 def foreign_regions(rule: Optional[Rule], finding: Finding, locations: Locations, pinned: str) -> list[Optional[str]]:
@@ -183,15 +195,19 @@ class Exceptions:
                 continue
             rule = by_id.get(finding.rule_id)
             if finding.category == "residency":
-                self._apply_approval(finding, rule, locations, pinned)
+                places = foreign_regions(rule, finding, locations, pinned)
+                self._apply_approval(finding, lambda a: all(a.covers_destination(r, locations) for r in places))
+            elif rule is not None and external_principals(rule, finding):
+                grantees = external_principals(rule, finding)
+                self._apply_approval(finding, lambda a: "*" not in grantees and set(grantees) <= a.accounts)
             else:
                 self._apply_waiver(finding)
 
-    def _apply_approval(self, finding: Finding, rule: Optional[Rule], locations: Locations, pinned: str) -> None:
-        places = foreign_regions(rule, finding, locations, pinned)
+    def _apply_approval(self, finding: Finding, covers: Callable[[Approval], bool]) -> None:
+        """Waive a finding that an approval in force covers (scope, destination, data, dates);
+        otherwise say in the message which approval lapsed and why."""
         categories = set(finding.resource.properties.get("classification") or [])
-        candidates = [a for a in self.approvals if a.in_scope(finding)
-                      and all(a.covers_destination(r, locations) for r in places)]
+        candidates = [a for a in self.approvals if a.in_scope(finding) and covers(a)]
         for approval in candidates:
             if not categories or not categories <= approval.data_categories:
                 continue

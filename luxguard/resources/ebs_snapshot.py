@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from luxguard.core.external_access import share_grants_of
 from luxguard.core.model import Resource
 from luxguard.resources import ebs_volume
 from luxguard.resources.base import (
@@ -21,11 +22,12 @@ if TYPE_CHECKING:
     from luxguard.sources.pulumi_capture import CapturedResource
 
 PULUMI_TYPE = "aws:ebs/snapshot:Snapshot"
+SHARE_ACTIONS = ("ec2:CreateVolume",)   # what a createVolumePermission lets its account do
 
 
 def convert_copy(res: "CapturedResource", index: Any) -> Resource:
     resource = ebs_volume.encrypted_storage(res, index, "AWS::EC2::Snapshot")
-    resource.properties["public"] = False
+    resource.properties.update(public=False, sharing={"grants": []})
     return resource
 
 
@@ -37,27 +39,33 @@ def convert(res: "CapturedResource", index: Any) -> Resource:
     resource.properties.update(
         encrypted=bool(source.get("encrypted")), kms_key_id=source.get("kms_key_id"),
         kms_key_region=source.get("kms_key_region"), customer_managed_key=bool(source.get("customer_managed_key")),
-        public=False)
+        public=False, sharing={"grants": []})
     return resource
 
 
 def fold_permission(res: "CapturedResource", snapshot: Resource, index: Any) -> None:
-    if str(res.inputs.get("accountId", "")).lower() == "all":
+    account = str(res.inputs.get("accountId", ""))
+    if account.lower() == "all":
         snapshot.properties["public"] = True
+    grants = snapshot.properties.setdefault("sharing", {"grants": []})["grants"]
+    grants.extend(share_grants_of([account], SHARE_ACTIONS))
 
 
 DESCRIPTOR = ResourceType(
     cfn_type="AWS::EC2::Snapshot",
     kind="snapshot",
     properties={**ebs_volume.ENCRYPTION_PROPERTIES,
-                "public": "bool"},           # createVolumePermission for group "all"
+                "public": "bool",            # createVolumePermission for group "all"
+                "sharing.grants": "objects",  # every createVolumePermission, as grants
+                "sharing.external_principals": "list",   # accounts outside the trusted zone ('*': all)
+                "sharing.external_actions": "list"},
     pulumi=(
         PulumiType(PULUMI_TYPE, convert=convert, terraform="aws_ebs_snapshot",
                    inputs=inputs(volumeId=("encrypted", *ebs_volume.KEY_GROUPS))),
         PulumiType("aws:ebs/snapshotCopy:SnapshotCopy", convert=convert_copy, terraform="aws_ebs_snapshot_copy",
                    inputs=inputs(**ebs_volume.ENCRYPTION_INPUTS)),
         PulumiType("aws:ec2/snapshotCreateVolumePermission:SnapshotCreateVolumePermission",
-                   fold=Folding(PULUMI_TYPE, "snapshotId", ("public",), fold_permission),
+                   fold=Folding(PULUMI_TYPE, "snapshotId", ("public", "sharing"), fold_permission),
                    terraform="aws_snapshot_create_volume_permission"),
     ),
     live=LiveCollector("scanners.ec2", "collect_snapshots", listing="ec2 snapshots"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Optional
 
-from luxguard.core import policy_documents
+from luxguard.core import external_access, policy_documents
 from luxguard.core.model import Resource
 from luxguard.resources.base import (
     CloudFormationForm,
@@ -28,15 +28,23 @@ def arn(region: Optional[str], account: str, key_id: str) -> str:
     return f"arn:aws:kms:{region}:{account}:key/{key_id}"
 
 
+def key_policy(document: Any) -> dict[str, Any]:
+    """`policy.*` of a key: public statements and every grant (raises ValueError when malformed).
+    A key declared without a policy gets AWS's default one, the key's own account: no grant."""
+    policy = policy_documents.parse(document)
+    statements = policy_documents.statements(policy)
+    grants = external_access.grants_of(policy) if policy else []
+    return {"public": any(policy_documents.is_public_statement(s) for s in statements), "grants": grants}
+
+
 def convert(res: "CapturedResource", index: Any) -> Resource:
-    try:
-        policy = policy_documents.parse(res.inputs.get("policy"))
-    except ValueError:
-        policy = None
-    public = any(policy_documents.is_public_statement(s) for s in policy_documents.statements(policy))
     resource = planned_resource(res, index, "AWS::KMS::Key", key_manager="CUSTOMER",
                                 state="Enabled" if res.inputs.get("isEnabled", True) else "Disabled",
-                                rotation_enabled=bool(res.inputs.get("enableKeyRotation")), policy={"public": public})
+                                rotation_enabled=bool(res.inputs.get("enableKeyRotation")), policy={"public": False})
+    try:
+        resource.properties["policy"] = key_policy(res.inputs.get("policy"))
+    except ValueError as error:
+        resource.collection_errors["policy"] = f"the key policy cannot be judged: {error}"
     resource.arn = arn(resource.region, str(index.capture.config.get("luxguard:accountId", "")), res.id)
     return resource
 
@@ -98,6 +106,9 @@ DESCRIPTOR = ResourceType(
         "state": "string",             # Enabled | Disabled | PendingDeletion | ...
         "rotation_enabled": "bool",
         "policy.public": "bool",
+        "policy.grants": "objects",                # every Allow as (callers, actions), Denies subtracted
+        "policy.external_principals": "list",      # callers outside the trusted zone (filled by the engine)
+        "policy.external_actions": "list",
     },
     pulumi=(
         PulumiType("aws:kms/key:Key", convert=convert, terraform="aws_kms_key", sandbox=create_key, sandbox_rank=10,

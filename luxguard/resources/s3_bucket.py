@@ -156,7 +156,10 @@ def fold_public_access_block(res: "CapturedResource", bucket: Resource, index: A
 
 
 def fold_policy(res: "CapturedResource", bucket: Resource, index: Any) -> None:
-    bucket.properties["policy"] = policy_documents.summarise_bucket_policy(res.inputs.get("policy"))
+    try:
+        bucket.properties["policy"] = policy_documents.summarise_bucket_policy(res.inputs.get("policy"))
+    except ValueError as error:
+        bucket.collection_errors["policy"] = f"the bucket policy cannot be judged: {error}"
 
 
 def fold_versioning(res: "CapturedResource", bucket: Resource, index: Any) -> None:
@@ -459,6 +462,9 @@ DESCRIPTOR = ResourceType(
         "policy.denies_insecure_transport": "bool",  # Deny when aws:SecureTransport = false
         "policy.denies_unencrypted_uploads": "bool",
         "policy.statement_ids": "list",
+        "policy.grants": "objects",                 # every Allow as (callers, actions), Denies subtracted
+        "policy.external_principals": "list",       # callers outside the trusted zone (filled by the engine)
+        "policy.external_actions": "list",
         "acl.public": "bool",                       # grants to AllUsers / AuthenticatedUsers, or a public canned ACL
         "versioning.enabled": "bool",
         "object_lock.enabled": "bool",

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from typing import Callable, Iterator, Optional
 
 from luxguard.core.urls import redact_credentials
+from luxguard.sources.organization import organization_zone
 from luxguard.sinks.history import HistoryStore
 from luxguard.sinks.outputs import Report
 from luxguard.sinks.outputs.json_format import finding_to_dict
@@ -56,6 +57,8 @@ def scan(options: ScanOptions, settings: Settings, warn: Callable[[str], None],
     engine = settings.engine()
     regions = resolve_regions(session, options.regions, locations, options.endpoint_url, warn=warn)
     result = collect(session, regions, options.endpoint_url, max_workers=options.workers, progress=progress)
+    organizations, members = organization_zone(session, options.endpoint_url)
+    engine.trust([result.account_id or "", *members], organizations)
     for resource in result.resources:
         resource.account = resource.account or result.account_id
     for failure in result.failures:

@@ -186,3 +186,20 @@ def with_role(accounts: Iterable[Account], role_name: str, external_id: Optional
 
 def describe(accounts: list[Account]) -> str:
     return json.dumps([a.to_dict() for a in accounts], sort_keys=True)
+
+
+def organization_zone(session: boto3.Session, endpoint_url: Optional[str]) -> tuple[list[str], list[str]]:
+    """(organization ids, member account ids) of the caller's organization, as far as it may see:
+    a member account can describe its organization but not list its accounts; an account outside
+    any organization gets ([], []). Never a failure: the trusted zone only grows from this."""
+    org = session.client("organizations", endpoint_url=endpoint_url,
+                         config=Config(retries={"mode": "standard", "max_attempts": 2}))
+    try:
+        org_id = org.describe_organization()["Organization"]["Id"]
+    except (ClientError, BotoCoreError, KeyError):
+        return [], []
+    try:
+        members = [entry["Id"] for page in org.get_paginator("list_accounts").paginate() for entry in page["Accounts"]]
+    except (ClientError, BotoCoreError, KeyError):
+        members = []
+    return [org_id], sorted(members)

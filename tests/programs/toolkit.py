@@ -55,11 +55,11 @@ def _configure(bucket, name, region, sse, key_arn, logging_to, policy, lifecycle
                                    ignore_public_acls=pab, block_public_policy=pab,
                                    restrict_public_buckets=pab, opts=o)
     statements = []
-    if policy in ("secure", "tls_only", "public", "log_target"):
+    if policy in ("secure", "tls_only", "public", "log_target", "foreign_account"):
         statements.append({"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
                            "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
                            "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
-    if policy in ("secure", "public"):
+    if policy in ("secure", "public", "foreign_account"):
         statements.append({"Sid": "DenyUnencryptedUploads", "Effect": "Deny", "Principal": "*",
                            "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{name}/*",
                            "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}})
@@ -71,6 +71,9 @@ def _configure(bucket, name, region, sse, key_arn, logging_to, policy, lifecycle
     if policy == "public":
         statements.append({"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
                            "Resource": f"arn:aws:s3:::{name}/*"})
+    if policy == "foreign_account":   # another company's account may read
+        statements.append({"Sid": "PartnerRead", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+                           "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{name}/*"})
     if statements:
         aws.s3.BucketPolicy(f"{name}-policy", bucket=bucket.id, opts=o,
                             policy=json.dumps({"Version": "2012-10-17", "Statement": statements}))
@@ -140,11 +143,14 @@ def volume(name="vol", region="lu-central-1", encrypted=True, cmk=True, key_regi
                           tags={"data-classification": classification} if classification else {}, opts=opts(region))
 
 
-def snapshot(name="snap", region="lu-central-1", encrypted=True, public=False):
+def snapshot(name="snap", region="lu-central-1", encrypted=True, public=False, shared_with=None):
     vol = volume(f"{name}-vol", region=region, encrypted=encrypted)
     snap = aws.ebs.Snapshot(name, volume_id=vol.id, tags={"data-classification": "billing"}, opts=opts(region))
     if public:
         aws.ec2.SnapshotCreateVolumePermission(f"{name}-public", snapshot_id=snap.id, account_id="all", opts=opts(region))
+    if shared_with:
+        aws.ec2.SnapshotCreateVolumePermission(f"{name}-shared", snapshot_id=snap.id, account_id=shared_with,
+                                               opts=opts(region))
     return snap
 
 
