@@ -148,6 +148,8 @@ class _Scan:
             jobs += [self.submit(listing, shared, r) for r in self.regions for listing in listings
                      if listing.resource_type not in FIRST]
             self.gather(jobs)
+        for resource in self.resources:
+            resource.account = resource.account or account
         return ScanResult(
             resources=sorted(self.resources, key=lambda res: (res.type, res.id)),
             api_calls=dict(sorted(self.clients.api_calls.items())),

@@ -459,5 +459,5 @@ def test_first_preview_computed_values_are_undecided_not_violations(tmp_root, di
     assert found == set()
     report = check_capture(luxguard_pack.capture_from_stack(resources, capture.config), Settings())
     undecided = {(f.rule_id, f.resource.id) for f in report.findings if f.status.value == "error"}
-    assert {rule for rule, _ in undecided} == {"LUX-ENC-003", "LUX-ENC-004", "LUX-ACC-002"}
+    assert {rule for rule, _ in undecided} == {"LUX-ENC-003", "LUX-ENC-004", "LUX-ACC-002", "LUX-ACC-011"}
     assert len({rid for _, rid in undecided}) == 3

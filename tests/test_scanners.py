@@ -111,7 +111,8 @@ def test_compliant_bucket_has_every_group(estate):
                                             "all": True}
     assert props["policy"] == {"present": True, "public": False, "denies_insecure_transport": True,
                                "denies_unencrypted_uploads": True,
-                               "statement_ids": ["DenyInsecureTransport", "DenyUnencryptedUploads"]}
+                               "statement_ids": ["DenyInsecureTransport", "DenyUnencryptedUploads"],
+                               "grants": []}   # Deny statements only: nobody is granted anything
     assert props["acl"] == {"public": False}
     assert props["versioning"] == {"enabled": True}
     assert props["logging"] == {"enabled": True, "target_bucket": "lux-access-logs", "target_region": LU}
@@ -234,7 +235,10 @@ def test_volumes_snapshots_and_ebs_default(estate):
     assert ids_of(result, "AWS::EC2::Snapshot") == {ids["snap_public"], ids["snap_private"]}
     assert find(result, "AWS::EC2::Snapshot", ids["snap_public"]).get("public") is True
     assert find(result, "AWS::EC2::Snapshot", ids["snap_private"]).get("public") is False
-    assert result.api_calls["ec2.DescribeSnapshotAttribute"] == 1   # only the unencrypted snapshot
+    # every snapshot: encrypted ones cannot be public but can be shared with other accounts
+    assert result.api_calls["ec2.DescribeSnapshotAttribute"] == 2
+    assert find(result, "AWS::EC2::Snapshot", ids["snap_public"]).get("sharing.grants")[0]["public"] is True
+    assert find(result, "AWS::EC2::Snapshot", ids["snap_private"]).get("sharing.grants") == []
     lu_default = find(result, "AWS::EC2::EBSEncryptionByDefault", LU)
     assert lu_default.get("enabled") is True
     # moto does not implement GetEbsDefaultKmsKeyId: recorded, not fatal.

@@ -53,7 +53,10 @@ class Engine:
         unknown region) and which grants reach outside the trusted zone."""
         resource.properties["region"] = resource.region
         resource.properties["country"] = self.locations.country_of(resource.region)
-        localise_grants(resource.properties, self.trusted_zone)
+        zone = self.trusted_zone
+        if resource.account and resource.account not in zone.accounts:   # a resource's own account is trusted
+            zone = TrustedZone(zone.accounts | {resource.account}, zone.organizations)
+        localise_grants(resource.properties, zone)
 
     def evaluate_rule(self, rule: Rule, resource: Resource) -> Optional[Finding]:
         """The rule's verdict on one resource, or None when the rule does not apply to it."""

@@ -59,8 +59,6 @@ def scan(options: ScanOptions, settings: Settings, warn: Callable[[str], None],
     result = collect(session, regions, options.endpoint_url, max_workers=options.workers, progress=progress)
     organizations, members = organization_zone(session, options.endpoint_url)
     engine.trust([result.account_id or "", *members], organizations)
-    for resource in result.resources:
-        resource.account = resource.account or result.account_id
     for failure in result.failures:
         warn(f"could not list {failure.describe()}")
     report = evaluate(engine, settings, result.resources, "aws", failures=result.failures)
