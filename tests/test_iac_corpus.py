@@ -24,6 +24,7 @@ EXAMPLES = {rule.id: rule.examples for rule in load_rules() if rule.examples and
 
 # CloudFormation has no resource type for these; their examples exist in two forms only.
 NOT_IN_CLOUDFORMATION = {"LUX-ENC-007": "EBS snapshots", "LUX-ACC-008": "EBS snapshot permissions",
+                         "LUX-ACC-012": "EBS snapshot permissions",
                          "LUX-ENC-010": "EBS encryption by default", "LUX-ACC-006": "default security groups"}
 
 # pulumi-aws accepts a "replica" in the table's own region (the compliant LUX-RES-006 example);
