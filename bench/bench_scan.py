@@ -212,8 +212,93 @@ def seed(endpoint: str, size: int, workers: int) -> dict[str, int]:
             **extra)
 
     pool_map(volume, max(1, size // 10))
+    stores = seed_stores(endpoint, max(1, size // 10), keys, workers)
     return {"buckets": size + len(log_buckets), "security_groups": max(1, size // 10),
-            "kms_keys": max(2, size // 20), "volumes": max(1, size // 10)}
+            "kms_keys": max(2, size // 20), "volumes": max(1, size // 10), **stores}
+
+
+def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: int) -> dict[str, int]:
+    """`count` each of queues, topics, log groups, secrets, parameters and streams, half per
+    region, one in three with a customer-managed key, two in three tagged."""
+    import boto3
+
+    clients: dict[tuple[str, str], Any] = {}
+
+    def c(service: str, region: str) -> Any:
+        if (service, region) not in clients:
+            clients[service, region] = boto3.client(service, region_name=region, endpoint_url=endpoint)
+        return clients[service, region]
+
+    for service in ("sqs", "sns", "logs", "secretsmanager", "ssm", "kinesis"):   # clients first (not thread-safe to create)
+        for region in REGIONS:
+            c(service, region)
+
+    def store(i: int) -> None:
+        region = REGIONS[i % 2]
+        key = keys[region][i % len(keys[region])] if i % 3 == 0 else None
+        tags = {"data-classification": "contact", "team": f"t{i % 7}"} if i % 3 else {}
+        tag_list = [{"Key": k, "Value": v} for k, v in tags.items()]
+        c("sqs", region).create_queue(QueueName=f"bench-q-{i}", tags=tags,
+                                      Attributes={"KmsMasterKeyId": key} if key else {})
+        c("sns", region).create_topic(Name=f"bench-t-{i}", Tags=tag_list,
+                                      Attributes={"KmsMasterKeyId": key} if key else {})
+        c("logs", region).create_log_group(logGroupName=f"/bench/{i}", **({"kmsKeyId": key} if key else {}),
+                                           **({"tags": tags} if tags else {}))
+        c("secretsmanager", region).create_secret(Name=f"bench-s-{i}", SecretString="x", Tags=tag_list,
+                                                  **({"KmsKeyId": key} if key else {}))
+        c("ssm", region).put_parameter(Name=f"/bench/p-{i}", Value="x", Type="SecureString" if i % 2 else "String",
+                                       Tags=tag_list, **({"KeyId": key} if key and i % 2 else {}))
+        c("kinesis", region).create_stream(StreamName=f"bench-k-{i}", ShardCount=1)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(store, range(count)))
+    return {"queues": count, "topics": count, "log_groups": count, "secrets": count, "parameters": count,
+            "streams": count}
+
+
+# API calls of each new type: the services' own operations (the shared tagging pass separately).
+SERVICE_TYPES = {"sqs": "AWS::SQS::Queue", "sns": "AWS::SNS::Topic", "cloudwatch-logs": "AWS::Logs::LogGroup",
+                 "secrets-manager": "AWS::SecretsManager::Secret", "ssm": "AWS::SSM::Parameter",
+                 "kinesis": "AWS::Kinesis::Stream", "dynamodb": "AWS::DynamoDB::Table",
+                 "rds": "AWS::RDS::DBInstance", "cloudtrail": "AWS::CloudTrail::Trail", "kms": "AWS::KMS::Key"}
+
+
+def calls_per_type(figures: dict[str, Any]) -> str:
+    """'type: calls/resources = per resource' for every type with its own service."""
+    by_service = Counter()
+    for operation, count in figures["api_calls"].items():
+        by_service[operation.split(".")[0]] += count
+    lines = []
+    for service, resource_type in sorted(SERVICE_TYPES.items(), key=lambda kv: kv[1]):
+        resources = figures["types"].get(resource_type, 0)
+        if resources:
+            lines.append(f"  {resource_type:<28} {by_service[service]:>5} calls / {resources:>5} = "
+                         f"{by_service[service] / resources:.2f} per resource")
+    tagging = by_service["resource-groups-tagging-api"]
+    lines.append(f"  {'(shared tagging pass)':<28} {tagging:>5} calls (GetResources, per region and page)")
+    return "\n".join(lines)
+
+
+def trivial_calls_child(endpoint: str, calls: int, workers: int) -> None:
+    """Runs in a child process: `calls` STS GetCallerIdentity on `workers` threads; wall on stdout."""
+    import boto3
+    from botocore.config import Config
+
+    sts = boto3.Session(region_name=LU).client("sts", endpoint_url=endpoint,
+                                               config=Config(max_pool_connections=max(10, workers)))
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(lambda _i: sts.get_caller_identity(), range(calls)))
+    json.dump({"wall": time.perf_counter() - started, "calls": calls}, sys.stdout)
+
+
+def run_trivial_calls(endpoint: str, calls: int, workers: int) -> dict[str, Any]:
+    command = [sys.executable, str(Path(__file__).resolve()), "--child-trivial", endpoint, "--trivial-calls",
+               str(calls), "--workers", str(workers)]
+    done = subprocess.run(command, check=False, env=child_env(), capture_output=True, text=True, cwd=ROOT, timeout=1800)
+    if done.returncode:
+        raise RuntimeError(f"trivial-calls child failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout)
 
 
 def reset(endpoint: str) -> None:
@@ -466,10 +551,15 @@ def main() -> int:
                         help="also report luxguard's tracemalloc peak (slows the scan)")
     parser.add_argument("--json", help="write all raw figures to this file")
     parser.add_argument("--child-luxguard", metavar="ENDPOINT", help=argparse.SUPPRESS)
+    parser.add_argument("--child-trivial", metavar="ENDPOINT", help=argparse.SUPPRESS)
+    parser.add_argument("--trivial-calls", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child_luxguard:
         luxguard_child(args.child_luxguard, args.workers, args.tracemalloc)
+        return 0
+    if args.child_trivial:
+        trivial_calls_child(args.child_trivial, args.trivial_calls, args.workers)
         return 0
     if args.setup_c7n:
         setup_c7n()
@@ -515,6 +605,13 @@ def main() -> int:
                   f"per-resource collection errors {lux['collection_errors']}"
                   + (f"; tracemalloc peak {lux['tracemalloc_peak_mb']:.1f} MB" if lux["tracemalloc_peak_mb"] else ""))
             print(f"luxguard calls: {top_operations(lux)}")
+            print("luxguard API calls per resource, by type:\n" + calls_per_type(lux))
+            total = sum(lux["api_calls"].values())
+            trivial = run_trivial_calls(endpoint, total, args.workers)
+            raw[f"trivial {size}"] = trivial
+            print(f"scan wall {lux['wall']:.2f}s for {total} calls; the same number of trivial calls "
+                  f"(STS GetCallerIdentity, {args.workers} threads) {trivial['wall']:.2f}s: "
+                  f"ratio {lux['wall'] / trivial['wall']:.2f}")
 
             if c7n_python:
                 workdir = Path(tempfile.mkdtemp(prefix=f"bench-c7n-{size}-"))

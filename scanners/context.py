@@ -9,6 +9,7 @@ from typing import Optional
 from scanners.clients import ClientFactory
 from scanners.keys import KeyResolver
 from scanners.s3 import S3Context
+from scanners.tagging import TagIndex
 
 
 @dataclass(frozen=True)
@@ -17,3 +18,4 @@ class Shared:
     account: Optional[str]
     keys: KeyResolver
     buckets: S3Context      # the bucket inventory (locations), for trails and logging targets
+    tags: TagIndex          # one Resource Groups Tagging pass per region, for types whose listings lack tags

@@ -73,10 +73,11 @@ class KeyResolver:
 
     def _describe(self, reference: str, region: str, name: str) -> KeyInfo:
         """One DescribeKey; failures give what the reference itself tells (region of an ARN)."""
-        fallback = KeyInfo(
+        aws_managed = name.startswith(AWS_ALIAS_PREFIX)
+        fallback = KeyInfo(   # an AWS-managed key (alias/aws/<service>) is in the region that uses it
             arn=reference if arns.is_arn(reference) and "key/" in reference else None,
-            region=arns.region_of(reference),
-            customer_managed=False if name.startswith(AWS_ALIAS_PREFIX) else None,
+            region=arns.region_of(reference) or (region if aws_managed else None),
+            customer_managed=False if aws_managed else None,
         )
         try:
             meta = self._clients.client("kms", region).describe_key(KeyId=reference)["KeyMetadata"]

@@ -23,6 +23,7 @@ from scanners.calls import describe_error, error_code, error_message, unreadable
 from scanners.clients import ClientFactory
 from scanners.context import Shared
 from scanners.keys import KeyResolver
+from scanners.tagging import TagIndex
 
 Progress = Callable[[str], None]
 
@@ -128,7 +129,7 @@ class _Scan:
     def run(self) -> ScanResult:
         self.account = account = check_access(self.clients, self.home)
         context = s3.S3Context(home_region=self.home, account_id=account, keys=self.keys)
-        shared = Shared(self.clients, account, self.keys, context)
+        shared = Shared(self.clients, account, self.keys, context, TagIndex(self.clients))
         listings = regional_listings()
         self.pool = ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="luxguard-scan")
         with self.pool:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from stacks.settings import StackSettings
 
 # Services the reference stacks talk to; all are redirected to a private cloud's endpoint.
-ENDPOINT_SERVICES = ("s3", "kms", "ec2", "rds", "dynamodb", "sts", "iam")
+ENDPOINT_SERVICES = ("s3", "kms", "ec2", "rds", "dynamodb", "sts", "iam", "cloudwatchlogs")
 
 
 @dataclass(frozen=True)

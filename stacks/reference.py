@@ -5,6 +5,7 @@ config (Pulumi.production.yaml, Pulumi.local.yaml)."""
 from __future__ import annotations
 
 import pulumi
+import pulumi_aws as aws
 
 from stacks.encryption_key import EncryptionKey, EncryptionKeyArgs
 from stacks.firewall import AllowedIngress, Firewall, FirewallArgs
@@ -14,7 +15,8 @@ from stacks.settings import StackSettings
 
 
 def main() -> None:
-    """Pinned provider, one KMS key, an access-log bucket, two data buckets, an app firewall."""
+    """Pinned provider, one KMS key, an access-log bucket, two data buckets, an app firewall, and
+    the app's log group (its events carry client IP addresses: encrypted, kept 90 days)."""
     settings = StackSettings.from_config()
     prefix, region = settings.name_prefix, settings.region
     provider = pinned_provider_from_settings(settings)
@@ -72,12 +74,22 @@ def main() -> None:
         opts=opts,
     )
 
+    app_logs = aws.cloudwatch.LogGroup(
+        "app-logs",
+        name=f"/{prefix}/app",
+        kms_key_id=key.arn,
+        retention_in_days=90,
+        tags={"data-classification": "technical"},
+        opts=opts,
+    )
+
     pulumi.export("region", region)
     pulumi.export("kmsKeyArn", key.arn)
     pulumi.export("kmsKeyAlias", key.alias_name)
     pulumi.export("accessLogsBucket", logs.bucket_name)
     pulumi.export("customerContactsBucket", contacts.bucket_name)
     pulumi.export("customerContactsBucketArn", contacts.arn)
+    pulumi.export("appLogGroup", app_logs.name)
     pulumi.export("invoicesBucket", invoices.bucket_name)
     pulumi.export("invoicesBucketArn", invoices.arn)
     pulumi.export("appSecurityGroupId", app.security_group_id)

@@ -235,6 +235,33 @@ def _seed_trails(endpoint: str) -> None:
     lu.create_trail(Name="lux-trail-single", S3BucketName="euw-trail-logs")
 
 
+def _seed_stores(endpoint: str, keys: dict[str, str]) -> None:
+    """A compliant and a violating queue, topic, log group, secret, parameter and stream."""
+    cmk, tags = keys["kms_lu_cmk"], [{"Key": "data-classification", "Value": "contact"}]
+    sqs = client(endpoint, "sqs")
+    sqs.create_queue(QueueName="lux-orders-queue", Attributes={"KmsMasterKeyId": cmk},
+                     tags={"data-classification": "contact"})
+    sqs.create_queue(QueueName="lux-plain-queue")
+    sns = client(endpoint, "sns")
+    sns.create_topic(Name="lux-order-events", Attributes={"KmsMasterKeyId": cmk}, Tags=tags)
+    sns.create_topic(Name="lux-plain-topic", Tags=tags)
+    logs = client(endpoint, "logs")
+    logs.create_log_group(logGroupName="/lux/app", kmsKeyId=cmk, tags={"data-classification": "technical"})
+    logs.put_retention_policy(logGroupName="/lux/app", retentionInDays=90)
+    logs.create_log_group(logGroupName="/lux/forever", kmsKeyId=cmk, tags={"data-classification": "technical"})
+    secrets = client(endpoint, "secretsmanager")
+    secrets.create_secret(Name="lux-api-credentials", SecretString="x", KmsKeyId=cmk, Tags=tags)
+    secrets.create_secret(Name="lux-default-key-secret", SecretString="x", Tags=tags)
+    ssm = client(endpoint, "ssm")
+    ssm.put_parameter(Name="/lux/export-token", Value="x", Type="SecureString", KeyId=cmk, Tags=tags)
+    ssm.put_parameter(Name="/lux/plain-token", Value="x", Type="String", Tags=tags)
+    kinesis = client(endpoint, "kinesis")
+    for name in ("lux-clickstream", "lux-plain-stream"):
+        kinesis.create_stream(StreamName=name, ShardCount=1)
+        kinesis.add_tags_to_stream(StreamName=name, Tags={"data-classification": "technical"})
+    kinesis.start_stream_encryption(StreamName="lux-clickstream", EncryptionType="KMS", KeyId=cmk)
+
+
 def seed_estate(endpoint: str) -> dict[str, Any]:
     """Create a mixed estate; returns {'ids': label -> id, 'compliant': [ids],
     'violating': violation -> [ids]} (ids are bucket names, key ids, sg-/vol-/snap- ids...)."""
@@ -244,12 +271,15 @@ def seed_estate(endpoint: str) -> dict[str, Any]:
     _seed_ec2(endpoint, keys, ids)
     _seed_databases(endpoint, keys)
     _seed_trails(endpoint)
+    _seed_stores(endpoint, keys)
     client(endpoint, "s3control").put_public_access_block(
         AccountId=ACCOUNT, PublicAccessBlockConfiguration={"BlockPublicAcls": True})
     return {
         "ids": ids,
         "compliant": ["lux-compliant", "lux-accounting", ids["kms_lu_cmk"], ids["sg_web_ok"],
-                      ids["vol_encrypted"], ids["snap_private"], LU, "lux-db-ok", "lux-orders", "lux-trail"],
+                      ids["vol_encrypted"], ids["snap_private"], LU, "lux-db-ok", "lux-orders", "lux-trail",
+                      "lux-orders-queue", "lux-order-events", "/lux/app", "lux-api-credentials", "/lux/export-token",
+                      "lux-clickstream"],
         "violating": {
             "bucket_outside_lu": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "us-legacy"],
             "bucket_unencrypted": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "lux-public-acl",
@@ -269,5 +299,11 @@ def seed_estate(endpoint: str) -> dict[str, Any]:
             "trail_single_region": ["lux-trail-single"],
             "trail_bucket_outside_lu": ["lux-trail-single"],
             "trail_not_logging": ["lux-trail-single"],
+            "queue_without_cmk": ["lux-plain-queue"],
+            "topic_without_cmk": ["lux-plain-topic"],
+            "log_group_kept_forever": ["/lux/forever"],
+            "secret_with_aws_key": ["lux-default-key-secret"],
+            "parameter_in_plain_text": ["/lux/plain-token"],
+            "stream_unencrypted": ["lux-plain-stream"],
         },
     }

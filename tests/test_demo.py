@@ -44,6 +44,8 @@ def test_demo_runs_the_whole_loop(capsys, tmp_path):
     assert ("LUX-RES-001", SHADOW_BUCKET) in after
     assert ("LUX-ENC-001", CONTACTS) in after
     assert ("LUX-ACC-004", group["id"]) in after
+    [log_group] = by_type["aws:cloudwatch/logGroup:LogGroup"]
+    assert ("LUX-RET-006", log_group["id"]) in after
 
     # ...and drift says exactly what changed against the state.
     drift = _failing(tmp_path / "drift.json")
@@ -55,6 +57,7 @@ def test_demo_runs_the_whole_loop(capsys, tmp_path):
         ("DRIFT-S3-ENCRYPTION", CONTACTS, "encryption.bucket_key_enabled", "encryption"),
         ("DRIFT-SG-RULES", group["id"], "ingress", "access"),
         ("DRIFT-UNMANAGED", SHADOW_BUCKET, "unmanaged", "residency"),
+        ("DRIFT-LOGS-RETENTION", log_group["id"], "retention_days", "retention"),
     }
     algorithm = next(f for f in drift if f["drift"].get("property") == "encryption.algorithm")
     assert algorithm["drift"] == {"property": "encryption.algorithm", "declared": "aws:kms", "actual": None}
@@ -64,7 +67,7 @@ def test_demo_runs_the_whole_loop(capsys, tmp_path):
     assert ingress["drift"]["added"] == ["tcp 22 0.0.0.0/0"]
 
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["stack_failing_before"] == 0 and summary["drift"]["failed"] == 5
+    assert summary["stack_failing_before"] == 0 and summary["drift"]["failed"] == 6
     # The enforcer's dry-run and the HTML report, when those commands are in this build.
     import cli
 

@@ -72,7 +72,7 @@ def test_unchanged_estate_has_no_drift(capsys, estate):
     assert code == 0
     assert document["source"] == "drift"
     assert document["findings"] == []
-    assert document["summary"]["resources"] == 5   # 3 buckets, 1 key, 1 security group
+    assert document["summary"]["resources"] == 6   # 3 buckets, 1 key, 1 security group, 1 log group
 
 
 def test_state_ids_are_the_clouds_ids(estate):

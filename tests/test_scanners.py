@@ -312,6 +312,12 @@ def test_seeded_violations_show_in_properties(estate):
         "trail_single_region": ("AWS::CloudTrail::Trail", lambda r: not r.get("multi_region")),
         "trail_bucket_outside_lu": ("AWS::CloudTrail::Trail", lambda r: r.get("s3_bucket_region") != LU),
         "trail_not_logging": ("AWS::CloudTrail::Trail", lambda r: not r.get("logging")),
+        "queue_without_cmk": ("AWS::SQS::Queue", lambda r: not r.get("customer_managed_key")),
+        "topic_without_cmk": ("AWS::SNS::Topic", lambda r: not r.get("customer_managed_key")),
+        "log_group_kept_forever": ("AWS::Logs::LogGroup", lambda r: r.get("retention_days") is None),
+        "secret_with_aws_key": ("AWS::SecretsManager::Secret", lambda r: not r.get("customer_managed_key")),
+        "parameter_in_plain_text": ("AWS::SSM::Parameter", lambda r: r.get("parameter_type") != "SecureString"),
+        "stream_unencrypted": ("AWS::Kinesis::Stream", lambda r: not r.get("encrypted")),
     }
     assert set(checks) == set(seeded["violating"])
     for label, (resource_type, violates) in checks.items():
@@ -434,7 +440,7 @@ def test_api_calls_grow_linearly_with_buckets(fresh_cloud, versioned, owner_enfo
     fixed = totals[2] - per_bucket * 2
     assert totals[5] == fixed + per_bucket * 5
     # STS + s3 list + s3control + per region: KMS 2, EC2 4, RDS 1, DynamoDB 1, CloudTrail 1.
-    assert fixed == 3 + 9
+    assert fixed == 3 + 9 + 6   # and one listing each for queues, topics, log groups, secrets, parameters, streams
 
 
 # -------------------------------------------------------------------------- regions

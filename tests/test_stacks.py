@@ -442,7 +442,7 @@ def test_reference_program_is_pinned_encrypted_and_private(mocks, stack, endpoin
     (provider,) = mocks.of_type(PROVIDER)
     assert provider["inputs"]["region"] == LU
     endpoints = json.loads(provider["inputs"]["endpoints"])
-    assert endpoints == [{s: endpoint for s in ("s3", "kms", "ec2", "rds", "dynamodb", "sts", "iam")}]
+    assert endpoints == [{s: endpoint for s in ("s3", "kms", "ec2", "rds", "dynamodb", "sts", "iam", "cloudwatchlogs")}]
     # pulumi-aws JSON-encodes non-string provider inputs: booleans arrive as "true".
     for flag in ("s3UsePathStyle", "skipCredentialsValidation", "skipRequestingAccountId",
                  "skipRegionValidation", "skipMetadataApiCheck"):
@@ -459,6 +459,7 @@ def test_reference_program_is_pinned_encrypted_and_private(mocks, stack, endpoin
         OWNERSHIP,
         LIFECYCLE,
         LOCK,
+        "aws:cloudwatch/logGroup:LogGroup",
     }
     for resource in others:
         assert resource["provider"], f"{resource['type']} {resource['name']} has no explicit provider"

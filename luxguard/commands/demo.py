@@ -57,18 +57,21 @@ def _break_things(endpoint: str, provisioned: Any) -> list[str]:
     types = {res.name + "|" + res.type: res.id for res in provisioned.capture.resources if res.custom}
     contacts = types["customer-contacts|aws:s3/bucket:Bucket"]
     group = types["app|aws:ec2/securityGroup:SecurityGroup"]
+    log_group = types["app-logs|aws:cloudwatch/logGroup:LogGroup"]
     s3 = boto3.client("s3", region_name=HOME, endpoint_url=endpoint)
     s3.delete_bucket_encryption(Bucket=contacts)
     ec2 = boto3.client("ec2", region_name=HOME, endpoint_url=endpoint)
     ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[{
         "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
         "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "temporary debugging"}]}])
+    boto3.client("logs", region_name=HOME, endpoint_url=endpoint).delete_retention_policy(logGroupName=log_group)
     abroad = boto3.client("s3", region_name=ABROAD, endpoint_url=endpoint)
     abroad.create_bucket(Bucket=SHADOW_BUCKET, CreateBucketConfiguration={"LocationConstraint": ABROAD})
     abroad.put_object(Bucket=SHADOW_BUCKET, Key="contacts-export.csv", Body=b"name,email\n")
     return [
         f"deleted the default encryption of bucket {contacts}",
         f"opened SSH (tcp 22) to 0.0.0.0/0 on security group {group}",
+        f"removed the retention of log group {log_group} (client IP addresses kept forever)",
         f"created bucket {SHADOW_BUCKET} in {ABROAD} (Ireland) and copied a contacts export into it",
     ]
 

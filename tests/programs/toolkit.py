@@ -179,3 +179,58 @@ def trail(name="audit", region="lu-central-1", multi_region=True, validation=Tru
 
 def ebs_default(region="lu-central-1", enabled=True):
     return aws.ebs.EncryptionByDefault(f"ebs-default-{region}", enabled=enabled, opts=opts(region))
+
+
+# --- queues, topics, log groups, secrets, parameters, streams: personal data in motion and at rest
+
+def _store_key(name, cmk, key_region):
+    """A customer-managed key for the store (None: the service's AWS-managed key)."""
+    return key(f"{name}-key", region=key_region) if cmk else None
+
+
+def _classified(classification):
+    return {"data-classification": classification} if classification else {}
+
+
+def queue(name="orders-queue", region="lu-central-1", cmk=True, key_region="lu-central-1", classification="contact"):
+    kms_key = _store_key(name, cmk, key_region)
+    return aws.sqs.Queue(name, name=name, kms_master_key_id=kms_key.arn if kms_key else None,
+                         tags=_classified(classification), opts=opts(region))
+
+
+def topic(name="order-events", region="lu-central-1", cmk=True, key_region="lu-central-1", classification="contact"):
+    kms_key = _store_key(name, cmk, key_region)
+    return aws.sns.Topic(name, name=name, kms_master_key_id=kms_key.arn if kms_key else None,
+                         tags=_classified(classification), opts=opts(region))
+
+
+def log_group(name="app-logs", region="lu-central-1", cmk=True, key_region="lu-central-1", retention_days=30,
+              classification="technical"):
+    kms_key = _store_key(name, cmk, key_region)
+    return aws.cloudwatch.LogGroup(name, name=name, kms_key_id=kms_key.arn if kms_key else None,
+                                   retention_in_days=retention_days, tags=_classified(classification),
+                                   opts=opts(region))
+
+
+def secret(name="billing-api-credentials", region="lu-central-1", cmk=True, key_region="lu-central-1", replicas=(),
+           classification="billing"):
+    kms_key = _store_key(name, cmk, key_region)
+    return aws.secretsmanager.Secret(name, name=name, kms_key_id=kms_key.arn if kms_key else None,
+                                     replicas=[{"region": r} for r in replicas],
+                                     tags=_classified(classification), opts=opts(region))
+
+
+def parameter(name="customer-export-token", region="lu-central-1", secure=True, cmk=True, key_region="lu-central-1",
+              classification="contact"):
+    kms_key = _store_key(name, cmk and secure, key_region)
+    return aws.ssm.Parameter(name, name=f"/app/{name}", type="SecureString" if secure else "String", value="x",
+                             key_id=kms_key.arn if kms_key else None, tags=_classified(classification),
+                             opts=opts(region))
+
+
+def stream(name="clickstream", region="lu-central-1", encrypted=True, cmk=True, key_region="lu-central-1",
+           classification="technical"):
+    kms_key = _store_key(name, cmk and encrypted, key_region)
+    key_id = (kms_key.arn if kms_key else "alias/aws/kinesis") if encrypted else None
+    return aws.kinesis.Stream(name, name=name, shard_count=1, encryption_type="KMS" if encrypted else "NONE",
+                              kms_key_id=key_id, tags=_classified(classification), opts=opts(region))

@@ -1,0 +1,85 @@
+"""AWS::SecretsManager::Secret: secrets, the KMS key that encrypts them (aws/secretsmanager when
+none is named) and the regions they replicate to (copies of what they hold)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from luxguard.core.model import Resource
+from luxguard.resources.base import (
+    CloudFormationForm,
+    CloudFormationType,
+    Drift,
+    LiveCollector,
+    PulumiType,
+    ResourceType,
+    Tagging,
+    TerraformForm,
+)
+from luxguard.resources.cloudformation_forms import tags
+from luxguard.resources.planned import inputs
+from luxguard.resources.sqs_queue import KEY_GROUPS, KEY_PROPERTIES, key_encrypted, pairs, regional_arn
+
+if TYPE_CHECKING:
+    from luxguard.sources.pulumi_capture import CapturedResource
+
+AWS_MANAGED_KEY = "alias/aws/secretsmanager"
+
+
+def convert(res: "CapturedResource", index: Any) -> Resource:
+    replicas = sorted(str(r.get("region")) for r in res.inputs.get("replicas") or [] if r.get("region"))
+    resource = key_encrypted(res, index, "AWS::SecretsManager::Secret", "kmsKeyId", AWS_MANAGED_KEY,
+                             replica_regions=replicas)
+    arn = str(res.id) if str(res.id).startswith("arn:") else None   # the state's id; unknown before creation
+    resource.arn = arn or regional_arn("secretsmanager")(
+        resource.region, index.capture.config.get("luxguard:accountId", ""), f"secret:{resource.id}")
+    return resource
+
+
+def provision(provisioner: Any, res: "CapturedResource", values: dict, region: str) -> tuple[str, dict]:
+    name = values.get("name") or res.name
+    args: dict[str, Any] = {"Name": name}
+    if values.get("kmsKeyId"):
+        args["KmsKeyId"] = values["kmsKeyId"]
+    if values.get("tags"):
+        args["Tags"] = [{"Key": str(k), "Value": str(v)} for k, v in values["tags"].items()]
+    replicas = [{"Region": r["region"], **({"KmsKeyId": r["kmsKeyId"]} if r.get("kmsKeyId") else {})}
+                for r in values.get("replicas") or [] if r.get("region")]
+    if replicas:
+        args["AddReplicaRegions"] = replicas
+    arn = provisioner.client("secretsmanager", region).create_secret(**args)["ARN"]
+    provisioner.exact[res.id] = arn
+    return arn, {"arn": arn, "name": name}
+
+
+def write_tags(secret: Resource, current: dict[str, str], new: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    return "TagResource", {"SecretId": secret.arn, "Tags": pairs(new)}
+
+
+def read_tags(secrets: Any, secret: Resource) -> dict[str, str]:
+    from scanners.calls import tag_dict
+
+    return tag_dict(secrets.describe_secret(SecretId=secret.arn).get("Tags"))
+
+
+def cfn_secret(p: dict, context: Any) -> list[tuple[str, str, dict]]:
+    replicas = [{"region": r.get("Region"), "kmsKeyId": r.get("KmsKeyId")} for r in p.get("ReplicaRegions") or []]
+    return [("aws:secretsmanager/secret:Secret", "", {
+        "name": p.get("Name") or context.own_id, "kmsKeyId": p.get("KmsKeyId"), "replicas": replicas,
+        "tags": tags(p)})]
+
+
+DESCRIPTOR = ResourceType(
+    cfn_type="AWS::SecretsManager::Secret",
+    kind="secret",
+    properties={**KEY_PROPERTIES, "replica_regions": "list"},
+    pulumi=(PulumiType("aws:secretsmanager/secret:Secret", convert=convert, physical_name="name",
+                       terraform="aws_secretsmanager_secret", terraform_blocks={"replica": "replicas"}, sandbox=provision, sandbox_rank=60,
+                       inputs=inputs(name=("name",), kmsKeyId=KEY_GROUPS, replicas=("replica_regions",))),),
+    arn=lambda region, account, name: regional_arn("secretsmanager")(region, account, f"secret:{name}"),
+    live=LiveCollector("scanners.secretsmanager", "collect_secrets", listing="secretsmanager"),
+    drift=Drift(missing_category="retention", safer={"customer_managed_key": True}),
+    terraform=TerraformForm("aws_secretsmanager_secret"),
+    cloudformation=CloudFormationForm(types=(CloudFormationType("AWS::SecretsManager::Secret", cfn_secret, physical_name="Name"),)),
+    tagging=Tagging("secretsmanager", read_tags, write_tags, by_arn=True),
+)

@@ -1,0 +1,43 @@
+"""CloudWatch Logs log groups: the KMS key that encrypts them and how long events are kept
+(log events carry IP addresses, personal data under the policy).
+
+Calls per region: DescribeLogGroups (paginated, key and retention included: nothing per group);
+tags from the region's Resource Groups Tagging pass (scanners/tagging.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from luxguard.core.model import Resource, common_properties
+
+from scanners import arns
+from scanners.context import Shared
+from scanners.keys import KeyResolver, key_properties
+from scanners.tagging import TagIndex
+
+TYPE = "AWS::Logs::LogGroup"
+
+
+def log_group(group: dict[str, Any], region: str, account: Optional[str], keys: KeyResolver,
+              tags: TagIndex) -> Resource:
+    name = group["logGroupName"]
+    arn = group.get("logGroupArn") or str(group.get("arn") or "").removesuffix(":*") or \
+        arns.build("logs", region, account, f"log-group:{name}")
+    resource = Resource(type=TYPE, id=name, region=region, arn=arn)
+    key = group.get("kmsKeyId") or None
+    tag_map = tags.region(region).apply(resource, arn)
+    retention = group.get("retentionInDays")
+    resource.properties = {
+        **common_properties(name, region, tag_map),
+        **key_properties(keys.resolve(key, region), key),
+        "retention_days": int(retention) if retention else None,
+    }
+    return resource
+
+
+def collect_log_groups(shared: Shared, region: str) -> list[Resource]:
+    logs = shared.clients.client("logs", region)
+    return [log_group(group, region, shared.account, shared.keys, shared.tags)
+            for page in logs.get_paginator("describe_log_groups").paginate()
+            for group in page.get("logGroups", [])]

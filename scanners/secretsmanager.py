@@ -1,0 +1,39 @@
+"""Secrets Manager secrets: the KMS key that encrypts them and the regions they replicate to.
+
+Calls per region: ListSecrets (paginated; key and tags included); per primary secret:
+DescribeSecret for its replication status (ListSecrets does not return it). Replicas kept in
+another region are listed there with their PrimaryRegion and are not reported twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from luxguard.core.model import Resource, common_properties
+
+from scanners.calls import FAILED, read_group, tag_dict
+from scanners.context import Shared
+from scanners.keys import KeyResolver, key_properties
+
+TYPE = "AWS::SecretsManager::Secret"
+AWS_MANAGED_KEY = "alias/aws/secretsmanager"
+
+
+def _secret(secrets: Any, entry: dict[str, Any], region: str, keys: KeyResolver) -> Resource:
+    name = entry["Name"]
+    resource = Resource(type=TYPE, id=name, region=region, arn=entry.get("ARN"))
+    key = entry.get("KmsKeyId") or AWS_MANAGED_KEY
+    props: dict[str, Any] = key_properties(keys.resolve(key, region), key)
+    described = read_group(resource, "replica_regions", lambda: secrets.describe_secret(SecretId=entry["ARN"]), ())
+    if described is not FAILED:
+        props["replica_regions"] = sorted(r["Region"] for r in described.get("ReplicationStatus") or []
+                                          if r.get("Region"))
+    resource.properties = {**common_properties(name, region, tag_dict(entry.get("Tags"))), **props}
+    return resource
+
+
+def collect_secrets(shared: Shared, region: str) -> list[Resource]:
+    secrets = shared.clients.client("secretsmanager", region)
+    entries = [e for page in secrets.get_paginator("list_secrets").paginate() for e in page.get("SecretList", [])
+               if e.get("PrimaryRegion") in (None, region)]
+    return [_secret(secrets, entry, region, shared.keys) for entry in entries]
