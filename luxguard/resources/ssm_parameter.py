@@ -41,7 +41,8 @@ def convert(res: "CapturedResource", index: Any) -> Resource:
 
 def provision(provisioner: Any, res: "CapturedResource", values: dict, region: str) -> tuple[str, dict]:
     name = values.get("name") or res.name
-    args: dict[str, Any] = {"Name": name, "Type": values.get("type", "String"), "Value": str(values.get("value", ""))}
+    args: dict[str, Any] = {"Name": name, "Type": values.get("type", "String"),
+                            "Value": str(values.get("insecureValue") or values.get("value") or "-")}
     if values.get("keyId") and args["Type"] == "SecureString":
         args["KeyId"] = values["keyId"]
     if values.get("tags"):

@@ -70,14 +70,14 @@ def _hcl(value: Any, refs: dict[str, str], indent: str) -> str:
     return "{\n" + items + indent + "}"
 
 
-def _body(values: dict, refs: dict[str, str], indent: str) -> str:
+def _body(values: dict, refs: dict[str, str], indent: str, top: bool = True) -> str:
     out = ""
     for key, value in values.items():
-        if key == "region" or value is None:
+        if (top and key == "region") or value is None:   # the resource's region: the provider's
             continue
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             for block in value:
-                out += f"{indent}{key} {{\n{_body(block, refs, indent + '  ')}{indent}}}\n"
+                out += f"{indent}{key} {{\n{_body(block, refs, indent + '  ', top=False)}{indent}}}\n"
         else:
             out += f"{indent}{key} = {_hcl(value, refs, indent)}\n"
     return out
@@ -110,7 +110,8 @@ def terraform(capture: Capture) -> str:
 NOT_IN_CLOUDFORMATION = {"aws:ebs/snapshot:Snapshot", "aws:ebs/snapshotCopy:SnapshotCopy",
                          "aws:ebs/encryptionByDefault:EncryptionByDefault",
                          "aws:ec2/snapshotCreateVolumePermission:SnapshotCreateVolumePermission",
-                         "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"}
+                         "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+                         "aws:ssm/parameter:Parameter"}   # CloudFormation creates no SecureString
 CANNED = {"private": "Private", "public-read": "PublicRead", "public-read-write": "PublicReadWrite",
           "authenticated-read": "AuthenticatedRead", "log-delivery-write": "LogDeliveryWrite"}
 
@@ -252,11 +253,39 @@ def _put(t: _Templates, res: CapturedResource) -> None:
             "PubliclyAccessible": bool(i.get("publiclyAccessible")), "Tags": _tags(i)})
     elif res.type == "aws:dynamodb/table:Table":
         _table(t, res)
+    elif res.type in STORES:
+        _store(t, res)
     elif res.type == "aws:cloudtrail/trail:Trail":
         t.put(res, "AWS::CloudTrail::Trail", {
             "TrailName": i.get("name"), "S3BucketName": t.link(i.get("s3BucketName"), res), "IsLogging": True,
             "IsMultiRegionTrail": bool(i.get("isMultiRegionTrail")),
             "EnableLogFileValidation": bool(i.get("enableLogFileValidation"))})
+
+
+# Queues, topics, log groups, secrets, streams: (CloudFormation type, name property, key property).
+STORES = {"aws:sqs/queue:Queue": ("AWS::SQS::Queue", "QueueName", "kmsMasterKeyId", "KmsMasterKeyId"),
+          "aws:sns/topic:Topic": ("AWS::SNS::Topic", "TopicName", "kmsMasterKeyId", "KmsMasterKeyId"),
+          "aws:cloudwatch/logGroup:LogGroup": ("AWS::Logs::LogGroup", "LogGroupName", "kmsKeyId", "KmsKeyId"),
+          "aws:secretsmanager/secret:Secret": ("AWS::SecretsManager::Secret", "Name", "kmsKeyId", "KmsKeyId"),
+          "aws:kinesis/stream:Stream": ("AWS::Kinesis::Stream", "Name", "kmsKeyId", None)}
+
+
+def _store(t: _Templates, res: CapturedResource) -> None:
+    i = res.inputs
+    cfn_type, name_property, key_input, key_property = STORES[res.type]
+    key = t.link(i[key_input], res) if i.get(key_input) else None
+    p: dict[str, Any] = {name_property: i.get("name"), "Tags": _tags(i)}
+    if key_property:
+        p[key_property] = key
+    if res.type == "aws:cloudwatch/logGroup:LogGroup":
+        p["RetentionInDays"] = int(i["retentionInDays"]) if i.get("retentionInDays") else None
+    if res.type == "aws:secretsmanager/secret:Secret":
+        p["ReplicaRegions"] = [{"Region": r["region"]} for r in i.get("replicas") or []] or None
+    if res.type == "aws:kinesis/stream:Stream":
+        p["ShardCount"] = int(i.get("shardCount") or 1)
+        if i.get("encryptionType") == "KMS":
+            p["StreamEncryption"] = {"EncryptionType": "KMS", "KeyId": key or "alias/aws/kinesis"}
+    t.put(res, cfn_type, p)
 
 
 def _table(t: _Templates, res: CapturedResource) -> None:

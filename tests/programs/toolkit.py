@@ -223,7 +223,7 @@ def secret(name="billing-api-credentials", region="lu-central-1", cmk=True, key_
 def parameter(name="customer-export-token", region="lu-central-1", secure=True, cmk=True, key_region="lu-central-1",
               classification="contact"):
     kms_key = _store_key(name, cmk and secure, key_region)
-    return aws.ssm.Parameter(name, name=f"/app/{name}", type="SecureString" if secure else "String", value="x",
+    return aws.ssm.Parameter(name, name=f"/app/{name}", type="SecureString" if secure else "String", insecure_value="x",
                              key_id=kms_key.arn if kms_key else None, tags=_classified(classification),
                              opts=opts(region))
 
