@@ -32,7 +32,7 @@ def _stream_tags(kinesis: Any, name: str) -> list[dict]:
 def _stream(kinesis: Any, summary: dict[str, Any], region: str, keys: KeyResolver) -> Resource:
     name = summary["StreamName"]
     resource = Resource(type=TYPE, id=name, region=region, arn=summary.get("StreamARN"))
-    described = read_group(resource, "encrypted", lambda: kinesis.describe_stream_summary(StreamName=name), ())
+    described = read_group(resource, "encrypted", lambda: kinesis.describe_stream_summary(StreamName=name))
     props: dict[str, Any] = {}
     if described is FAILED:
         for group in KEY_GROUPS:
@@ -42,7 +42,7 @@ def _stream(kinesis: Any, summary: dict[str, Any], region: str, keys: KeyResolve
         encrypted = stream.get("EncryptionType") == "KMS"
         key = stream.get("KeyId") if encrypted else None
         props = {"encrypted": encrypted, **key_properties(keys.resolve(key, region), key)}
-    tags = read_group(resource, "tags", lambda: _stream_tags(kinesis, name), ())
+    tags = read_group(resource, "tags", lambda: _stream_tags(kinesis, name))
     if tags is FAILED:
         for derived in ("classification", "role"):
             resource.collection_errors[derived] = resource.collection_errors["tags"]

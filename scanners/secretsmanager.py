@@ -24,7 +24,7 @@ def _secret(secrets: Any, entry: dict[str, Any], region: str, keys: KeyResolver)
     resource = Resource(type=TYPE, id=name, region=region, arn=entry.get("ARN"))
     key = entry.get("KmsKeyId") or AWS_MANAGED_KEY
     props: dict[str, Any] = key_properties(keys.resolve(key, region), key)
-    described = read_group(resource, "replica_regions", lambda: secrets.describe_secret(SecretId=entry["ARN"]), ())
+    described = read_group(resource, "replica_regions", lambda: secrets.describe_secret(SecretId=entry["ARN"]))
     if described is not FAILED:
         props["replica_regions"] = sorted(r["Region"] for r in described.get("ReplicationStatus") or []
                                           if r.get("Region"))

@@ -24,7 +24,7 @@ def topic_name(arn: str) -> str:
 def _topic(sns, arn: str, region: str, keys: KeyResolver, tags: TagIndex) -> Resource:
     name = topic_name(arn)
     resource = Resource(type=TYPE, id=name, region=region, arn=arn)
-    attributes = read_group(resource, "kms_key_id", lambda: sns.get_topic_attributes(TopicArn=arn), ())
+    attributes = read_group(resource, "kms_key_id", lambda: sns.get_topic_attributes(TopicArn=arn))
     props: dict = {}
     if attributes is FAILED:
         for group in KEY_GROUPS:

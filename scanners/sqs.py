@@ -28,7 +28,7 @@ def _queue(sqs, url: str, region: str, account: Optional[str], keys: KeyResolver
     name = queue_name(url)
     resource = Resource(type=TYPE, id=name, region=region, arn=arns.build("sqs", region, account, name))
     attributes = read_group(resource, "kms_key_id",
-                            lambda: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]), ())
+                            lambda: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]))
     props: dict = {}
     if attributes is FAILED:
         for group in KEY_GROUPS:

@@ -56,7 +56,7 @@ def scan(endpoint: str, regions=(LU, EU)):
 def test_collected_properties(deployed):
     _, _, endpoint = deployed
     result = scan(endpoint)
-    assert result.errors == {}
+    assert result.failures == []
     found = {(r.type, r.id): r for r in result.resources if r.type in STORES}
     assert {(t, i) for t, i in found if t == "AWS::SQS::Queue"} == {
         ("AWS::SQS::Queue", n) for n in ("q-ok", "q-sse-sqs", "q-ireland")}
