@@ -75,8 +75,9 @@ class _Scan:
     """One scan's shared state: clients, key index, S3 inventory, results."""
 
     def __init__(self, session: boto3.Session, regions: list[str], endpoint_url: Optional[str],
-                 max_workers: int, progress: Optional[Progress]):
+                 max_workers: int, progress: Optional[Progress], scope: str = "all"):
         self.regions = list(regions)
+        self.scope = scope
         self.clients = ClientFactory(session, endpoint_url, max_workers)
         self.home = session.region_name or (self.regions[0] if self.regions else "us-east-1")
         self.keys = KeyResolver(self.clients)
@@ -136,12 +137,12 @@ class _Scan:
             # Phase 1: keys (everyone resolves against them) and the bucket inventory.
             key_jobs = [self.submit(listing, shared, r) for listing in listings if listing.resource_type in FIRST
                         for r in self.regions]
-            pab_job = self.pool.submit(s3.read_account_pab, self.clients, context)
-            listed = self.list_buckets()
+            pab_jobs = [self.pool.submit(s3.read_account_pab, self.clients, context)] if self.scope != "regional" else []
+            listed = self.list_buckets() if self.scope != "regional" else {}
             context.locations.update({name: region for name, region in listed.items() if region})
             location_jobs = [self.pool.submit(s3.locate, self.clients, context, name)
                              for name, region in listed.items() if not region]
-            for job in [pab_job, *location_jobs]:
+            for job in [*pab_jobs, *location_jobs]:
                 job.result()
             self.gather(key_jobs)
             # Phase 2: everything else.
@@ -161,16 +162,30 @@ class _Scan:
         )
 
 
+SCOPES = ("all", "regional", "global")
+
+
+def listed_types(scope: str = "all") -> list[str]:
+    """The resource types a scan of `scope` lists: regional listings, the global one (S3), or both."""
+    regional = [listing.resource_type for listing in regional_listings()]
+    return {"regional": regional, "global": [s3.TYPE], "all": [*regional, s3.TYPE]}[scope]
+
+
 def collect(
     session: boto3.Session,
     regions: list[str],
     endpoint_url: Optional[str],
     max_workers: int = 8,
     progress: Optional[Progress] = None,
+    scope: str = "all",
 ) -> ScanResult:
     """Every supported resource in `regions` (S3 buckets: all of the account's, once).
 
+    `scope` splits one account's scan into units (organisation scans): "regional" leaves out the
+    account-wide S3 inventory, "global" is that inventory alone (pass no regions).
     Raises LuxguardError before any work when the endpoint or the credentials do not work.
     `progress` is called from worker threads with one line per finished listing.
     """
-    return _Scan(session, regions, endpoint_url, max_workers, progress).run()
+    if scope not in SCOPES:
+        raise ValueError(f"scope {scope!r} is not one of {SCOPES}")
+    return _Scan(session, regions, endpoint_url, max_workers, progress, scope).run()

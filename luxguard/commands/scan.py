@@ -12,7 +12,7 @@ import click
 
 from luxguard.core.errors import LuxguardError
 from luxguard.sinks.history import HistoryStore
-from luxguard.sources.live import ScanOptions, interactive, progress_reporter, record
+from luxguard.sources.live import OrganizationOptions, ScanOptions, interactive, progress_reporter, record, scan_organization
 from luxguard.sources.live import scan as run_scan
 from luxguard.commands.common import EXIT_OK, Gate, cloud_options, common_options, emit, make_settings, warn
 
@@ -23,17 +23,67 @@ def scan_options(fn: Callable) -> Callable:
         click.option("--no-history", is_flag=True, help="Do not store this run.")(fn)))
 
 
+def _key_value(_ctx: Any, _param: Any, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{value!r}: give KEY=VALUE")
+        pairs.append((key, val))
+    return tuple(sorted(pairs))
+
+
+def organization_options(fn: Callable) -> Callable:
+    """Many accounts: which ones, how to get in, and where the work runs."""
+    options = [
+        click.option("--organization", is_flag=True, help="Scan every account of the AWS Organization."),
+        click.option("--accounts", "accounts_file", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Scan the accounts listed in FILE (YAML/JSON: id, role_arn, endpoint_url, regions)."),
+        click.option("--role-name", default="OrganizationAccountAccessRole", show_default=True,
+                     help="Role assumed in each member account."),
+        click.option("--external-id", help="External id for AssumeRole."),
+        click.option("--session-name", default="luxguard-scan", show_default=True, help="AssumeRole session name."),
+        click.option("--ou", "ous", multiple=True, help="Only accounts under this OU id (repeatable)."),
+        click.option("--account-tag", "account_tags", multiple=True, callback=_key_value,
+                     help="Only accounts with this tag, KEY=VALUE (repeatable)."),
+        click.option("--executor", type=click.Choice(["local", "celery"]), default="local", show_default=True,
+                     help="Run the scan's units in this process or on Celery workers (`luxguard worker`)."),
+        click.option("--broker", envvar="LUXGUARD_BROKER", help="Celery broker URL for --executor celery."),
+        click.option("--result-backend", envvar="LUXGUARD_RESULT_BACKEND", help="Celery result backend (default: the broker)."),
+        click.option("--per-account", type=click.IntRange(1, 64), default=4, show_default=True,
+                     help="Units of one account in flight at once (API limits are per account)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 @click.command()
+@organization_options
 @scan_options
 @common_options
 def scan(endpoint_url: Optional[str], profile: Optional[str], regions: str, workers: int, db: Optional[str],
-         no_history: bool, fmt: str, output: Optional[Path], fail_on: Gate, **shared: Any) -> int:
+         no_history: bool, fmt: str, output: Optional[Path], fail_on: Gate, organization: bool,
+         accounts_file: Optional[Path], role_name: str, external_id: Optional[str], session_name: str,
+         ous: tuple[str, ...], account_tags: tuple[tuple[str, str], ...], executor: str, broker: Optional[str],
+         result_backend: Optional[str], per_account: int, **shared: Any) -> int:
     """Read live resources in every region and evaluate the rules; store the run in the history."""
     settings = make_settings(**shared)
     store = None if no_history else HistoryStore(db)
     options = ScanOptions(endpoint_url=endpoint_url, profile=profile, regions=regions, workers=workers)
+    org = OrganizationOptions(organization=organization, accounts_file=accounts_file, role_name=role_name,
+                              external_id=external_id, session_name=session_name, ous=ous,
+                              account_tags=account_tags, executor=executor, broker=broker,
+                              result_backend=result_backend, per_account=per_account)
+    if organization and accounts_file is not None:
+        raise LuxguardError("give --organization or --accounts FILE, not both")
+    if not org.enabled and (ous or account_tags or executor != "local"):
+        raise LuxguardError("--ou, --account-tag and --executor apply to --organization/--accounts scans")
     with progress_reporter(interactive()) as progress:
-        report, target = run_scan(options, settings, warn, progress)
+        if org.enabled:
+            report, target = scan_organization(options, org, settings, warn, progress)
+        else:
+            report, target = run_scan(options, settings, warn, progress)
     if store is not None:
         record(store, report, target)
     return emit(report, fmt, output, fail_on)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     create_engine,
+    inspect,
     select,
     text,
 )
@@ -62,6 +63,7 @@ class StoredFinding(Base):
     resource_type: Mapped[str] = mapped_column(String(128))
     resource_id: Mapped[str] = mapped_column(String(512))
     region: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
+    account: Mapped[Optional[str]] = mapped_column(String(32), nullable=True, index=True)
     message: Mapped[str] = mapped_column(Text)
     data: Mapped[dict] = mapped_column(JSON)                             # the finding as findings JSON
 
@@ -103,7 +105,10 @@ def fingerprint(finding: Finding) -> str:
     """Stable identity of a finding across runs (drift findings add the property or kind)."""
     drift = finding.drift or {}
     extra = drift.get("property") or drift.get("kind") or ""
-    return "|".join([finding.rule_id, finding.resource.type, finding.resource.id, str(extra)])
+    parts = [finding.rule_id, finding.resource.type, finding.resource.id, str(extra)]
+    if finding.resource.account:   # ids repeat across accounts (EBS defaults are per region)
+        parts.append(finding.resource.account)
+    return "|".join(parts)
 
 
 def redacted(url: str) -> str:
@@ -142,6 +147,14 @@ def create_tables(engine: Engine) -> None:
         if engine.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CREATE_TABLES_LOCK})
         Base.metadata.create_all(connection)
+        add_missing_columns(connection)
+
+
+def add_missing_columns(connection: Any) -> None:
+    """A 0.1 history gains the columns added since (nullable, so old rows stay valid)."""
+    present = {c["name"] for c in inspect(connection).get_columns("findings")}
+    if "account" not in present:
+        connection.execute(text("ALTER TABLE findings ADD COLUMN account VARCHAR(32)"))
 
 
 @dataclass
@@ -229,7 +242,8 @@ class HistoryStore:
                         run_id=run.id, fingerprint=fingerprint(finding), rule_id=finding.rule_id,
                         category=finding.category, severity=finding.severity, status=finding.status.value,
                         resource_type=finding.resource.type, resource_id=finding.resource.id,
-                        region=finding.resource.region, message=finding.message,
+                        region=finding.resource.region, account=finding.resource.account,
+                        message=finding.message,
                         data=json.loads(json.dumps(as_dict, default=str))))
                 self._move_timeline(session, source, target, RunOutcome.of(findings), now)
                 return run.id

@@ -7,8 +7,10 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Callable, Iterator, Optional
 
+from luxguard.core.errors import LuxguardError
 from luxguard.core.urls import redact_credentials
 from luxguard.sources.organization import organization_zone
 from luxguard.sinks.history import HistoryStore
@@ -83,3 +85,61 @@ def record(store: HistoryStore, report: Report, target: str) -> int:
     findings = [replace(f, message=redact_credentials(f.message)) for f in report.findings]
     return store.record_run(report.source, redact_credentials(target), started, findings, report.resources,
                             report.summary(), [finding_to_dict(f) for f in findings])
+
+
+@dataclass
+class OrganizationOptions:
+    """Which accounts an organisation scan covers, how it gets into them, and where units run."""
+
+    organization: bool = False
+    accounts_file: Optional[Path] = None
+    role_name: str = "OrganizationAccountAccessRole"
+    external_id: Optional[str] = None
+    session_name: str = "luxguard-scan"
+    ous: tuple[str, ...] = ()
+    account_tags: tuple[tuple[str, str], ...] = ()
+    executor: str = "local"
+    broker: Optional[str] = None
+    result_backend: Optional[str] = None
+    per_account: int = 4
+
+    @property
+    def enabled(self) -> bool:
+        return self.organization or self.accounts_file is not None
+
+
+def scan_organization(options: ScanOptions, org: OrganizationOptions, settings: Settings,
+                      warn: Callable[[str], None], progress: Callable[[str], None] = lambda _m: None) -> tuple[Report, str]:
+    """Every account of the organisation (or the accounts file), one report, one history run."""
+    from scanners import resolve_regions
+    from luxguard.sources.executors import CeleryExecutor, LocalExecutor
+    from luxguard.sources.org_scan import account_regions, base_session, run_unit_with_backoff, scan_accounts
+    from luxguard.sources.organization import AccountFilter, list_organization_accounts, load_accounts_file, with_role
+
+    base = base_session(options.profile)
+    if org.accounts_file is not None:
+        accounts = with_role(load_accounts_file(org.accounts_file), org.role_name, org.external_id)
+        accounts = [a if a.endpoint_url else replace(a, endpoint_url=options.endpoint_url) for a in accounts]
+        label = str(org.accounts_file)
+    else:
+        found = list_organization_accounts(base, options.endpoint_url, org.role_name,
+                                           AccountFilter(org.ous, org.account_tags), org.external_id)
+        accounts, label = list(found.accounts), found.id
+    locations = settings.locations()
+    regions, failures = account_regions(
+        accounts, lambda session, account: resolve_regions(session, options.regions, locations, account.endpoint_url, warn=warn),
+        options.workers, options.profile, org.session_name)
+    if org.executor == "celery":
+        if not org.broker:
+            raise LuxguardError("--executor celery needs --broker URL (e.g. redis://127.0.0.1:6379/0)")
+        executor = CeleryExecutor(org.broker, org.result_backend, per_account=org.per_account)
+    else:
+        executor = LocalExecutor(run_unit_with_backoff, workers=options.workers, per_account=org.per_account)
+    result = scan_accounts(accounts, regions, executor, progress, options.profile, org.session_name)
+    failures = sorted([*failures, *result.failures], key=lambda f: f.key)
+    for failure in failures:
+        warn(f"could not list {failure.describe()}")
+    report = evaluate(settings.engine(), settings, result.resources, "aws", failures=failures)
+    report.notes.append(f"organisation scan: {len(accounts)} account(s), {result.units} unit(s) on the "
+                        f"{org.executor} executor")
+    return report, f"{options.endpoint_url or 'aws'}#org:{label}"

@@ -1,0 +1,41 @@
+"""The Celery application behind `--executor celery` and `luxguard worker`.
+
+Redis (or any Celery broker) carries the units; results come back through the result backend
+(the broker by default). Tasks are acknowledged late and rejected when their worker process dies,
+so a unit in flight on a killed worker is delivered again; the coordinator keys results by unit,
+so a unit run twice is counted once.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Optional
+
+from celery import Celery
+
+QUEUE = "luxguard"
+
+
+def make_app(broker: str, backend: Optional[str] = None) -> Celery:
+    app = Celery("luxguard", broker=broker, backend=backend or broker)
+    app.conf.update(
+        task_serializer="json", result_serializer="json", accept_content=["json"],
+        task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
+        task_default_queue=QUEUE, task_track_started=False, result_expires=3600,
+        broker_connection_retry_on_startup=True,
+        # A unit whose worker vanished without rejecting it (the whole host gone) is re-delivered
+        # after this long (LUXGUARD_VISIBILITY_TIMEOUT seconds); keep it above the slowest unit.
+        broker_transport_options={"visibility_timeout": float(os.environ.get("LUXGUARD_VISIBILITY_TIMEOUT", 900))},
+        worker_hijack_root_logger=False,
+    )
+    app.task(name="luxguard.scan_unit", bind=True, max_retries=5)(_scan_unit)
+    return app
+
+
+def _scan_unit(task: Any, unit: dict) -> dict:
+    from luxguard.sources.org_scan import Throttled, run_unit
+
+    try:
+        return run_unit(unit)
+    except Throttled as exc:  # the account's API limit: back off and let another unit run meanwhile
+        raise task.retry(exc=exc, countdown=min(2 ** task.request.retries, 30))

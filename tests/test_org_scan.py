@@ -1,0 +1,214 @@
+"""Organisation scans: an Organization of several accounts on the local cloud, roles assumed into
+each, scanned in-process and on real Celery workers (real Redis broker), with the history in a
+real PostgreSQL server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import boto3
+import pytest
+
+from tests.moto_cloud import ALL_BLOCKED, EU, LU, tls_policy
+
+REPO = Path(__file__).resolve().parent.parent
+REDIS = os.environ.get("LUXGUARD_TEST_REDIS", "redis://127.0.0.1:6379")
+POSTGRES = os.environ.get("LUXGUARD_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _redis_available() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(f"{REDIS}/0", socket_connect_timeout=2).ping())
+    except Exception:  # noqa: BLE001 - reported by the skip reason
+        return False
+
+
+needs_redis = pytest.mark.skipif(not _redis_available(), reason=f"no Redis at {REDIS} (CI starts one)")
+
+
+def member_estate(endpoint: str) -> dict:
+    """An Organization with three members: one compliant, one violating, one we cannot get into."""
+    org = boto3.client("organizations", endpoint_url=endpoint, region_name="us-east-1")
+    org.create_organization(FeatureSet="ALL")
+    ids = {}
+    for name in ("billing", "web", "locked"):
+        ids[name] = org.create_account(Email=f"{name}@luxcloud.lu", AccountName=name)["CreateAccountStatus"]["AccountId"]
+    sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1")
+    for name in ("billing", "web"):
+        creds = sts.assume_role(RoleArn=f"arn:aws:iam::{ids[name]}:role/OrganizationAccountAccessRole",
+                                RoleSessionName="seed")["Credentials"]
+        member = boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                               aws_session_token=creds["SessionToken"], region_name=LU)
+        bucket, region = f"{name}-data", LU if name == "billing" else EU
+        s3 = member.client("s3", endpoint_url=endpoint, region_name=region)
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+        s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=ALL_BLOCKED)
+        s3.put_bucket_policy(Bucket=bucket, Policy=tls_policy(bucket))
+        if name == "web":
+            ec2 = member.client("ec2", endpoint_url=endpoint)
+            vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+            group = ec2.create_security_group(GroupName="ssh-world", Description="x", VpcId=vpc)["GroupId"]
+            ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
+                {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+            ids["web_group"] = group
+    return ids
+
+
+def accounts_file(tmp_path: Path, ids: dict, endpoint: str) -> Path:
+    """billing and web through the normal role; `locked` behind an endpoint that refuses."""
+    path = tmp_path / "accounts.yaml"
+    entries = [{"id": ids["billing"], "regions": [LU, EU]}, {"id": ids["web"], "regions": [LU, EU]},
+               {"id": ids["locked"], "regions": [LU], "endpoint_url": "http://127.0.0.1:9"}]
+    path.write_text(json.dumps({"accounts": entries}))
+    return path
+
+
+def run_cli(args: list[str], cwd: Path, endpoint: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "AWS_ENDPOINT_URL": endpoint}
+    return subprocess.run([sys.executable, "-c", "import cli; cli.main()", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def findings_by(report: dict) -> list[tuple]:
+    return sorted((f["rule_id"], f["status"], f["resource"].get("account"), f["resource"]["type"], f["resource"]["id"],
+                   f["resource"]["region"]) for f in report["findings"])
+
+
+def scan_args(path: Path, endpoint: str, *extra: str) -> list[str]:
+    return ["scan", "--accounts", str(path), "--endpoint-url", endpoint, "--format", "json", "--no-history", *extra]
+
+
+@pytest.fixture
+def org(fresh_cloud: str, tmp_path: Path) -> dict:
+    ids = member_estate(fresh_cloud)
+    return {"ids": ids, "endpoint": fresh_cloud, "accounts": accounts_file(tmp_path, ids, fresh_cloud)}
+
+
+def test_in_process_scan_finds_member_violations_and_reports_the_locked_account(org, tmp_path):
+    done = run_cli(scan_args(org["accounts"], org["endpoint"]), tmp_path, org["endpoint"])
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    ids = org["ids"]
+    rows = findings_by(report)
+    assert ("LUX-RES-001", "fail", ids["web"], "AWS::S3::Bucket", "web-data", EU) in rows
+    assert ("LUX-ACC-004", "fail", ids["web"], "AWS::EC2::SecurityGroup", ids["web_group"], LU) in rows
+    assert ("LUX-RES-001", "pass", ids["billing"], "AWS::S3::Bucket", "billing-data", LU) in rows
+    locked = [r for r in rows if r[2] == ids["locked"]]
+    assert locked and {r[1] for r in locked} == {"error"}
+    assert {r[3] for r in locked} >= {"AWS::S3::Bucket", "AWS::EC2::SecurityGroup", "AWS::KMS::Key"}
+    assert report["summary"]["errors"] == len(locked)
+    assert not [r for r in rows if r[2] is None]
+
+
+@pytest.fixture
+def broker() -> Iterator[str]:
+    import redis
+
+    db = 11
+    client = redis.Redis.from_url(f"{REDIS}/{db}")
+    client.flushdb()
+    yield f"{REDIS}/{db}"
+    client.flushdb()
+
+
+def start_worker(broker: str, name: str, endpoint: str, cwd: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "AWS_ENDPOINT_URL": endpoint,
+           "LUXGUARD_VISIBILITY_TIMEOUT": "8"}   # a unit of a vanished worker comes back after 8 s
+    return subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "worker", "--broker", broker,
+                             "--concurrency", "1", "--hostname", f"{name}@luxguard-test"],
+                            cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def warm_up(org: dict, tmp_path: Path) -> None:
+    """moto creates each account's default VPC and security group in a region on first use: one
+    scan first, so that the two scans compared below see the same estate."""
+    run_cli(scan_args(org["accounts"], org["endpoint"]), tmp_path, org["endpoint"])
+
+
+@needs_redis
+def test_celery_workers_give_the_same_findings_as_in_process(org, broker, tmp_path):
+    warm_up(org, tmp_path)
+    local = run_cli(scan_args(org["accounts"], org["endpoint"]), tmp_path, org["endpoint"])
+    workers = [start_worker(broker, f"w{i}", org["endpoint"], tmp_path) for i in range(2)]
+    try:
+        distributed = run_cli(scan_args(org["accounts"], org["endpoint"], "--executor", "celery", "--broker", broker),
+                              tmp_path, org["endpoint"])
+    finally:
+        for worker in workers:
+            stop(worker)
+    assert distributed.returncode == local.returncode == 1, distributed.stderr
+    d, l = set(findings_by(json.loads(distributed.stdout))), set(findings_by(json.loads(local.stdout)))
+    assert (sorted(d - l), sorted(l - d)) == ([], [])
+
+
+@needs_redis
+def test_a_worker_killed_mid_scan_loses_and_duplicates_nothing(org, broker, tmp_path):
+    warm_up(org, tmp_path)
+    local = json.loads(run_cli(scan_args(org["accounts"], org["endpoint"]), tmp_path, org["endpoint"]).stdout)
+    doomed = start_worker(broker, "doomed", org["endpoint"], tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "AWS_ENDPOINT_URL": org["endpoint"]}
+    coordinator = subprocess.Popen([sys.executable, "-c", "import cli; cli.main()",
+                                    *scan_args(org["accounts"], org["endpoint"], "--executor", "celery", "--broker", broker)],
+                                   cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        import redis
+
+        queue = redis.Redis.from_url(broker)
+        deadline = time.monotonic() + 120
+        while not queue.hlen("unacked") and time.monotonic() < deadline:
+            time.sleep(0.05)    # until the doomed worker holds a unit it has not acknowledged
+        assert queue.hlen("unacked"), "no worker took a unit"
+        os.killpg(doomed.pid, signal.SIGKILL)   # the worker and its pool process, mid-unit
+        doomed.wait()
+        survivor = start_worker(broker, "survivor", org["endpoint"], tmp_path)
+        try:
+            out, err = coordinator.communicate(timeout=300)
+        finally:
+            stop(survivor)
+    finally:
+        if coordinator.poll() is None:
+            coordinator.kill()
+    assert coordinator.returncode == 1, err
+    assert findings_by(json.loads(out)) == findings_by(local)
+
+
+def test_organization_history_in_postgres_carries_accounts(org, tmp_path):
+    schema = f"lg_{uuid.uuid4().hex[:8]}"
+    url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(POSTGRES)
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
+    try:
+        done = run_cli(["scan", "--accounts", str(org["accounts"]), "--endpoint-url", org["endpoint"],
+                        "--format", "json", "--db", url], tmp_path, org["endpoint"])
+        assert done.returncode == 1, done.stderr
+        with engine.begin() as connection:
+            accounts = {row[0] for row in connection.execute(sqlalchemy.text(
+                f"SELECT DISTINCT account FROM {schema}.findings"))}
+        assert accounts == {org["ids"]["billing"], org["ids"]["web"], org["ids"]["locked"]}
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
