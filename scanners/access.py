@@ -63,3 +63,5 @@ def check_access(clients: ClientFactory, region: str) -> str:
         raise LuxguardError(f"cannot verify credentials at {where}: {code}") from error
     except BotoCoreError as error:
         raise LuxguardError(f"cannot talk to {where}: {error}") from error
+    except (KeyError, TypeError, ValueError) as error:   # a 200 answer that is not STS's (a gateway's HTML page)
+        raise LuxguardError(f"{where} did not answer GetCallerIdentity like STS (is it an AWS API endpoint?)") from error

@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional
 from luxguard.core.listing import ListingFailure, covering
 from luxguard.core.errors import LuxguardError
 from luxguard.core.locations import DEFAULT_PINNED_COUNTRY, Locations, load_locations
+from luxguard.core.errors import LuxguardError
 from luxguard.core.model import Finding, Resource, Status, sort_findings
 from luxguard.core.rules import DRIFT_RULES_DIR, EVERY_TYPE, Rule, load_drift_rules
 from luxguard.resources import ResourceType, all_types, by_cfn_type
@@ -274,7 +275,10 @@ def _change_message(want: Resource, path: str, drift: dict[str, Any], stricter: 
 def declared_resources(states: list[StackState]) -> list[Resource]:
     resources: list[Resource] = []
     for state in states:
-        resources.extend(normalise(state.capture))
+        try:
+            resources.extend(normalise(state.capture))
+        except LuxguardError as exc:      # name the state file the resource came from
+            raise LuxguardError(f"{state.where}: {exc}") from None
     return resources
 
 

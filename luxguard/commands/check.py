@@ -64,7 +64,10 @@ def check(path: Optional[Path], stack: Optional[str], plan: Optional[Path], save
                            stack_outputs=parse_stack_outputs(stack_output, stack_outputs_files))
     if save_plan is not None:
         write_output(save_plan, capture.to_json())
-    report = check_capture(capture, settings)
+    try:
+        report = check_capture(capture, settings)
+    except LuxguardError as exc:
+        raise LuxguardError(f"{plan}: {exc}" if plan is not None else str(exc)) from None
     if with_checkov:
         add_checkov_findings(report, capture)
     return emit(report, fmt, output, fail_on)

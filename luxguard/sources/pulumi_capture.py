@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from luxguard.core.datafiles import parse_json, read_text, read_yaml
+from luxguard.core.datafiles import DATA_DIR, parse_json, read_text, read_yaml, validate
 from luxguard.core.errors import LuxguardError
 from luxguard.resources import pulumi_types
 
@@ -28,6 +28,7 @@ DEFAULT_TIMEOUT = 300.0   # seconds a program may run (`check --timeout`)
 KILL_GRACE = 10.0         # the child stops itself at the timeout; the parent kills it after this
 DEFAULT_ACCOUNT = "123456789012"
 PROVIDER_PREFIX = "pulumi:providers:"
+PLAN_SCHEMA = DATA_DIR / "plan.schema.json"
 # The input that names the physical resource, per type (PulumiType.physical_name of the
 # descriptors): the mock id takes it so that children referring to the resource by id find it,
 # and findings name what the cloud will call it.
@@ -93,6 +94,7 @@ class Capture:
             raise LuxguardError(f"{path}: not a luxguard plan (field format must be {cls.FORMAT!r}; write one with --save-plan)")
         if data.get("version") != cls.VERSION:
             raise LuxguardError(f"{path}: field version: unsupported plan version {data.get('version')!r} (expected {cls.VERSION})")
+        validate(data, PLAN_SCHEMA, str(path))
         try:
             return cls.from_dict(data)
         except (KeyError, TypeError, AttributeError) as exc:

@@ -9,10 +9,12 @@ their group, so that a rule sees one `AWS::S3::Bucket` whichever way the program
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Iterator, Mapping, Optional
 
+from luxguard.core.errors import LuxguardError
 from luxguard.core.model import Resource
 from luxguard.resources import pulumi_type, pulumi_types
 from luxguard.sources.pulumi_capture import PROVIDER_PREFIX, Capture, CapturedResource
@@ -124,7 +126,8 @@ def normalise(capture: Capture) -> list[Resource]:
     for res in capture.resources:
         spec = pulumi_type(res.type)
         if spec is not None and spec.convert is not None:
-            resource = spec.convert(res, index)
+            with _shape_checked(res):
+                resource = spec.convert(res, index)
             by_urn[res.urn] = resource
             by_type_id[(res.type, res.id)] = resource
             _mark_unknown(resource, res, [group for name in res.unknown_inputs for group in spec.inputs.get(name, ())])
@@ -135,14 +138,27 @@ def normalise(capture: Capture) -> list[Resource]:
         folding = spec.fold
         parent = _parent(res, by_type_id)
         if parent is not None:
-            folding.fold(res, parent, index)
+            with _shape_checked(res):
+                folding.fold(res, parent, index)
             _mark_unknown(parent, res, list(folding.groups) if res.unknown_inputs else [])
     resources = sorted(by_urn.values(), key=lambda r: (r.type, r.id))
     for res in capture.resources:
         spec = pulumi_type(res.type)
         if spec is not None and spec.account_wide is not None:
-            spec.account_wide(res, resources)
+            with _shape_checked(res):
+                spec.account_wide(res, resources)
     return resources
+
+
+@contextmanager
+def _shape_checked(res: CapturedResource) -> Iterator[None]:
+    """Plans and states are files: an input of the wrong type (tags: "x") is bad input naming the
+    resource, never a crash."""
+    try:
+        yield
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
+        raise LuxguardError(f"resource {res.urn}: inputs of an unexpected shape for {res.type} "
+                            f"({type(exc).__name__}: {exc})") from None
 
 
 def snake_case(name: str) -> str:
