@@ -51,6 +51,10 @@ def run(argv: list[str]) -> int:
     A gate must never fail open nor print a traceback someone mistakes for a verdict: anything
     unexpected is also one line and exit 2 (set LUXGUARD_DEBUG=1 to see the traceback).
     """
+    with_nul = next((i for i, arg in enumerate(argv) if "\0" in arg), None)
+    if with_nul is not None:   # no path, URL or name holds NUL; the OS would refuse it mid-run
+        after = f" (the value of {argv[with_nul - 1]})" if with_nul and argv[with_nul - 1].startswith("-") else ""
+        return _fail(f"argument {with_nul + 1}{after} contains a NUL character")
     try:
         result: Any = cli.main(args=argv, prog_name="luxguard", standalone_mode=False)
     except LuxguardError as exc:

@@ -13,7 +13,7 @@ import json
 import stat
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import jsonschema
 import yaml
@@ -139,8 +139,9 @@ def _check_expansion(root: yaml.Node, source: str) -> None:
 
 def parse_yaml(text: str, source: str) -> Any:
     """Safe YAML within the depth and expansion limits; errors name the file, line and column."""
-    loader = _BoundedLoader(text)
+    loader: Optional[_BoundedLoader] = None
     try:
+        loader = _BoundedLoader(text)   # the reader refuses NUL and other control characters here
         node = loader.get_single_node()
         if node is None:
             return None
@@ -154,7 +155,8 @@ def parse_yaml(text: str, source: str) -> Any:
     except RecursionError:
         raise LuxguardError(f"{source}: nested more than {MAX_DEPTH} levels deep") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def read_yaml(path: Path) -> Any:
