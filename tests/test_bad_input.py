@@ -4,7 +4,7 @@ Two halves. A named corpus: the inputs that used to crash or hang (non-UTF-8 fil
 dates, deep nesting, an alias bomb, a FIFO named *.yaml, an invalid regex, malformed endpoint URLs,
 an endpoint that answers HTML, an unwritable .luxguard/). And a hypothesis fuzz over every input
 file kind (a valid document of that kind, mutated: subtrees replaced by values of the wrong type,
-keys deleted, nesting deepened; or raw bytes) and over every CLI flag. A generated input may
+keys deleted, nesting deepened; Terraform source with snippets inserted or cut; or raw bytes) and over every CLI flag. A generated input may
 happen to be valid; then the command runs (exit 0 or 1). Anything else must be a named refusal,
 never "internal error". LUXGUARD_FUZZ_EXAMPLES scales the number of examples (CI: the default).
 """
@@ -149,6 +149,41 @@ STATE_SEED = {"version": 3, "deployment": {"resources": [
      "provider": "urn:pulumi:test::case::pulumi:providers:aws::default::p-1"}]}}
 
 
+CFN_SEED = {"AWSTemplateFormatVersion": "2010-09-09", "Metadata": {"luxguard": {"region": "lu-central-1"}},
+            "Parameters": {"Name": {"Type": "String", "Default": "acme-crm"}},
+            "Resources": {"Key": {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": False}},
+                          "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {
+                              "BucketName": {"Ref": "Name"},
+                              "Tags": [{"Key": "data-classification", "Value": "contact"}]}}}}
+TERRAFORM_SEED = """provider "aws" {
+  region = var.region
+}
+
+variable "region" {
+  default = "lu-central-1"
+}
+
+resource "aws_kms_key" "key" {
+  enable_key_rotation = false
+  tags = { "data-classification" = "contact" }
+}
+
+resource "aws_s3_bucket" "b" {
+  bucket = "acme-${var.region}"
+}
+"""
+
+
+def _terraform_plan_seed() -> Any:
+    from tests.test_iac_sources import plan_of_a_module
+
+    return plan_of_a_module()
+
+
+def _check_iac(path: Path, ws: "Workspace") -> list[Any]:
+    return ["check", path, "--without-checkov", "--format", "junit", "--output", ws.output]
+
+
 @dataclass(frozen=True)
 class Kind:
     """One kind of input file: its name on disk, a valid seed, and the command that reads it."""
@@ -182,6 +217,10 @@ KINDS: dict[str, Kind] = {
     "state": Kind("state.json", "json", lambda ws: STATE_SEED,
                   lambda path, ws: ["drift", "--state", path, "--endpoint-url", ws.endpoint, "--no-history",
                                     "--format", "junit", "--output", ws.output]),
+    "cloudformation": Kind("template.yaml", "yaml", lambda ws: CFN_SEED, _check_iac),
+    "terraform-plan": Kind("tfplan.json", "json", lambda ws: _terraform_plan_seed(), _check_iac),
+    "terraform": Kind("tf/main.tf", "hcl", lambda ws: TERRAFORM_SEED,
+                      lambda path, ws: _check_iac(path.parent, ws)),
 }
 # Slow kinds (a cloud round trip per example) get fewer examples.
 SLOW_KINDS = {"findings-enforce", "state"}
@@ -195,6 +234,8 @@ def place(ws: Workspace, kind: Kind, data: bytes, case: str) -> Path:
 
 
 def serialise(kind: Kind, document: Any) -> bytes:
+    if kind.syntax == "hcl":
+        return str(document).encode("utf-8")
     if kind.syntax == "json":
         return json.dumps(document).encode("utf-8")
     return yaml.safe_dump(document, allow_unicode=True, sort_keys=False).encode("utf-8")
@@ -237,6 +278,13 @@ CORPUS: list[tuple[str, str, bytes, str]] = [
     ("state-inputs-wrong-type", "state", json.dumps({"version": 3, "deployment": {"resources": [
         {**STATE_SEED["deployment"]["resources"][1], "inputs": {"bucket": ["not", "a", "name"], "tags": "x"}}]}}
     ).encode(), "state.json"),
+    ("terraform-unclosed", "terraform", b'resource "aws_s3_bucket" "b" {\n  bucket = \n', "main.tf"),
+    ("terraform-latin1", "terraform", 'resource "aws_s3_bucket" "b" { bucket = "caf\xe9" }'.encode("latin-1"),
+     "not UTF-8"),
+    ("cloudformation-unparseable", "cloudformation", b"Resources: [1, 2\n", "template.yaml"),
+    ("cloudformation-alias-bomb", "cloudformation", ALIAS_BOMB.encode(), "alias"),
+    ("terraform-plan-deep", "terraform-plan", b'{"format_version": "1.2", "planned_values": ' + b"[" * 100_000
+     + b"]" * 100_000 + b"}", "nested"),
     ("findings-latin1", "findings-report", b'{"findings": ["\xe9"]}', "not UTF-8"),
     ("findings-deep", "findings-enforce", b'{"findings": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested"),
 ]
@@ -358,6 +406,27 @@ def mutated(draw: Any, seed: Any) -> Any:
     return document
 
 
+HCL_SNIPPETS = st.sampled_from(['"', "{", "}", "${", "${var.nope}", "[", "= =", "\\", "<<EOF\n", "#", "/*",
+                                "count = -1", "for_each = 5", "region = 42", "dynamic \"x\" {", "\x00", "\u202e",
+                                "module \"m\" { source = \"../../../../etc\" }", "locals { a = local.a }"]) | st.text(max_size=12)
+
+
+@st.composite
+def mutated_text(draw: Any, seed: str) -> str:
+    """Terraform source with snippets inserted, spans deleted or the file cut short."""
+    text = seed
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, len(text)))
+        action = draw(st.sampled_from(["insert", "insert", "delete", "truncate"]))
+        if action == "insert":
+            text = text[:at] + draw(HCL_SNIPPETS) + text[at:]
+        elif action == "delete":
+            text = text[:at] + text[at + draw(st.integers(1, 20)):]
+        else:
+            text = text[:at]
+    return text
+
+
 @pytest.mark.parametrize("kind_name", sorted(KINDS))
 @FUZZ
 @given(data=st.data())
@@ -365,7 +434,8 @@ def test_fuzzed_documents(ws, capsys, kind_name, data):
     kind = KINDS[kind_name]
     if kind_name in SLOW_KINDS and data.draw(st.integers(0, 2), label="slow-kind skip") != 0:
         return   # a third of the examples for kinds that talk to the cloud
-    document = data.draw(mutated(kind.seed(ws)), label="document")
+    strategy = mutated_text(kind.seed(ws)) if kind.syntax == "hcl" else mutated(kind.seed(ws))
+    document = data.draw(strategy, label="document")
     path = place(ws, kind, serialise(kind, document), f"fuzz-{kind_name}")
     run_refused_or_ran(capsys, ws, kind.command(path, ws))
 

@@ -90,7 +90,7 @@ def check_depth(document: Any, source: str) -> None:
             stack.extend((v, depth + 1) for v in value)
 
 
-class _BoundedLoader(yaml.SafeLoader):
+class BoundedLoader(yaml.SafeLoader):
     """SafeLoader whose invalid timestamps are errors with a position, not a ValueError."""
 
     def construct_yaml_timestamp(self, node: yaml.Node) -> Any:
@@ -101,7 +101,7 @@ class _BoundedLoader(yaml.SafeLoader):
                                                     node.start_mark) from None
 
 
-_BoundedLoader.add_constructor("tag:yaml.org,2002:timestamp", _BoundedLoader.construct_yaml_timestamp)
+BoundedLoader.add_constructor("tag:yaml.org,2002:timestamp", BoundedLoader.construct_yaml_timestamp)
 
 
 def _check_expansion(root: yaml.Node, source: str) -> None:
@@ -137,16 +137,24 @@ def _check_expansion(root: yaml.Node, source: str) -> None:
         raise LuxguardError(f"{source}: nested more than {MAX_DEPTH} levels deep")
 
 
-def parse_yaml(text: str, source: str) -> Any:
-    """Safe YAML within the depth and expansion limits; errors name the file, line and column."""
-    loader: Optional[_BoundedLoader] = None
+def load_bounded(text: str, source: str, loader_class: Optional[type[yaml.SafeLoader]] = None) -> Any:
+    """Safe YAML within the depth and alias-expansion limits (LuxguardError beyond them); malformed
+    YAML raises yaml.YAMLError for the caller to word. `loader_class` extends BoundedLoader."""
+    loader = (loader_class or BoundedLoader)(text)   # the reader refuses NUL and control characters here
     try:
-        loader = _BoundedLoader(text)   # the reader refuses NUL and other control characters here
         node = loader.get_single_node()
         if node is None:
             return None
         _check_expansion(node, source)
         return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """Safe YAML within the limits; errors name the file, line and column."""
+    try:
+        return load_bounded(text, source)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
@@ -154,9 +162,6 @@ def parse_yaml(text: str, source: str) -> Any:
         raise LuxguardError(f"{source}{where}: malformed YAML: {problem}") from None
     except RecursionError:
         raise LuxguardError(f"{source}: nested more than {MAX_DEPTH} levels deep") from None
-    finally:
-        if loader is not None:
-            loader.dispose()
 
 
 def read_yaml(path: Path) -> Any:

@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 import yaml
 
-from luxguard.core.datafiles import MAX_NODES, check_depth, read_text
+from luxguard.core.datafiles import MAX_NODES, BoundedLoader, check_depth, load_bounded, read_text
 from luxguard.core.errors import LuxguardError
 from luxguard.core.unknowns import Unknown, first_unknown, is_unknown
 from luxguard.resources import cloudformation_type
@@ -34,8 +34,8 @@ class _NoValue:
 NO_VALUE = _NoValue()
 
 
-class TemplateLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short tags (!Ref, !Sub, !GetAtt ...)."""
+class TemplateLoader(BoundedLoader):
+    """YAML with CloudFormation's short tags (!Ref, !Sub, !GetAtt ...), within the limits of every input."""
 
 
 def _short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
@@ -61,7 +61,7 @@ def read_template(path: Path) -> Optional[dict]:
         document = json.loads(text)
     except (ValueError, RecursionError):
         try:
-            document = yaml.load(text, Loader=TemplateLoader)  # noqa: S506 - SafeLoader subclass
+            document = load_bounded(text, str(path), TemplateLoader)   # alias bombs refused before expansion
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise LuxguardError(f"{path}{f':{mark.line + 1}' if mark else ''}: not valid YAML or JSON") from None
