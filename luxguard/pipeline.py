@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -11,7 +12,7 @@ from luxguard.core.engine import Engine
 from luxguard.core.errors import LuxguardError
 from luxguard.core.listing import ListingFailure
 from luxguard.policy.exceptions import Exceptions, load_approvals, load_waivers
-from luxguard.core.locations import DEFAULT_PINNED_COUNTRY, Locations, load_locations
+from luxguard.core.locations import DEFAULT_HOME_REGION, DEFAULT_PINNED_COUNTRY, Locations, load_locations
 from luxguard.core.model import Resource, sort_findings
 from luxguard.sinks.outputs import Report
 from luxguard.sources.pulumi_capture import DEFAULT_ACCOUNT, DEFAULT_TIMEOUT, Capture, capture_program
@@ -24,11 +25,13 @@ NOTHING_EVALUATED = "nothing evaluated: no resource of a type luxguard models wa
 
 @dataclass
 class Settings:
-    """What every command shares: the rule catalogue, locations and the pinned country."""
+    """What every command shares: the rule catalogue, locations, the pinned country and the home
+    region. The only place their defaults are resolved: read them through pinned() and home()."""
 
     rule_dirs: tuple[Path, ...] = ()
     location_files: tuple[Path, ...] = ()
     pinned_country: Optional[str] = None
+    home_region: Optional[str] = None
     approvals_file: Optional[Path] = None
     waivers_file: Optional[Path] = None
     as_of: Optional[date] = None
@@ -47,8 +50,16 @@ class Settings:
             self._locations = load_locations(self.location_files)
         return self._locations
 
-    def engine(self, default_pinned: str = DEFAULT_PINNED_COUNTRY) -> Engine:
-        engine = Engine.create(self.rules(), self.locations(), self.pinned_country or default_pinned)
+    def pinned(self, stack_default: Optional[str] = None) -> str:
+        """--pinned-country, else the stack's own (luxguard:pinnedCountry), else LU."""
+        return self.pinned_country or stack_default or DEFAULT_PINNED_COUNTRY
+
+    def home(self) -> str:
+        """The region account-wide calls go to: given, else $AWS_DEFAULT_REGION, else lu-central-1."""
+        return self.home_region or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_HOME_REGION
+
+    def engine(self, stack_pinned: Optional[str] = None) -> Engine:
+        engine = Engine.create(self.rules(), self.locations(), self.pinned(stack_pinned))
         engine.trust(self.trusted_accounts)
         return engine
 
@@ -149,8 +160,8 @@ def stack_accounts(config: dict) -> list[str]:
 
 def check_capture(capture: Capture, settings: Settings) -> Report:
     """Normalise and evaluate a captured program: the verdicts of `luxguard check`."""
-    pinned = str(capture.config.get("luxguard:pinnedCountry") or DEFAULT_PINNED_COUNTRY)
-    engine = settings.engine(default_pinned=pinned)
+    stack_pinned = capture.config.get("luxguard:pinnedCountry")
+    engine = settings.engine(str(stack_pinned) if stack_pinned else None)
     engine.trust(stack_accounts(capture.config))
     resources = normalise(capture)
     report = evaluate(engine, settings, resources, "pulumi", Path(capture.program_dir) if capture.program_dir else None)

@@ -29,6 +29,7 @@ from luxguard.core.locations import DEFAULT_PINNED_COUNTRY, Locations, load_loca
 from luxguard.core.errors import LuxguardError
 from luxguard.core.model import Finding, Resource, Status, sort_findings
 from luxguard.core.rules import DRIFT_RULES_DIR, EVERY_TYPE, Rule, load_drift_rules
+from luxguard.pipeline import Settings
 from luxguard.resources import ResourceType, all_types, by_cfn_type
 from luxguard.sinks.outputs import Report
 from luxguard.sources.pulumi_normalise import normalise
@@ -287,20 +288,18 @@ def state_regions(resources: list[Resource], default: str) -> list[str]:
     return regions or [default]
 
 
-def run_drift(states: list[StackState], endpoint_url: Optional[str] = None, profile: Optional[str] = None,
-              locations: Optional[Locations] = None, pinned_country: Optional[str] = None, workers: int = 8,
+def run_drift(states: list[StackState], settings: Settings, endpoint_url: Optional[str] = None,
+              profile: Optional[str] = None, workers: int = 8,
               progress: Callable[[str], None] = lambda _m: None) -> tuple[Report, str]:
     """Collect the live resources in the states' regions and compare; returns (report, target)."""
-    import os
-
     from scanners import collect, open_session
 
     declared = declared_resources(states)
-    home = os.environ.get("AWS_DEFAULT_REGION") or "lu-central-1"
+    home = settings.home()
     regions = state_regions(declared, home)
     session = open_session(profile, regions[0] if regions else home)
     result = collect(session, regions, endpoint_url, max_workers=workers, progress=progress)
-    detector = DriftDetector(locations, pinned_country)
+    detector = DriftDetector(settings.locations(), settings.pinned())
     findings, notes = detector.compare(declared, result.resources, result.failures, regions)
     report = Report(source="drift", findings=findings, resources=len([r for r in declared if r.type in MANAGED_TYPES]),
                     notes=notes)

@@ -11,6 +11,8 @@ from luxguard.core.datafiles import DATA_DIR, read_yaml, validate
 BUILTIN_LOCATIONS = DATA_DIR / "locations.yaml"
 SCHEMA = DATA_DIR / "locations.schema.json"
 DEFAULT_PINNED_COUNTRY = "LU"
+# Where account-wide calls (STS, S3 bucket listing, Organizations) go when nothing else says.
+DEFAULT_HOME_REGION = "lu-central-1"
 
 
 @dataclass(frozen=True)

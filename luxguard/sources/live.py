@@ -54,7 +54,7 @@ def scan(options: ScanOptions, settings: Settings, warn: Callable[[str], None],
     """Collect every region, evaluate the rules; returns the report and the scan target's name."""
     from scanners import collect, open_session, resolve_regions
 
-    session = open_session(options.profile, os.environ.get("AWS_DEFAULT_REGION") or "lu-central-1")
+    session = open_session(options.profile, settings.home())
     locations = settings.locations()
     engine = settings.engine()
     regions = resolve_regions(session, options.regions, locations, options.endpoint_url, warn=warn)
@@ -73,8 +73,7 @@ def drift(states: list, options: ScanOptions, settings: Settings,
     """Stack states against the live cloud, then approvals and waivers, as for a scan."""
     from luxguard.actors.drift import run_drift
 
-    report, target = run_drift(states, options.endpoint_url, options.profile, settings.locations(),
-                               settings.pinned_country, options.workers, progress)
+    report, target = run_drift(states, settings, options.endpoint_url, options.profile, options.workers, progress)
     apply_exceptions(report, settings.engine(), settings)
     return report, target
 
