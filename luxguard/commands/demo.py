@@ -1,98 +1,13 @@
 """`luxguard demo`: the whole loop on an embedded local cloud, with nothing to configure.
 
-LOCAL SANDBOX ONLY: the cloud is moto's server on 127.0.0.1 with fake credentials set only
-inside this process; the reference stack is "deployed" by luxguard.sandbox.provision (real
-deployments use `pulumi up`). Steps: provision the reference stack (stack `local`) and write
-its state -> scan (clean) -> drift (none) -> change things by hand -> scan and drift again ->
-the enforcer's dry-run plan -> an HTML report. Every step's output lands in --output-dir.
+LOCAL SANDBOX ONLY (moto on 127.0.0.1, fake credentials); the stages are in luxguard/sandbox/demo.py.
 """
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
-from typing import Any
 
 import click
-from rich.console import Console
-
-from luxguard.core.errors import LuxguardError
-from luxguard.core.model import Finding, Status
-from luxguard.sinks.outputs import Report, render, write_atomically
-
-STACK = "local"
-HOME = "lu-central-1"
-ABROAD = "eu-west-1"
-SHADOW_BUCKET = "luxcloud-local-shadow-export"
-
-
-def reference_program_dir() -> Path:
-    """The reference stack's project: the folder holding the `stacks` package and Pulumi.yaml."""
-    import stacks
-
-    root = Path(stacks.__file__).resolve().parent.parent
-    if not (root / "Pulumi.yaml").is_file() or not (root / f"Pulumi.{STACK}.yaml").is_file():
-        raise LuxguardError(f"{root}: the reference stack (Pulumi.yaml, Pulumi.{STACK}.yaml) is not there; "
-                            f"run the demo from a luxguard checkout")
-    return root
-
-
-def _write_json(report: Report, path: Path) -> None:
-    write_atomically(path, render(report, "json"))
-
-
-def _failing(report: Report) -> list[Finding]:
-    return [f for f in report.findings if f.status == Status.FAIL]
-
-
-def _line(finding: Finding) -> str:
-    return f"[bold]{finding.severity:<8}[/] {finding.rule_id:<24} {finding.resource.id}: {finding.message}"
-
-
-def _break_things(endpoint: str, provisioned: Any) -> list[str]:
-    """The changes an operator makes by hand, outside Pulumi."""
-    import boto3
-
-    types = {res.name + "|" + res.type: res.id for res in provisioned.capture.resources if res.custom}
-    contacts = types["customer-contacts|aws:s3/bucket:Bucket"]
-    group = types["app|aws:ec2/securityGroup:SecurityGroup"]
-    log_group = types["app-logs|aws:cloudwatch/logGroup:LogGroup"]
-    s3 = boto3.client("s3", region_name=HOME, endpoint_url=endpoint)
-    s3.delete_bucket_encryption(Bucket=contacts)
-    ec2 = boto3.client("ec2", region_name=HOME, endpoint_url=endpoint)
-    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[{
-        "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
-        "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "temporary debugging"}]}])
-    boto3.client("logs", region_name=HOME, endpoint_url=endpoint).delete_retention_policy(logGroupName=log_group)
-    abroad = boto3.client("s3", region_name=ABROAD, endpoint_url=endpoint)
-    abroad.create_bucket(Bucket=SHADOW_BUCKET, CreateBucketConfiguration={"LocationConstraint": ABROAD})
-    abroad.put_object(Bucket=SHADOW_BUCKET, Key="contacts-export.csv", Body=b"name,email\n")
-    return [
-        f"deleted the default encryption of bucket {contacts}",
-        f"opened SSH (tcp 22) to 0.0.0.0/0 on security group {group}",
-        f"removed the retention of log group {log_group} (client IP addresses kept forever)",
-        f"created bucket {SHADOW_BUCKET} in {ABROAD} (Ireland) and copied a contacts export into it",
-    ]
-
-
-def _run_cli(args: list[str]) -> tuple[int, str]:
-    """Another luxguard command, in-process (the lead wires enforce/report through the CLI)."""
-    import contextlib
-    import io
-
-    import cli as luxguard_cli
-
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err):
-        code = luxguard_cli.run(args)
-    return code, err.getvalue().strip()
-
-
-def _command_available(name: str) -> bool:
-    import cli as luxguard_cli
-
-    return name in luxguard_cli.cli.commands
 
 
 @click.command()
@@ -102,120 +17,9 @@ def _command_available(name: str) -> bool:
               help="Port of the local cloud on 127.0.0.1 (0: a free one).")
 def demo(output_dir: Path, port: int) -> int:
     """The whole loop on an embedded local cloud (a sandbox; real stacks are deployed with `pulumi up`)."""
-    from luxguard.actors.drift import run_drift
-    from luxguard.sinks.history import HistoryStore
-    from luxguard.sources.live import ScanOptions, record
-    from luxguard.sources.live import scan as run_scan
-    from luxguard.sandbox.local_cloud import local_cloud
-    from luxguard.pipeline import Settings
-    from luxguard.sandbox.provision import provision_stack
-    from luxguard.sources.state import load_state_file
+    from luxguard.sandbox.demo import run_demo
 
-    started = time.monotonic()
-    console = Console(highlight=False)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    program = reference_program_dir()
-    settings = Settings()
-    store = HistoryStore(str(output_dir / "history.db"))
-    summary: dict[str, Any] = {}
-
-    def step(title: str) -> None:
-        console.print(f"\n[bold cyan]== {title}[/]  [dim]({time.monotonic() - started:.1f}s)[/]")
-
-    with local_cloud(port) as endpoint:
-        step(f"1. A local sandbox cloud (moto) on {endpoint}, with Luxembourg's region {HOME}")
-        console.print("   fake credentials, loopback only; nothing leaves this machine")
-
-        step("2. Provision the reference stack (stack 'local') without the Pulumi engine")
-        provisioned = provision_stack(program, STACK, endpoint)
-        state_path = provisioned.write_state(output_dir / "state.json")
-        provisioned.write_backend(output_dir / "backend")
-        made = [r for r in provisioned.capture.resources if r.custom and not r.type.startswith("pulumi:")]
-        console.print(f"   created {len(made)} resources; state written to {state_path} "
-                      f"(`pulumi stack export` format) and a DIY backend in {output_dir / 'backend'}")
-        stack_ids = set(provisioned.ids.values())
-        states = [load_state_file(state_path, STACK)]
-        scan_options = ScanOptions(endpoint_url=endpoint, regions=HOME)
-
-        step(f"3. Scan the live cloud ({HOME}; buckets of every region) against the rules")
-        before, target = run_scan(scan_options, settings, lambda m: console.print(f"   [yellow]warning:[/] {m}"))
-        record(store, before, target)
-        _write_json(before, output_dir / "scan-before.json")
-        stack_failing = [f for f in _failing(before) if f.resource.id in stack_ids]
-        other = [f for f in _failing(before) if f.resource.id not in stack_ids]
-        console.print(f"   stack resources: [bold green]{len(stack_failing)} failing[/] findings"
-                      if not stack_failing else f"   stack resources: [bold red]{len(stack_failing)} failing[/]")
-        for finding in stack_failing:
-            console.print("   " + _line(finding))
-        if other:
-            console.print(f"   account defaults outside the stack: {len(other)} failing "
-                          f"({', '.join(sorted({f.rule_id for f in other}))}: the default security group, EBS "
-                          f"encryption-by-default; not managed by this stack)")
-        drift_before, drift_target = run_drift(states, endpoint)
-        record(store, drift_before, drift_target)
-        _write_json(drift_before, output_dir / "drift-before.json")
-        console.print(f"   drift against the state: {len(_failing(drift_before))} findings")
-
-        step("4. Someone changes the cloud by hand")
-        for change in _break_things(endpoint, provisioned):
-            console.print(f"   - {change}")
-
-        step("5. Scan again")
-        after, target = run_scan(scan_options, settings, lambda m: console.print(f"   [yellow]warning:[/] {m}"))
-        record(store, after, target)
-        _write_json(after, output_dir / "scan-after.json")
-        for finding in _failing(after):
-            if finding.resource.id in stack_ids or finding.resource.id == SHADOW_BUCKET:
-                console.print("   " + _line(finding))
-
-        step("6. Drift: the stack's state against the live cloud")
-        drifted, drift_target = run_drift(states, endpoint)
-        record(store, drifted, drift_target)
-        _write_json(drifted, output_dir / "drift.json")
-        for finding in _failing(drifted):
-            console.print("   " + _line(finding) + f"  [dim]{json.dumps(finding.drift, default=str)[:160]}[/]")
-
-        step("7. The enforcer's plan (dry-run: nothing is changed)")
-        if _command_available("enforce"):
-            plan_path = output_dir / "enforce-plan.txt"
-            code, err = _run_cli(["enforce", "--findings", str(output_dir / "drift.json"), "--endpoint-url", endpoint,
-                                  "--regions", HOME, "--db", str(output_dir / "history.db"),
-                                  "--audit-log", str(output_dir / "audit.jsonl"), "--output", str(plan_path)])
-            if code == 2 or not plan_path.is_file():
-                console.print(f"   [yellow]enforcer step skipped[/]: {err.splitlines()[-1] if err else 'no plan'}")
-            else:
-                for line in plan_path.read_text(encoding="utf-8").splitlines():
-                    console.print("   " + line, markup=False)
-                summary["enforce_plan"] = str(plan_path)
-        else:
-            console.print("   enforcer step skipped: `luxguard enforce` is not available in this build")
-
-        step("8. A report for people")
-        if _command_available("report"):
-            html = output_dir / "report.html"
-            code, err = _run_cli(["report", "--findings", str(output_dir / "scan-after.json"), "--format", "html",
-                                  "--output", str(html)])
-            _run_cli(["report", "--findings", str(output_dir / "drift.json"), "--format", "html",
-                      "--output", str(output_dir / "drift-report.html")])
-            if code == 0 and html.is_file():
-                console.print(f"   wrote {html} and {output_dir / 'drift-report.html'}")
-                summary["report"] = str(html)
-            else:
-                console.print(f"   [yellow]report step skipped[/]: {err.splitlines()[-1] if err else 'no report'}")
-        else:
-            console.print("   report step skipped: `luxguard report` is not available in this build")
-
-    elapsed = time.monotonic() - started
-    summary.update({
-        "endpoint": endpoint, "state": str(state_path), "elapsed_seconds": round(elapsed, 1),
-        "scan_before": before.summary(), "stack_failing_before": len(stack_failing),
-        "drift_before": drift_before.summary(), "scan_after": after.summary(), "drift": drifted.summary(),
-    })
-    write_atomically(output_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
-    console.print(f"\n[bold]Done in {elapsed:.1f}s.[/] Everything is in {output_dir}/ (state.json, scan-before.json, "
-                  f"drift-before.json, scan-after.json, drift.json, history.db, summary.json). The local cloud is gone; "
-                  f"against a real account use `luxguard scan` and `luxguard drift --state FILE`.")
-    return 0
+    return run_demo(output_dir, port)
 
 
 COMMANDS = [demo]
