@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Iterator, Mapping, Optional
 
 from luxguard.core.errors import LuxguardError
@@ -173,12 +172,3 @@ def _mark_unknown(resource: Resource, res: CapturedResource, groups: list[str]) 
     for group in groups:
         if group in resource.properties:
             resource.collection_errors[group] = f"{res.name}: {UNKNOWN_AT_PREVIEW}"
-
-
-def relative_source(resource: Resource, base: Path) -> Optional[str]:
-    if resource.source is None:
-        return None
-    try:
-        return str(Path(resource.source.file).resolve().relative_to(base.resolve()))
-    except ValueError:
-        return resource.source.file

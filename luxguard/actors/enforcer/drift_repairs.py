@@ -112,7 +112,3 @@ def drift_repair(finding: Finding) -> Repair | Manual:
         if finding.resource.type == rtype and (prop == prefix or prop.startswith(prefix + ".")):
             return repair(prop, drift.get("declared"))
     return f"drift of {prop or '?'}: no automatic restore; restore the declared state with pulumi up"
-
-
-def describe_manual(reason: str | None) -> str:
-    return reason or "manual"

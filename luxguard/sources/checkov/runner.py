@@ -223,9 +223,3 @@ def check_capture_with_checkov(capture: Capture) -> CheckovRun:
     if plan.unmapped:
         run.notes.append("checkov did not see these Pulumi types (no Terraform mapping): " + ", ".join(plan.unmapped))
     return run
-
-
-def run_checkov_on_capture(capture: Capture, settings: Any = None) -> list[Finding]:
-    """checkov's built-in checks on a captured Pulumi program (`luxguard check --with-checkov`).
-    luxguard's own rules are not repeated here: the engine already evaluates them."""
-    return check_capture_with_checkov(capture).findings
