@@ -164,7 +164,7 @@ def parse_state(data: bytes, where: str, stack: Optional[str] = None) -> StackSt
     project_name = found_project or want_project or "unknown"
     if "aws:region" not in config:
         regions = {r.inputs.get("region") for r in captured
-                   if r.type.startswith(PROVIDER_PREFIX + "aws") and r.inputs.get("region")}
+                   if r.type.startswith(PROVIDER_PREFIX + "aws") and isinstance(r.inputs.get("region"), str) and r.inputs["region"]}
         if len(regions) == 1:
             config["aws:region"] = regions.pop()
     capture = Capture(project=project_name, stack=stack_name, config=config, resources=captured)
