@@ -27,7 +27,7 @@ import fnmatch
 import ipaddress
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional, Union
 
 ANYONE = "anyone"          # no restriction on who the caller is
