@@ -158,7 +158,8 @@ def test_compliant_reference_stack_has_no_checkov_failure_after_skips():
     assert failed == set(), failed          # no conversion error shows up as a failure
     assert run.findings and all(f.status == Status.PASS for f in run.findings)
     skipped_checks = {check for check, _, _ in run.skipped}
-    assert skipped_checks == {"CKV_AWS_144", "CKV2_AWS_62", "CKV_AWS_300", "CKV2_AWS_5", "CKV_AWS_145"}
+    assert skipped_checks == {"CKV_AWS_144", "CKV2_AWS_62", "CKV_AWS_300", "CKV2_AWS_5", "CKV_AWS_145",
+                              "CKV_AWS_338"}   # the app log group: retention is LUX-RET-006's
     # CKV_AWS_145 is skipped only on the access-log bucket (SSE-S3 by design)
     assert {a for c, a, _ in run.skipped if c == "CKV_AWS_145"} == {"aws_s3_bucket.access-logs"}
 
