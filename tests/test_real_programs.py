@@ -61,11 +61,11 @@ CASES = [
          notes=['not modelled: aws:iam/role:Role (1)', 'not modelled: aws:iam/rolePolicyAttachment:RolePolicyAttachment (1)', 'not modelled: aws:lambda/function:Function (1)', 'not modelled: aws:s3/bucketObject:BucketObject (1)']),
     Case('nothing-modelled', (), exit=0,
          resources=0, verdicts=[],
-         notes=['not modelled: aws:cloudwatch/logGroup:LogGroup (1)', 'not modelled: aws:iam/role:Role (1)', 'nothing evaluated: no resource of a type luxguard models was found']),
+         notes=['not modelled: aws:glacier/vault:Vault (1)', 'not modelled: aws:iam/role:Role (1)', 'nothing evaluated: no resource of a type luxguard models was found']),
     Case('os-exit', (), exit=2,
          error='tests/programs/real/os-exit/__main__.py: the program called os._exit(0) at tests/programs/real/os-exit/__main__.py:7'),
     Case('policy-document', (), exit=1,
-         resources=1, verdicts=['fail LUX-ACC-001 site-lu', 'fail LUX-ACC-002 site-lu', 'fail LUX-ENC-001 site-lu', 'fail LUX-ENC-003 site-lu', 'fail LUX-ENC-004 site-lu', 'fail LUX-LOG-001 site-lu', 'fail LUX-RET-004 site-lu'],
+         resources=1, verdicts=['fail LUX-ACC-001 site-lu', 'fail LUX-ACC-002 site-lu', 'fail LUX-ACC-011 site-lu', 'fail LUX-ENC-001 site-lu', 'fail LUX-ENC-003 site-lu', 'fail LUX-ENC-004 site-lu', 'fail LUX-LOG-001 site-lu', 'fail LUX-RET-004 site-lu'],
          notes=[]),
     Case('prints', (), exit=1,
          resources=1, verdicts=['fail LUX-ENC-005 key'],
@@ -88,7 +88,7 @@ CASES = [
          resources=3, verdicts=[],
          notes=[]),
     Case('v6-inline-public-policy', (), exit=1,
-         resources=1, verdicts=['fail LUX-ACC-001 downloads-lu', 'fail LUX-ACC-002 downloads-lu', 'fail LUX-ENC-001 downloads-lu', 'fail LUX-ENC-003 downloads-lu', 'fail LUX-ENC-004 downloads-lu', 'fail LUX-LOG-001 downloads-lu', 'fail LUX-RET-004 downloads-lu'],
+         resources=1, verdicts=['fail LUX-ACC-001 downloads-lu', 'fail LUX-ACC-002 downloads-lu', 'fail LUX-ACC-011 downloads-lu', 'fail LUX-ENC-001 downloads-lu', 'fail LUX-ENC-003 downloads-lu', 'fail LUX-ENC-004 downloads-lu', 'fail LUX-LOG-001 downloads-lu', 'fail LUX-RET-004 downloads-lu'],
          notes=[]),
     Case('stack-reference', ('--stack-output', 'dataKeyArn=arn:aws:kms:lu-central-1:123456789012:key/platform'), exit=1,
          resources=1, verdicts=['fail LUX-ENC-003 records-lu', 'fail LUX-ENC-004 records-lu', 'fail LUX-LOG-001 records-lu', 'fail LUX-RET-004 records-lu'],
@@ -161,7 +161,7 @@ def test_notes_reach_sarif_and_junit(capsys):
     notifications = json.loads(sarif)["runs"][0]["invocations"][0]["toolExecutionNotifications"]
     assert {"level": "warning", "message": {"text": "not modelled: aws:iam/role:Role (1)"}} in notifications
     _, junit, _ = run_cli(capsys, "check", REAL / "nothing-modelled", "--format", "junit")
-    assert 'value="not modelled: aws:cloudwatch/logGroup:LogGroup (1)"' in junit
+    assert 'value="not modelled: aws:glacier/vault:Vault (1)"' in junit
     code, text, _ = run_cli(capsys, "check", REAL / "nothing-modelled")
     assert code == 0 and "NOTHING EVALUATED" in text and "PASS" not in text
 
