@@ -18,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from luxguard.core.datafiles import DATA_DIR, read_yaml, validate
 from luxguard.core.errors import LuxguardError
+from scanners.calls import error_code, error_message
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 DEFAULT_SESSION_NAME = "luxguard-scan"
@@ -87,13 +88,6 @@ def load_accounts_file(path: Path) -> list[Account]:
     return sorted(accounts, key=lambda a: a.id)
 
 
-def _client_error(error: Exception) -> tuple[str, str]:
-    if isinstance(error, ClientError):
-        detail = error.response.get("Error", {})
-        return str(detail.get("Code") or "ClientError"), str(detail.get("Message") or error)
-    return type(error).__name__, str(error)
-
-
 def _walk_ous(org: Any, parent_id: str, path: tuple[str, ...]) -> Iterator[tuple[str, tuple[str, ...]]]:
     """(account id, OU path) for every account under `parent_id`, depth first."""
     for page in org.get_paginator("list_accounts_for_parent").paginate(ParentId=parent_id):
@@ -134,7 +128,7 @@ def list_organization_accounts(session: boto3.Session, endpoint_url: Optional[st
                 pages = org.get_paginator("list_tags_for_resource").paginate(ResourceId=entry["Id"])
                 tags[entry["Id"]] = tuple(sorted((t["Key"], t["Value"]) for p in pages for t in p["Tags"]))
     except (ClientError, BotoCoreError) as error:
-        code, message = _client_error(error)
+        code, message = error_code(error), error_message(error)
         raise LuxguardError(f"--organization: cannot list the organization's accounts ({code}: {message})") from None
     accounts = []
     for entry in listed:
@@ -169,7 +163,7 @@ def assume(base: boto3.Session, account: Account, session_name: str = DEFAULT_SE
                                 aws_session_token=credentials["SessionToken"], region_name=region)
         actual = session.client("sts", endpoint_url=account.endpoint_url, config=_RETRIES).get_caller_identity()["Account"]
     except (ClientError, BotoCoreError, KeyError) as error:
-        raise AccountUnavailable(account, *_client_error(error)) from None
+        raise AccountUnavailable(account, error_code(error), error_message(error)) from None
     if actual != account.id:
         raise AccountUnavailable(account, "WrongAccount", f"assuming {account.role_arn} gave account {actual}")
     return session
