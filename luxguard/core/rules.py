@@ -15,9 +15,10 @@ from luxguard.core.conditions import walk_properties
 from luxguard.core.datafiles import read_yaml, validate
 from luxguard.core.errors import LuxguardError
 from luxguard.core.messages import property_paths
+from luxguard.core.packaged import rules_dir
 from luxguard.resources import item_kind, property_kind, resource_types
 
-RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
+RULES_DIR = rules_dir()   # the checkout's rules/, or the copy a wheel ships
 DRIFT_RULES_DIR = RULES_DIR / "drift"     # the drift catalogue: same schema, `drift:` instead of `condition:`
 SCHEMA = RULES_DIR / "schema.json"
 EVERY_TYPE = "*"                          # drift rules only: a rule on every managed type

@@ -20,6 +20,7 @@ from rich.markup import escape
 
 from luxguard.core.errors import LuxguardError
 from luxguard.core.model import Finding, Status
+from luxguard.core.packaged import reference_stack_dir
 from luxguard.pipeline import Settings
 from luxguard.sandbox.local_cloud import LU
 from luxguard.sinks.outputs import Report, render, write_atomically
@@ -31,13 +32,11 @@ SHADOW_BUCKET = "luxcloud-local-shadow-export"
 
 
 def reference_program_dir() -> Path:
-    """The reference stack's project: the folder holding the `stacks` package and Pulumi.yaml."""
-    import stacks
-
-    root = Path(stacks.__file__).resolve().parent.parent
+    """The reference stack's project (the checkout root, or the copy a wheel ships)."""
+    root = reference_stack_dir()
     if not (root / "Pulumi.yaml").is_file() or not (root / f"Pulumi.{STACK}.yaml").is_file():
         raise LuxguardError(f"{root}: the reference stack (Pulumi.yaml, Pulumi.{STACK}.yaml) is not there; "
-                            f"run the demo from a luxguard checkout")
+                            f"reinstall luxguard or run from a luxguard checkout")
     return root
 
 
