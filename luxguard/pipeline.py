@@ -125,14 +125,14 @@ def check_infrastructure_code(path: Path, settings: Settings, options: Optional[
 
 def _merge_checkov(report: Report, source: Any, model: Any, rules: list[Rule], required: bool) -> None:
     from luxguard.sources.checkov.iac import checkov_findings
-    from luxguard.sources.checkov.runner import find_checkov
+    from luxguard.sources.checkov.runner import CHECKOV_INSTALL_HINT, find_checkov
 
     if not required:
         try:
             find_checkov()
         except LuxguardError:
-            report.notes.append("checkov is not installed: its built-in checks did not run "
-                                "(make install; --without-checkov silences this)")
+            report.notes.append(f"checkov is not installed: its built-in checks did not run "
+                                f"({CHECKOV_INSTALL_HINT}; --without-checkov silences this)")
             return
     findings, notes = checkov_findings(source, model, rules, report.findings)
     report.findings = sort_findings(report.findings + findings)
@@ -141,12 +141,11 @@ def _merge_checkov(report: Report, source: Any, model: Any, rules: list[Rule], r
 
 def add_checkov_findings(report: Report, capture: Capture) -> None:
     """`check --with-checkov`: checkov's built-in checks on the program, merged into the report."""
-    from luxguard.sources.checkov.runner import check_capture_with_checkov
+    from luxguard.sources.checkov.runner import check_capture_with_checkov, skipped_note
 
     run = check_capture_with_checkov(capture)
     report.findings = sort_findings(report.findings + run.findings)
-    report.notes += run.notes + [f"checkov {check} skipped on {address}: {reason}"
-                                 for check, address, reason in run.skipped]
+    report.notes += run.notes + ([skipped_note(run.skipped)] if run.skipped else [])
 
 
 def stack_accounts(config: dict) -> list[str]:

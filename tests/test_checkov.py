@@ -229,7 +229,7 @@ def test_missing_checkov_is_one_clear_error(monkeypatch, tmp_path):
     monkeypatch.delenv("LUXGUARD_CHECKOV", raising=False)
     monkeypatch.setattr(runner, "REPO_ROOT", tmp_path)
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(LuxguardError, match="checkov is not installed: run make install"):
+    with pytest.raises(LuxguardError, match="checkov is not installed: pipx install checkov==3.3.30"):
         runner.find_checkov()
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from luxguard.core.model import Finding, Resource, SourceLocation
 from luxguard.core.rules import Rule
-from luxguard.sources.checkov.runner import results_to_findings, run_checkov
+from luxguard.sources.checkov.runner import results_to_findings, run_checkov, skipped_note
 from luxguard.sources.iac_common import DeclaredModel
 from luxguard.sources.infrastructure_code import IacSource
 
@@ -73,7 +73,5 @@ def checkov_findings(source: IacSource, model: DeclaredModel, rules: list[Rule],
         notes.append(f"checkov: {sum(merged.values())} results of checks that luxguard rules already judge were "
                      f"merged into them ({', '.join(sorted(merged))})")
     if run.skipped:
-        counts = Counter(check for check, _, _ in run.skipped)
-        notes.append(f"checkov: {len(run.skipped)} failed results of {len(counts)} checks skipped by policy "
-                     f"(luxguard/sources/checkov/skips.yaml): {', '.join(f'{c} x{n}' for c, n in sorted(counts.items()))}")
+        notes.append(skipped_note(run.skipped))
     return kept, notes

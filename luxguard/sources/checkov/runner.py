@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -15,13 +16,17 @@ from typing import Any, Callable, Optional
 
 from luxguard.core.datafiles import read_yaml
 from luxguard.core.errors import LuxguardError
+from luxguard.core.packaged import CHECKOUT_DIR
 from luxguard.core.model import Finding, Resource, SourceLocation, Status
 from luxguard.sources.pulumi_capture import Capture
 from luxguard.sources.checkov.terraform_plan import PlanEntry, capture_to_plan
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = CHECKOUT_DIR
 SKIPS_FILE = Path(__file__).resolve().parent / "skips.yaml"
 TIMEOUT_SECONDS = 900
+# checkov cannot share luxguard's environment (it pins packaging<24; pulumi needs >=26): its own one.
+CHECKOV_INSTALL_HINT = ("pipx install checkov==3.3.30 (its own environment), or make install in a checkout, "
+                        "or set LUXGUARD_CHECKOV")
 
 
 def find_checkov() -> str:
@@ -37,7 +42,7 @@ def find_checkov() -> str:
     found = shutil.which("checkov")
     if found:
         return found
-    raise LuxguardError("checkov is not installed: run make install (or set LUXGUARD_CHECKOV)")
+    raise LuxguardError(f"checkov is not installed: {CHECKOV_INSTALL_HINT}")
 
 
 def run_checkov(args: list[str]) -> list[dict[str, Any]]:
@@ -90,6 +95,14 @@ def load_skips() -> tuple[Skip, ...]:
             raise LuxguardError(f"{SKIPS_FILE}: every skip needs `check` and `reason`")
         skips.append(Skip(entry["check"], entry["reason"], entry.get("only_when_tag")))
     return tuple(skips)
+
+
+def skipped_note(skips: list[tuple[str, str, str]]) -> str:
+    """One note for every intended skip (a compliant stack is not a page of warnings); the reasons
+    live in skips.yaml, where the policy is reviewed."""
+    counts = Counter(check for check, _, _ in skips)
+    return (f"checkov: {len(skips)} failed results of {len(counts)} checks skipped by policy "
+            f"(luxguard/sources/checkov/skips.yaml): {', '.join(f'{c} x{n}' for c, n in sorted(counts.items()))}")
 
 
 def skipped(check_id: str, tags: dict[str, Any]) -> Optional[Skip]:
