@@ -28,6 +28,7 @@ $(CHECKOV): requirements-checkov.txt
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "make: installing Debian's chromium with apt-get, for the report's browser tests (tests/test_reports.py)" >&2; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
 	      || echo "warning: could not install chromium; the browser report tests will skip" >&2; \
 	  else \
@@ -36,8 +37,11 @@ chromium:
 
 install: $(STAMP) $(CHECKOV) chromium
 
+# In parallel on every core (pytest-xdist); one file's tests stay on one worker (they share fixtures
+# such as a moto server). TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= auto
 test: $(STAMP) $(CHECKOV) chromium
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 check: $(STAMP)
 	$(BIN)/luxguard check . --stack local
