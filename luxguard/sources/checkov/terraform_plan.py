@@ -30,7 +30,7 @@ from luxguard.sources.pulumi_capture import (
     CapturedResource,
     arn_for,
 )
-from luxguard.sources.pulumi_normalise import snake_case
+from luxguard.sources.pulumi_normalise import PlanIndex, snake_case
 
 TERRAFORM_VERSION = "1.9.8"   # checkov ignores a plan without terraform_version
 PLAN_FORMAT_VERSION = "1.2"
@@ -130,20 +130,6 @@ def sanitise(name: str) -> str:
     return cleaned
 
 
-class _Regions:
-    def __init__(self, capture: Capture):
-        self.capture = capture
-        self.providers = {r.urn: r.inputs.get("region") for r in capture.resources if r.type.startswith(PROVIDER_PREFIX)}
-
-    def of(self, res: CapturedResource) -> Optional[str]:
-        if res.inputs.get("region"):
-            return str(res.inputs["region"])
-        if res.provider and self.providers.get(res.provider):
-            return str(self.providers[res.provider])
-        region = self.capture.config.get("aws:region")
-        return str(region) if region else None
-
-
 # Types other resources point at, in the order their values are claimed (a key before an
 # alias with the same logical name); children (SSE configs, rules) are never referred to.
 REFERABLE = ("aws_s3_bucket", "aws_kms_key", "aws_security_group", "aws_default_security_group",
@@ -187,7 +173,7 @@ def _expressions(values: Any, refs: dict[str, str], own: str) -> Any:
 
 def capture_to_plan(capture: Capture) -> TerraformPlan:
     """The Terraform plan JSON document (format 1.2) for the capture's mapped resources."""
-    regions = _Regions(capture)
+    index = PlanIndex(capture)   # the normaliser's own region resolution: one place for it
     account = str(capture.config.get("luxguard:accountId") or DEFAULT_ACCOUNT)
     entries: dict[str, PlanEntry] = {}
     unmapped: set[str] = set()
@@ -203,7 +189,7 @@ def capture_to_plan(capture: Capture) -> TerraformPlan:
         while address in used:
             address, n = f"{base}_{n}", n + 1
         used.add(address)
-        entries[address] = PlanEntry(address, tf_type, res, regions.of(res))
+        entries[address] = PlanEntry(address, tf_type, res, index.region_of(res))
 
     refs: dict[str, str] = {}
     for entry in sorted(entries.values(), key=lambda e: REFERABLE.index(e.tf_type) if e.tf_type in REFERABLE else 99):
