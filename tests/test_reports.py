@@ -329,10 +329,6 @@ def visible_findings(page) -> int:
     return page.locator("#findings .finding:not([hidden])").count()
 
 
-def on_screen(page, selector: str) -> int:
-    """Elements actually laid out (not hidden, not inside a closed <details>)."""
-    return page.eval_on_selector_all(selector, "els => els.filter(e => e.offsetParent !== null).length")
-
 
 def test_browser_counts_and_filters_match_the_history(browser_page, history, html, tmp_path):
     page, events = browser_page
