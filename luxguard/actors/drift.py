@@ -252,6 +252,8 @@ def _kind(resource_type: str) -> str:
 def _show(value: Any) -> str:
     if value is None:
         return "not set"
+    if isinstance(value, bool):                  # as the findings JSON and the report show it, not Python's True
+        return "true" if value else "false"
     if isinstance(value, list):
         return "[" + ", ".join(map(str, value)) + "]" if value else "none"
     return str(value)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+import webbrowser
 from pathlib import Path
 from typing import Optional
 
@@ -23,24 +26,51 @@ from luxguard.commands.common import EXIT_OK, private_option, write_output
               help="Report a findings JSON file (luxguard scan|check --format json) instead of the history.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to FILE (atomically) instead of stdout.")
+@click.option("--open", "open_browser", is_flag=True,
+              help="Open the written report with Python's webbrowser (set BROWSER to choose the browser); "
+                   "without --output it is written to a temporary file first.")
 @private_option
 @click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path),
               help="Extra rule folder (repeatable), for the clauses and remediations of custom rules.")
 def report(fmt: str, db: Optional[str], run_id: Optional[int], findings_file: Optional[Path],
-           output: Optional[Path], rule_dirs: tuple[Path, ...]) -> int:
+           output: Optional[Path], open_browser: bool, rule_dirs: tuple[Path, ...]) -> int:
     """Render the latest stored run (with trend and timeline), or a findings file, for people."""
     if findings_file is not None and (db or run_id is not None):
         raise LuxguardError("--findings reads a file; --db and --run read the history store: give one or the other")
     rules = load_rules(rule_dirs)
     data = load_findings_file(findings_file) if findings_file is not None else load_history(db, run_id)
     content = redact_credentials(render_report(data, rules, fmt))
+    if open_browser and output is None:
+        output = temporary_output(fmt)
     if output is not None:
         write_output(output, content)
         failed = sum(1 for f in data.findings if f["status"] == "fail")
         click.echo(f"wrote {output} ({failed} failing findings)", err=True)
     else:
         click.echo(content, nl=False)
+    if open_browser and output is not None:
+        open_in_browser(output)
     return EXIT_OK
+
+
+def temporary_output(fmt: str) -> Path:
+    """A new private file for `--open` without `--output` (the browser needs a file to show)."""
+    handle, name = tempfile.mkstemp(prefix="luxguard-report-", suffix=".html" if fmt == "html" else ".md")
+    os.close(handle)
+    return Path(name)
+
+
+def open_in_browser(path: Path) -> None:
+    """Show the written report; a browser that is missing or fails is one error line (the file stays)."""
+    try:
+        opened = webbrowser.open(path.resolve().as_uri())
+    except webbrowser.Error as exc:
+        opened, reason = False, str(exc)
+    else:
+        reason = "no browser found or it failed"
+    if not opened:
+        raise LuxguardError(f"--open: could not open {path} in a web browser ({reason}); the report is written "
+                            f"there; set BROWSER to a browser command")
 
 
 COMMANDS = [report]

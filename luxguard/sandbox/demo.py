@@ -90,10 +90,16 @@ def _enforce_plan(endpoint: str, output_dir: Path, settings: Settings) -> Path:
     return plan_path
 
 
-def _html_report(findings_file: Path, output: Path, settings: Settings) -> None:
-    from luxguard.sinks.reports import load_findings_file, render_report
+def _html_report(db: Path, source: str, output: Path, settings: Settings) -> None:
+    """The latest `source` run of the demo's history as HTML: with the trend and the timeline, which a
+    findings file cannot give."""
+    from luxguard.sinks.history import HistoryStore
+    from luxguard.sinks.reports import load_history, render_report
 
-    write_atomically(output, render_report(load_findings_file(findings_file), settings.rules(), "html"))
+    runs = HistoryStore(str(db)).runs(source)
+    if not runs:
+        raise LuxguardError(f"{db}: no {source} run recorded")
+    write_atomically(output, render_report(load_history(str(db), runs[-1].id), settings.rules(), "html"))
 
 
 def run_demo(output_dir: Path, port: int) -> int:
@@ -183,12 +189,14 @@ def run_demo(output_dir: Path, port: int) -> int:
         step("8. A report for people")
         html = output_dir / "report.html"
         try:
-            _html_report(output_dir / "scan-after.json", html, settings)
-            _html_report(output_dir / "drift.json", output_dir / "drift-report.html", settings)
+            _html_report(output_dir / "history.db", "aws", html, settings)
+            _html_report(output_dir / "history.db", "drift", output_dir / "drift-report.html", settings)
         except LuxguardError as exc:
             console.print(f"   [yellow]report step skipped[/]: luxguard: error: {escape(str(exc))}")
         else:
-            console.print(f"   wrote {html} and {output_dir / 'drift-report.html'}")
+            console.print(f"   wrote {escape(str(html))} (the last scan) and {escape(str(output_dir / 'drift-report.html'))} "
+                          f"(the last drift), each with the trend of every run and the timeline; open the latest with "
+                          f"`luxguard report --db {escape(str(output_dir / 'history.db'))} --open`")
             summary["report"] = str(html)
 
     elapsed = time.monotonic() - started

@@ -20,6 +20,14 @@ from luxguard.sinks.history import DEFAULT_DB, HistoryStore, redacted
 from luxguard.core.model import SEVERITIES, Status
 
 STATUSES = tuple(s.value for s in Status)
+# The kind of run each findings `source` comes from: a trend only compares runs of one kind
+# (a drift run's count says nothing about the scan before it).
+RUN_KINDS = {"aws": "scan", "drift": "drift", "pulumi": "check", "terraform": "check", "cloudformation": "check"}
+
+
+def run_kind(source: str) -> str:
+    """scan | drift | check for the sources luxguard writes; any other source is its own kind."""
+    return RUN_KINDS.get(source, source or "unknown")
 
 
 @dataclass
@@ -28,6 +36,7 @@ class TrendPoint:
 
     run_id: int
     source: str
+    kind: str
     target: str
     started_at: str
     failed: int
@@ -46,7 +55,8 @@ class ReportData:
     resources: int
     findings: list[dict[str, Any]]
     run_id: Optional[int] = None
-    target: str = ""
+    target: str = ""                 # what the run checked, as the history recorded it ("" when not recorded)
+    finished_at: str = ""
     trend: list[TrendPoint] = field(default_factory=list)
     timeline: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -166,9 +176,9 @@ def load_history(location: Optional[str], run_id: Optional[int] = None) -> Repor
     trend = []
     for r in runs:
         summary = r.summary if isinstance(r.summary, dict) else {}
-        trend.append(TrendPoint(run_id=r.id, source=r.source, target=r.target, started_at=timestamp(r.started_at),
+        trend.append(TrendPoint(run_id=r.id, source=r.source, kind=run_kind(r.source), target=r.target, started_at=timestamp(r.started_at),
                                 failed=int(summary.get("failed") or 0), waived=int(summary.get("waived") or 0),
                                 resources=int(r.resources or 0)))
     return ReportData(origin="history", location=redacted(store.url), source=run.source, started_at=timestamp(run.started_at),
                       resources=int(run.resources or 0), findings=findings, run_id=run.id, target=run.target,
-                      trend=trend, timeline=timeline)
+                      finished_at=timestamp(run.finished_at), trend=trend, timeline=timeline)

@@ -83,7 +83,8 @@ def page_data(view: dict[str, Any]) -> dict[str, Any]:
         "failing_by_category": view["by_category"],
         "failing_by_severity": view["by_severity"],
         "top_offenders": [{"type": o["type"], "id": o["id"], "failing": o["count"]} for o in view["offenders"]],
-        "trend": [{"run_id": p.run_id, "failed": p.failed} for p in data.trend],
+        "scope": view["scope"],
+        "trend": [{"run_id": p.run_id, "kind": p.kind, "failed": p.failed} for p in data.trend],
     }
 
 

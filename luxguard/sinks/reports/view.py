@@ -13,7 +13,9 @@ from typing import Any, Iterable, Optional
 
 from luxguard.core.model import CATEGORIES, SEVERITIES, severity_rank
 from luxguard.core.rules import Rule
-from luxguard.sinks.reports.load import ReportData, timestamp
+from luxguard.sinks.reports.load import ReportData, TrendPoint, run_kind, timestamp
+from luxguard.sinks.reports.scope import KIND_LABELS, run_scope
+from luxguard.sinks.reports.values import drift_rows, plain
 
 SEVERITY_ORDER = tuple(reversed(SEVERITIES))        # critical first
 STATUS_ORDER = ("fail", "error", "waived", "pass")
@@ -50,25 +52,40 @@ def bar_chart(counts: dict[str, int], keys: list[str], width: float = 240.0, row
     return {"bars": bars, "height": max(len(keys), 1) * row, "width": width, "row": row}
 
 
-def trend_chart(points: list[Any], selected: Optional[int], width: float = 640.0, height: float = 160.0) -> dict[str, Any]:
-    """Failed findings per stored run: bars plus a line through their tops."""
-    pad_left, pad_bottom, pad_top = 36.0, 22.0, 12.0
-    plot_w, plot_h = width - pad_left - 8.0, height - pad_bottom - pad_top
+KIND_ORDER = ("scan", "drift", "check")
+KIND_MARKERS = {"scan": "circle", "drift": "square", "check": "diamond"}
+
+
+def trend_chart(points: list[TrendPoint], selected: Optional[int], width: float = 640.0,
+                height: float = 170.0) -> dict[str, Any]:
+    """Failed findings per stored run, one series per kind of run (scan, drift, check) on a shared
+    run axis: a drift run's count is never joined to a scan's, so a change of kind is no 'trend'."""
+    pad_left, pad_bottom, pad_top, pad_right = 36.0, 22.0, 12.0, 12.0
+    plot_w, plot_h = width - pad_left - pad_right, height - pad_bottom - pad_top
     top = max([p.failed for p in points] + [1])
     step = plot_w / max(len(points), 1)
-    bar_w = max(min(step * 0.6, 40.0), 1.0)
     label_every = max(1, -(-len(points) // 12))
-    bars, line = [], []
+    kinds = sorted({p.kind for p in points}, key=lambda k: _rank(KIND_ORDER, k))
+    series: dict[str, dict[str, Any]] = {
+        kind: {"kind": kind, "label": KIND_LABELS.get(kind, kind), "marker": KIND_MARKERS.get(kind, "circle"),
+               "css": f"kind-{kind}" if kind in KIND_ORDER else "kind-other", "points": [], "line": []}
+        for kind in kinds}
+    labels = []
     for i, p in enumerate(points):
-        h = plot_h * p.failed / top
-        x = pad_left + i * step + (step - bar_w) / 2
-        y = pad_top + plot_h - h
-        bars.append({"x": round(x, 2), "y": round(y, 2), "w": round(bar_w, 2), "h": round(h, 2),
-                     "cx": round(x + bar_w / 2, 2), "point": p, "selected": p.run_id == selected,
-                     "label": i % label_every == 0 or i == len(points) - 1})
-        line.append(f"{x + bar_w / 2:.2f},{y:.2f}")
-    return {"width": width, "height": height, "bars": bars, "polyline": " ".join(line), "max": top,
-            "base_y": pad_top + plot_h, "top_y": pad_top, "left": pad_left, "right": width - 8.0}
+        cx = round(pad_left + i * step + step / 2, 2)
+        cy = round(pad_top + plot_h - plot_h * p.failed / top, 2)
+        entry = series[p.kind]
+        entry["points"].append({"x": cx, "y": cy, "point": p, "selected": p.run_id == selected})
+        entry["line"].append(f"{cx:.2f},{cy:.2f}")
+        if i % label_every == 0 or i == len(points) - 1:
+            labels.append({"x": cx, "run_id": p.run_id})
+    for entry in series.values():
+        entry["polyline"] = " ".join(entry["line"])
+        entry["runs"] = len(entry["points"])
+        entry["latest"] = entry["points"][-1]["point"].failed
+        entry["targets"] = sorted({q["point"].target for q in entry["points"]})
+    return {"width": width, "height": height, "series": list(series.values()), "labels": labels, "max": top,
+            "base_y": pad_top + plot_h, "top_y": pad_top, "left": pad_left, "right": width - pad_right}
 
 
 def _as_datetime(value: Any) -> Optional[datetime]:
@@ -94,7 +111,7 @@ def timeline_view(rows: list[dict[str, Any]], span_width: float = 220.0) -> dict
     for r in rows:
         first, stop = x(r["first_seen"]), x(r.get("resolved_at") or r["last_seen"])
         groups.setdefault((r["resource_type"], r["resource_id"]), []).append({
-            "rule_id": r["rule_id"], "source": r["source"], "target": r["target"],
+            "rule_id": r["rule_id"], "source": r["source"], "kind": run_kind(r["source"]), "target": r["target"],
             "first_seen": timestamp(r["first_seen"]), "last_seen": timestamp(r["last_seen"]),
             "resolved_at": timestamp(r.get("resolved_at")), "open": r.get("resolved_at") is None,
             "x": first, "w": max(round(stop - first, 2), 3.0),
@@ -136,9 +153,9 @@ def enrich(finding: dict[str, Any], rules: dict[str, Rule]) -> dict[str, Any]:
         "waiver": waiver,
         "waiver_kind": str(waiver.get("kind") or "waiver") if waiver else "",
         "waiver_id": str(waiver.get("id") or "") if waiver else "",
-        "waiver_details": sorted((str(k), str(v)) for k, v in waiver.items() if k not in ("kind", "id"))
+        "waiver_details": sorted((str(k), plain(v)) for k, v in waiver.items() if k not in ("kind", "id"))
         if waiver else [],
-        "drift": finding.get("drift") or None,
+        "drift": drift_rows(finding["drift"]) if isinstance(finding.get("drift"), dict) and finding["drift"] else [],
     }
 
 
@@ -149,6 +166,9 @@ def build_view(data: ReportData, rules: list[Rule]) -> dict[str, Any]:
     findings = [enrich(f, by_id) for f in sorted(data.findings, key=lambda f: (_rank(STATUS_ORDER, f["status"]),
                                                                                 finding_sort_key(f)))]
     failing = [f for f in findings if f["status"] == "fail"]
+    # What the page shows, in reading order: what fails, what could not be decided, what an
+    # exception waived, and (collapsed) what passed.
+    groups = [{"status": status, "findings": [f for f in findings if f["status"] == status]} for status in STATUS_ORDER]
     statuses = Counter(f["status"] for f in findings)
     summary = {"resources": data.resources, "findings": len(findings), "failed": statuses["fail"],
                "passed": statuses["pass"], "waived": statuses["waived"], "errors": statuses["error"]}
@@ -180,6 +200,8 @@ def build_view(data: ReportData, rules: list[Rule]) -> dict[str, Any]:
         "summary": summary,
         "findings": findings,
         "failing": failing,
+        "groups": groups,
+        "scope": run_scope(data),
         "categories": categories,
         "severities": list(SEVERITY_ORDER),
         "by_category": {k: by_category.get(k, 0) for k in categories},
