@@ -13,6 +13,7 @@ import pytest
 
 from luxguard.actors.drift import DRIFT_RULES, DriftDetector
 from luxguard.core.errors import LuxguardError
+from luxguard.pipeline import Settings
 from luxguard.sandbox.provision import provision_capture
 from luxguard.sources.pulumi_capture import capture_program
 from luxguard.sources.state import load_backend, load_state_file, parse_state
@@ -401,7 +402,7 @@ def test_drift_table_is_documented_and_consistent():
         for prop in rule.properties:
             for rtype in rule.types:
                 assert rtype == "*" or property_kind(rtype, prop) is not None, (rtype, prop)
-    assert DriftDetector().pinned == "LU"
+    assert DriftDetector(Settings().locations(), Settings().pinned()).pinned == "LU"
 
 
 def test_load_state_file_accepts_gzip(estate, tmp_path):

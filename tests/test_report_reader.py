@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from luxguard.core.engine import Engine
+from luxguard.pipeline import Settings
 from luxguard.core.model import Finding, Resource, Status, common_properties, sort_findings
 from luxguard.core.rules import load_drift_rules, load_rules
 from luxguard.sinks.history import HistoryStore
@@ -84,7 +84,7 @@ def mixed_history(tmp_path_factory) -> Path:
     through them would zigzag and read as a trend that is not there."""
     db = tmp_path_factory.mktemp("mixed") / "history.db"
     store = HistoryStore(str(db))
-    engine = Engine.create(load_rules())
+    engine = Settings().engine()
     start = datetime(2026, 1, 10, 8, 0, tzinfo=timezone.utc)
     for run in (1, 2, 3, 4):
         if run % 2:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from luxguard.core.engine import Engine
+from luxguard.pipeline import Settings
 from luxguard.policy.exceptions import Approval, Exceptions, Waiver
 from luxguard.sinks.history import HistoryStore
 from luxguard.core.model import Resource, common_properties, sort_findings
@@ -82,7 +82,7 @@ def exceptions(run: int) -> Exceptions:
 def history(tmp_path_factory) -> Path:
     db = tmp_path_factory.mktemp("history") / "history.db"
     store = HistoryStore(str(db))
-    engine = Engine.create(load_rules())
+    engine = Settings().engine()
     start = datetime(2026, 1, 10, 8, 0, tzinfo=timezone.utc)
     for run in (1, 2, 3):
         items = resources(run)

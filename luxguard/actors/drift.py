@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional
 
 from luxguard.core.listing import ListingFailure, covering
 from luxguard.core.errors import LuxguardError
-from luxguard.core.locations import DEFAULT_PINNED_COUNTRY, Locations, load_locations
+from luxguard.core.locations import Locations
 from luxguard.core.errors import LuxguardError
 from luxguard.core.model import Finding, Resource, Status, sort_findings
 from luxguard.core.rules import DRIFT_RULES_DIR, EVERY_TYPE, Rule, load_drift_rules
@@ -158,9 +158,9 @@ def _differences(declared: Resource, live: Resource, rule: DriftRule) -> Iterabl
 class DriftDetector:
     """Compare declared resources (one or more stacks) with one live collection."""
 
-    def __init__(self, locations: Optional[Locations] = None, pinned_country: Optional[str] = None):
-        self.locations = locations or load_locations()
-        self.pinned = pinned_country or DEFAULT_PINNED_COUNTRY
+    def __init__(self, locations: Locations, pinned_country: str):
+        self.locations = locations     # both from the run's Settings, the one place that resolves them
+        self.pinned = pinned_country
 
     def _finding(self, rule: DriftRule, resource: Resource, message: str, drift: dict[str, Any],
                  category: Optional[str] = None, severity: Optional[str] = None,

@@ -8,7 +8,7 @@ from typing import Iterable, Optional
 from luxguard.core.conditions import Context, evaluate
 from luxguard.core.external_access import TrustedZone, localise_grants
 from luxguard.core.listing import ListingFailure
-from luxguard.core.locations import DEFAULT_PINNED_COUNTRY, Locations, load_locations
+from luxguard.core.locations import Locations
 from luxguard.core.messages import render_template
 from luxguard.core.model import Finding, Resource, Status, sort_findings
 from luxguard.core.rules import Rule
@@ -31,7 +31,7 @@ def _message(rule: Rule, resource: Resource, pinned: str) -> str:
 class Engine:
     rules: list[Rule]
     locations: Locations
-    pinned_country: str = DEFAULT_PINNED_COUNTRY
+    pinned_country: str   # given by the run's Settings, the one place that resolves it
     trusted_zone: TrustedZone = field(default_factory=TrustedZone)
 
     def trust(self, accounts: Iterable[str] = (), organizations: Iterable[str] = ()) -> None:
@@ -41,8 +41,8 @@ class Engine:
                                         zone.organizations | {str(o) for o in organizations if o})
 
     @classmethod
-    def create(cls, rules: list[Rule], locations: Optional[Locations] = None, pinned_country: str = DEFAULT_PINNED_COUNTRY) -> "Engine":
-        return cls(rules=rules, locations=locations or load_locations(), pinned_country=pinned_country)
+    def create(cls, rules: list[Rule], locations: Locations, pinned_country: str) -> "Engine":
+        return cls(rules=rules, locations=locations, pinned_country=pinned_country)
 
     @property
     def context(self) -> Context:
