@@ -6,13 +6,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
 
+import pycountry
+
 from luxguard.core.datafiles import DATA_DIR, read_yaml, validate
+from luxguard.core.errors import LuxguardError
 
 BUILTIN_LOCATIONS = DATA_DIR / "locations.yaml"
 SCHEMA = DATA_DIR / "locations.schema.json"
 DEFAULT_PINNED_COUNTRY = "LU"
 # Where account-wide calls (STS, S3 bucket listing, Organizations) go when nothing else says.
 DEFAULT_HOME_REGION = "lu-central-1"
+
+
+def country_code(value: str, what: str = "--pinned-country") -> str:
+    """An ISO 3166-1 alpha-2 code, upper-cased (`lu` is LU: residency compares codes exactly,
+    so a lower-case pin would put every Luxembourg resource outside); anything else is refused."""
+    code = value.strip().upper()
+    if len(code) == 2 and code.isascii() and code.isalpha() and pycountry.countries.get(alpha_2=code):
+        return code
+    try:
+        guess = pycountry.countries.lookup(value.strip())   # a name or alpha-3 code: say which code it is
+        hint = f" (did you mean {guess.alpha_2}, {guess.name}?)"
+    except LookupError:
+        hint = ""
+    raise LuxguardError(f"{what} {value!r}: not an ISO 3166-1 alpha-2 country code{hint}; give e.g. LU, DE or IE")
 
 
 @dataclass(frozen=True)
