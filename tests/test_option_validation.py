@@ -212,3 +212,15 @@ def test_rules_validate_on_a_folder_without_rules(capsys, tmp_path):
     assert f"{tmp_path}: no rule files" in line
     (tmp_path / "notes.txt").write_text("not a rule")
     assert "no rule files" in refused(capsys, "rules", "validate", tmp_path)
+
+
+def test_unassigned_country_codes_in_files_are_refused(capsys, tmp_path, lu_program):
+    approvals = tmp_path / "approvals.yaml"
+    approvals.write_text(yaml.safe_dump({"approvals": [
+        {**APPROVAL, "destinations": {"countries": ["IE", "XX"]}, "granted": "2026-01-01", "expires": "2026-12-31"}]}))
+    line = refused(capsys, "approvals", "validate", approvals)
+    assert 'field approvals.0.destinations.countries.1: "XX" is not an assigned ISO 3166-1 alpha-2 country code' in line
+    locations = tmp_path / "locations.yaml"
+    locations.write_text("locations:\n  - {region: lu-west-7, country: LU}\n  - {region: xx-east-1, country: XX}\n")
+    line = refused(capsys, "check", lu_program, "--locations", locations)
+    assert f'{locations}: field locations.1.country: "XX" is not an assigned ISO 3166-1' in line

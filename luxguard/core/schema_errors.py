@@ -104,6 +104,8 @@ def words(error: ValidationError) -> str:
                     "maximum": "more than", "exclusiveMaximum": "not less than"}[kind]
         return f"{shown(value)} is {relation} {expected}"
     if kind == "not":
+        if isinstance(expected, dict) and set(expected) == {"required"}:
+            return f"must not have field {_names(expected['required'])}"
         return f"{shown(value)} is not allowed here"
     if kind in ("oneOf", "anyOf"):
         inner = _closest(error)

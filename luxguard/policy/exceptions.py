@@ -18,7 +18,7 @@ from luxguard.core.conditions import walk_properties
 from luxguard.core.datafiles import DATA_DIR, read_yaml, validate
 from luxguard.core.errors import LuxguardError
 from luxguard.core.schema_errors import summary
-from luxguard.core.locations import Locations
+from luxguard.core.locations import Locations, unknown_countries
 from luxguard.core.model import Finding, Status
 from luxguard.core.rules import Rule, load_drift_rules
 
@@ -122,6 +122,9 @@ def load_approvals(path: Path) -> list[Approval]:
             resource_ids=tuple(scope.get("resource_ids", [])), name_patterns=tuple(scope.get("name_patterns", [])),
             tags=tuple(sorted((scope.get("tags") or {}).items())), document=entry["document"],
             approved_by=entry["approved_by"], granted=granted, expires=expires))
+    problems += unknown_countries((f"approvals.{i}.destinations.countries.{j}", code)
+                                  for i, e in enumerate(document["approvals"])
+                                  for j, code in enumerate(e["destinations"].get("countries", [])))
     problems += _duplicates([e["id"] for e in document["approvals"]], "approvals")
     _refuse(source, problems)
     return approvals
