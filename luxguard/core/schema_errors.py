@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any, Iterable
 
 import jsonschema
-from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.exceptions import ValidationError
 
 EXPECTS = "x-expects"     # the schema annotation that words a `pattern` (or a oneOf/anyOf)
 MAX_PROBLEMS = 20         # a file with more says how many were left out
