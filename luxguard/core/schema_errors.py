@@ -27,9 +27,7 @@ TYPE_WORDS = {"string": "text", "array": "a list", "object": "a mapping of field
 def json_ready(value: Any) -> Any:
     """The document as JSON Schema sees it: YAML dates (unquoted 2026-12-31) become ISO text,
     so a date may be written either way; everything else is left as it is."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
+    if isinstance(value, (date, datetime)):   # a datetime keeps its time, so a date pattern refuses it
         return value.isoformat()
     if isinstance(value, dict):
         return {k: json_ready(v) for k, v in value.items()}
