@@ -76,7 +76,7 @@ def test_approval_expiring_within_30_days_is_a_warning(tmp_path, program, capsys
 
 @pytest.mark.parametrize("broken, needle", [
     ({**APPROVAL, "granted": "yesterday"}, "field approvals.0.granted"),
-    ({k: v for k, v in APPROVAL.items() if k != "document"}, "'document' is a required property"),
+    ({k: v for k, v in APPROVAL.items() if k != "document"}, 'missing required field "document"'),
     ({**APPROVAL, "expires": "2025-01-01"}, "field approvals.0.expires"),
     ({**APPROVAL, "data_categories": ["secrets"]}, "field approvals.0.data_categories.0"),
 ])
@@ -121,7 +121,7 @@ def test_expired_waiver_stops_waiving_and_is_reported(tmp_path, capsys):
 @pytest.mark.parametrize("broken, needle", [
     ({**WAIVER, "rule": "LUX-RES-001"}, "residency rule"),
     ({**WAIVER, "rule": "LUX-LOG-999"}, "unknown rule LUX-LOG-999"),
-    ({k: v for k, v in WAIVER.items() if k != "owner"}, "'owner' is a required property"),
+    ({k: v for k, v in WAIVER.items() if k != "owner"}, 'missing required field "owner"'),
 ])
 def test_malformed_waivers_are_one_line_exit_2(tmp_path, capsys, broken, needle):
     program = write_program(tmp_path / "p", "t.key()")

@@ -91,7 +91,7 @@ def test_fixes_are_checked_when_a_rule_loads():
         parse_rule(document, "LUX-ENC-005.yaml")
     document = read_yaml(RULES_DIR / "LUX-ENC-005.yaml")
     document["fix"]["shell"] = "rm -rf /"
-    with pytest.raises(LuxguardError, match="field fix: Additional properties"):
+    with pytest.raises(LuxguardError, match=r"field fix: unknown field \"shell\" \(known fields: cli, pulumi\)"):
         parse_rule(document, "LUX-ENC-005.yaml")
 
 

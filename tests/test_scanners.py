@@ -450,19 +450,20 @@ def test_resolve_regions(moto_endpoint):
     locations = load_locations()
     assert resolve_regions(session, "lu-central-1, eu-west-1,lu-central-1", locations, moto_endpoint) == [LU, EU]
     everything = resolve_regions(session, "all", locations, moto_endpoint)
-    assert {LU, EU, US} <= set(everything) and set(locations.regions) <= set(everything)
-    assert everything == sorted(everything)
+    assert {LU, EU, US} <= set(everything) and everything == sorted(everything)
+    assert not [r for r in everything if r.startswith(("cn-", "us-gov-"))]   # another partition's regions
     with pytest.raises(LuxguardError, match="not a region name: nowhere"):
         resolve_regions(session, "lu-central-1,nowhere", locations, moto_endpoint)
+    with pytest.raises(LuxguardError, match=r"unknown region eu-west-9 \(did you mean"):
+        resolve_regions(session, "eu-west-9", locations, moto_endpoint)
 
 
-def test_resolve_regions_falls_back_to_catalogue(moto_endpoint):
+def test_resolve_regions_fails_closed_when_the_account_regions_are_refused(moto_endpoint):
     session = boto3.Session(region_name=LU)
 
     def refuse(**_: Any) -> None:
         raise ClientError({"Error": {"Code": "UnauthorizedOperation", "Message": "no"}}, "DescribeRegions")
 
     session.events.register("before-call.ec2.DescribeRegions", refuse)
-    warnings: list[str] = []
-    regions = resolve_regions(session, "all", load_locations(), moto_endpoint, warn=warnings.append)
-    assert regions == load_locations().regions and len(warnings) == 1
+    with pytest.raises(LuxguardError, match=r"cannot list the account's enabled regions .*UnauthorizedOperation"):
+        resolve_regions(session, "all", load_locations(), moto_endpoint)

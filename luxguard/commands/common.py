@@ -28,14 +28,22 @@ def _apply(options: list, fn: Callable) -> Callable:
     return fn
 
 
+def _pinned_country(_ctx: click.Context, _param: click.Parameter, value: Optional[str]) -> Optional[str]:
+    from luxguard.core.locations import country_code
+
+    return None if value is None else country_code(value, "--pinned-country")
+
+
 def settings_options(fn: Callable) -> Callable:
     """What decides the verdicts: rules, locations, pinned country, approvals and waivers."""
     return _apply([
         click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path),
                      help="Extra rule folder (repeatable)."),
+        # eager: --regions is checked against the catalogue these files extend, wherever it stands
         click.option("--locations", "location_files", multiple=True, type=click.Path(path_type=Path),
-                     help="Extra location catalogue file (repeatable)."),
-        click.option("--pinned-country", help="ISO country personal data is pinned to (default: LU)."),
+                     is_eager=True, help="Extra location catalogue file (repeatable)."),
+        click.option("--pinned-country", callback=_pinned_country,
+                     help="ISO 3166-1 alpha-2 country personal data is pinned to (default: LU)."),
         click.option("--approvals", "approvals_file", type=click.Path(path_type=Path),
                      help="Customers' written approvals of transfers (YAML)."),
         click.option("--waivers", "waivers_file", type=click.Path(path_type=Path),
@@ -112,13 +120,42 @@ def common_options(fn: Callable) -> Callable:
     ], fn)
 
 
+def _regions(ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """--regions: 'all' or regions the location catalogue (with --locations files) knows."""
+    from luxguard.core.locations import load_locations
+    from scanners.regions import check_region_spec
+
+    return check_region_spec(value, load_locations(ctx.params.get("location_files") or ()))
+
+
+def _db(_ctx: click.Context, _param: click.Parameter, value: Optional[str]) -> Optional[str]:
+    """--db PATH must name a file in a folder that exists (a typo must not create folders
+    under /); SQLAlchemy URLs (postgresql://..., sqlite:///...) are the store's to judge."""
+    if value is None or "://" in value:
+        return value
+    path = Path(value)
+    if path.is_dir():
+        raise LuxguardError(f"--db {value}: is a directory; give a file path (e.g. {path / 'history.db'}) or a URL")
+    if not path.parent.is_dir():
+        raise LuxguardError(f"--db {value}: folder {path.parent} does not exist; create it first, "
+                            "or give a SQLAlchemy URL")
+    return value
+
+
+def db_option(help_text: str = "History store: a SQLite path (in an existing folder) or a SQLAlchemy URL "
+                               "(default .luxguard/history.db).") -> Callable:
+    """--db, checked before any work (see _db)."""
+    return click.option("--db", callback=_db, help=help_text)
+
+
 def cloud_options(fn: Callable) -> Callable:
     """Where the live resources are: endpoint, credentials, regions, parallelism."""
     return _apply([
         endpoint_option(),
         click.option("--profile", help="AWS profile for credentials."),
-        click.option("--regions", default="all", show_default=True,
-                     help="'all' (every account region plus the location catalogue) or r1,r2."),
+        click.option("--regions", default="all", show_default=True, callback=_regions,
+                     help="'all' (every region enabled for the account, in its partition) or r1,r2 "
+                          "(regions of the location catalogue)."),
         click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True,
                      help="Parallel API workers."),
     ], fn)

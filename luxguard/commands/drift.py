@@ -11,7 +11,7 @@ from luxguard.sinks.history import HistoryStore
 from luxguard.sources.live import ScanOptions, interactive, progress_reporter, record
 from luxguard.sources.live import drift as run_live_drift
 from luxguard.sources.state import load_states
-from luxguard.commands.common import Gate, common_options, emit, endpoint_option, make_settings
+from luxguard.commands.common import Gate, common_options, db_option, emit, endpoint_option, make_settings
 
 
 def state_options(fn: Any) -> Any:
@@ -32,7 +32,7 @@ def state_options(fn: Any) -> Any:
 @endpoint_option("Cloud API endpoint (also used for an s3:// backend).")
 @click.option("--profile", help="AWS profile for credentials.")
 @click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True, help="Parallel API workers.")
-@click.option("--db", help="History store: a SQLite path or a SQLAlchemy URL (default .luxguard/history.db).")
+@db_option()
 @click.option("--no-history", is_flag=True, help="Do not store this run.")
 @common_options
 def drift(state_files: tuple[Path, ...], backend: Optional[str], stack: Optional[str], endpoint_url: Optional[str],

@@ -14,13 +14,13 @@ from luxguard.core.errors import LuxguardError
 from luxguard.sinks.reports import FORMATS, load_findings_file, load_history, render_report
 from luxguard.core.rules import load_rules
 from luxguard.core.urls import redact_credentials
-from luxguard.commands.common import EXIT_OK, private_option, write_output
+from luxguard.commands.common import EXIT_OK, db_option, private_option, write_output
 
 
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
               help="html: one self-contained page; markdown: a PR-comment summary.")
-@click.option("--db", help="History store: a SQLite path or a SQLAlchemy URL (default .luxguard/history.db).")
+@db_option()
 @click.option("--run", "run_id", type=click.IntRange(1), help="Report this stored run (default: the latest).")
 @click.option("--findings", "findings_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Report a findings JSON file (luxguard scan|check --format json) instead of the history.")

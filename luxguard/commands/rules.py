@@ -7,6 +7,7 @@ from typing import Optional
 
 import click
 
+from luxguard.core.errors import LuxguardError
 from luxguard.pipeline import Settings
 from luxguard.sinks.outputs.escape import printable
 from luxguard.commands.common import EXIT_OK
@@ -50,11 +51,14 @@ def rules_show(rule_id: str, rule_dirs: tuple[Path, ...]) -> int:
 @rules.command("validate")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 def rules_validate(directory: Optional[Path]) -> int:
-    """Validate a rule folder (default: the built-in catalogue) against the schema and the model."""
-    from luxguard.core.rules import load_rules
+    """Validate a rule folder (default: the built-in catalogue) against the schema and the model;
+    a folder without rule files is an error (exit 2)."""
+    from luxguard.core.rules import load_rules, rule_files
 
     from luxguard.actors.enforcer import validate_rule_actions
 
+    if directory is not None and not rule_files(directory):   # "0 rules valid" would pass a typo'd path
+        raise LuxguardError(f"{directory}: no rule files (*.yaml, *.yml) directly in this folder; nothing to validate")
     loaded = load_rules([directory], include_builtin=False) if directory else load_rules()
     validate_rule_actions(loaded)   # every repair a rule names exists and its options fit its schema
     click.echo(f"{len(loaded)} rules valid")

@@ -14,12 +14,11 @@ from luxguard.core.errors import LuxguardError
 from luxguard.sinks.history import HistoryStore
 from luxguard.sources.live import OrganizationOptions, ScanOptions, interactive, progress_reporter, record, scan_organization
 from luxguard.sources.live import scan as run_scan
-from luxguard.commands.common import EXIT_OK, Gate, cloud_options, common_options, emit, make_settings, warn
+from luxguard.commands.common import EXIT_OK, Gate, cloud_options, common_options, db_option, emit, make_settings, warn
 
 
 def scan_options(fn: Callable) -> Callable:
-    return cloud_options(click.option("--db", help="History store: a SQLite path or a SQLAlchemy URL "
-                                                   "(default .luxguard/history.db).")(
+    return cloud_options(db_option()(
         click.option("--no-history", is_flag=True, help="Do not store this run.")(fn)))
 
 

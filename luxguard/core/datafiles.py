@@ -15,10 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
 
-import jsonschema
 import yaml
 
 from luxguard.core.errors import LuxguardError
+from luxguard.core.schema_errors import json_ready, problems, summary
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -174,12 +174,10 @@ def load_schema(path: Path) -> dict:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def validate(document: Any, schema_path: Path, source: str) -> None:
-    """Validate against a JSON Schema; report the first error with its field path."""
-    schema = load_schema(Path(schema_path))
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
-    if errors:
-        error = errors[0]
-        field = ".".join(str(p) for p in error.absolute_path) or "(top level)"
-        raise LuxguardError(f"{source}: field {field}: {error.message}")
+def validate(document: Any, schema_path: Path, source: str) -> Any:
+    """Validate against a JSON Schema; every error of the file in one line, in plain words
+    (schema_errors.py). Returns the document as validated: YAML dates as ISO text."""
+    found = problems(document, load_schema(Path(schema_path)))
+    if found:
+        raise LuxguardError(summary(source, found))
+    return json_ready(document)

@@ -17,20 +17,35 @@ from typing import Any, Callable, Iterable, Optional
 from luxguard.core.conditions import walk_properties
 from luxguard.core.datafiles import DATA_DIR, read_yaml, validate
 from luxguard.core.errors import LuxguardError
-from luxguard.core.locations import Locations
+from luxguard.core.schema_errors import summary
+from luxguard.core.locations import Locations, unknown_countries
 from luxguard.core.model import Finding, Status
 from luxguard.core.rules import Rule, load_drift_rules
 
 EXPIRY_WARNING_DAYS = 30
 
 
-def _parse_date(value: Any, source: str, field_name: str) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise LuxguardError(f"{source}: field {field_name}: {value!r} is not a date (YYYY-MM-DD)") from None
+def _parse_date(value: Any) -> date:
+    """A YAML date (unquoted 2026-12-31) or its text; the schema has already checked the form,
+    so a ValueError here is a date that does not exist (2026-13-01)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _dates(entry: dict, names: tuple[str, ...], where: str, problems: list[str]) -> dict[str, date]:
+    """The entry's dates; one that does not exist is a problem of the file, not a crash."""
+    found = {}
+    for name in names:
+        try:
+            found[name] = _parse_date(entry[name])
+        except ValueError:
+            problems.append(f"field {where}.{name}: \"{entry[name]}\" is not a date that exists (YYYY-MM-DD)")
+    return found
+
+
+def _refuse(source: str, problems: list[str]) -> None:
+    """Every problem of the file in one line (the CLI's one-line refusal), if there is any."""
+    if problems:
+        raise LuxguardError(summary(source, problems))
 
 
 @dataclass(frozen=True)
@@ -87,15 +102,18 @@ class Waiver:
 
 
 def load_approvals(path: Path) -> list[Approval]:
-    document = read_yaml(path)
+    """An approvals file; every problem of the file (schema, dates, duplicates) at once."""
     source = str(path)
-    validate(document, DATA_DIR / "approvals.schema.json", source)
-    approvals = []
+    document = validate(read_yaml(path), DATA_DIR / "approvals.schema.json", source)
+    approvals, problems = [], []
     for i, entry in enumerate(document["approvals"]):
-        granted = _parse_date(entry["granted"], source, f"approvals.{i}.granted")
-        expires = _parse_date(entry["expires"], source, f"approvals.{i}.expires")
+        dates = _dates(entry, ("granted", "expires"), f"approvals.{i}", problems)
+        if len(dates) < 2:
+            continue
+        granted, expires = dates["granted"], dates["expires"]
         if expires <= granted:
-            raise LuxguardError(f"{source}: field approvals.{i}.expires: {expires} is not after granted {granted}")
+            problems.append(f"field approvals.{i}.expires: {expires} is not after granted {granted}")
+            continue
         scope, destinations = entry["scope"], entry["destinations"]
         approvals.append(Approval(
             id=entry["id"], customer=entry["customer"], data_categories=frozenset(entry["data_categories"]),
@@ -104,27 +122,34 @@ def load_approvals(path: Path) -> list[Approval]:
             resource_ids=tuple(scope.get("resource_ids", [])), name_patterns=tuple(scope.get("name_patterns", [])),
             tags=tuple(sorted((scope.get("tags") or {}).items())), document=entry["document"],
             approved_by=entry["approved_by"], granted=granted, expires=expires))
-    _refuse_duplicates([a.id for a in approvals], source, "approvals")
+    problems += unknown_countries((f"approvals.{i}.destinations.countries.{j}", code)
+                                  for i, e in enumerate(document["approvals"])
+                                  for j, code in enumerate(e["destinations"].get("countries", [])))
+    problems += _duplicates([e["id"] for e in document["approvals"]], "approvals")
+    _refuse(source, problems)
     return approvals
 
 
 def load_waivers(path: Path, rules: Iterable[Rule] = ()) -> list[Waiver]:
-    document = read_yaml(path)
+    """A waivers file judged against the rule catalogue; every problem of the file at once."""
     source = str(path)
-    validate(document, DATA_DIR / "waivers.schema.json", source)
+    document = validate(read_yaml(path), DATA_DIR / "waivers.schema.json", source)
     by_id = {rule.id: rule for rule in rules}
     known = set(by_id) | _drift_rule_ids()
-    waivers = []
+    waivers, problems = [], []
     for i, entry in enumerate(document["waivers"]):
         rule = by_id.get(entry["rule"])
         if by_id and entry["rule"] not in known:
-            raise LuxguardError(f"{source}: field waivers.{i}.rule: unknown rule {entry['rule']}")
-        if rule is not None and rule.category == "residency":
-            raise LuxguardError(f"{source}: field waivers.{i}.rule: {rule.id} is a residency rule; transfers "
-                                "need the customer's written approval in the approvals file, not a waiver")
-        waivers.append(Waiver(id=entry["id"], rule=entry["rule"], resource=entry["resource"], reason=entry["reason"],
-                              owner=entry["owner"], expires=_parse_date(entry["expires"], source, f"waivers.{i}.expires")))
-    _refuse_duplicates([w.id for w in waivers], source, "waivers")
+            problems.append(f"field waivers.{i}.rule: unknown rule {entry['rule']} (see `luxguard rules list`)")
+        elif rule is not None and rule.category == "residency":
+            problems.append(f"field waivers.{i}.rule: {rule.id} is a residency rule; transfers need the "
+                            "customer's written approval in the approvals file, not a waiver")
+        dates = _dates(entry, ("expires",), f"waivers.{i}", problems)
+        if "expires" in dates:
+            waivers.append(Waiver(id=entry["id"], rule=entry["rule"], resource=entry["resource"],
+                                  reason=entry["reason"], owner=entry["owner"], expires=dates["expires"]))
+    problems += _duplicates([e["id"] for e in document["waivers"]], "waivers")
+    _refuse(source, problems)
     return waivers
 
 
@@ -133,12 +158,14 @@ def _drift_rule_ids() -> set[str]:
     return {rule.id for rule in load_drift_rules() if rule.category != "residency"}
 
 
-def _refuse_duplicates(ids: list[str], source: str, kind: str) -> None:
+def _duplicates(ids: list[str], kind: str) -> list[str]:
     seen: set[str] = set()
+    found = []
     for i, identifier in enumerate(ids):
         if identifier in seen:
-            raise LuxguardError(f"{source}: field {kind}.{i}.id: duplicate id {identifier}")
+            found.append(f"field {kind}.{i}.id: duplicate id {identifier}")
         seen.add(identifier)
+    return found
 
 
 def external_principals(rule: Rule, finding: Finding) -> list[str]:
@@ -174,11 +201,14 @@ class Exceptions:
     today: date = field(default_factory=date.today)
 
     def notes(self) -> list[str]:
-        """Warnings for people: approvals and waivers about to lapse, waivers that lapsed."""
+        """Warnings for people: approvals and waivers about to lapse, and those that lapsed."""
         soon = self.today + timedelta(days=EXPIRY_WARNING_DAYS)
         notes = []
         for approval in self.approvals:
-            if self.today <= approval.expires <= soon:
+            if approval.expires < self.today:
+                notes.append(f"approval {approval.id} ({approval.customer}) expired on {approval.expires} "
+                             "and no longer covers transfers")
+            elif approval.expires <= soon:
                 notes.append(f"approval {approval.id} ({approval.customer}) expires on {approval.expires}")
         for waiver in self.waivers:
             if waiver.expires < self.today:
