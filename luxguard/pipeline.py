@@ -12,7 +12,7 @@ from luxguard.core.engine import Engine
 from luxguard.core.errors import LuxguardError
 from luxguard.core.listing import ListingFailure
 from luxguard.policy.exceptions import Exceptions, load_approvals, load_waivers
-from luxguard.core.locations import DEFAULT_HOME_REGION, DEFAULT_PINNED_COUNTRY, Locations, load_locations
+from luxguard.core.locations import DEFAULT_HOME_REGION, DEFAULT_PINNED_COUNTRY, Locations, country_code, load_locations
 from luxguard.core.model import Resource, sort_findings
 from luxguard.sinks.outputs import Report
 from luxguard.sources.pulumi_capture import DEFAULT_ACCOUNT, DEFAULT_TIMEOUT, Capture, capture_program
@@ -52,7 +52,11 @@ class Settings:
 
     def pinned(self, stack_default: Optional[str] = None) -> str:
         """--pinned-country, else the stack's own (luxguard:pinnedCountry), else LU."""
-        return self.pinned_country or stack_default or DEFAULT_PINNED_COUNTRY
+        if self.pinned_country:
+            return self.pinned_country
+        if stack_default:
+            return country_code(str(stack_default), "stack config luxguard:pinnedCountry")
+        return DEFAULT_PINNED_COUNTRY
 
     def home(self) -> str:
         """The region account-wide calls go to: given, else $AWS_DEFAULT_REGION, else lu-central-1."""

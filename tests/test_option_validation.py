@@ -41,6 +41,13 @@ def residency_status(capsys, program: Path, *args: str) -> str:
                 if f["rule_id"] == "LUX-RES-001" and f["resource"]["id"] == "crm-lu")
 
 
+def test_a_stack_pin_is_upper_cased_and_checked(capsys, tmp_path):
+    lower = write_program(tmp_path / "lower", "t.bucket(name='crm-lu')", config={"luxguard:pinnedCountry": "lu"})
+    assert residency_status(capsys, lower) == "pass"
+    wrong = write_program(tmp_path / "wrong", "t.bucket(name='crm-lu')", config={"luxguard:pinnedCountry": "XX"})
+    assert "stack config luxguard:pinnedCountry 'XX'" in refused(capsys, "check", wrong)
+
+
 def test_pinned_country_is_upper_cased(capsys, lu_program):
     # `lu` once compared unequal to the catalogue's LU: every Luxembourg resource failed residency
     assert residency_status(capsys, lu_program) == "pass"

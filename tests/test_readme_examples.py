@@ -1,7 +1,8 @@
 """Every YAML example in README.md goes through the loader luxguard uses for that kind of file,
 so an example a newcomer copies cannot have drifted from what luxguard accepts.
 
-A ```yaml block says what it is on its first line: `# approvals file`, `# waivers file`,
+A ```yaml block says what it is on its first line: `# approvals file`, `# waivers file`, `# GitHub
+workflow`, `# GitHub workflow steps`, `# pre-commit config`,
 `# accounts file`, `# locations file`, `# rule file`, or `# excerpt of rule ID` (a fragment whose
 top-level keys replace those of the built-in rule ID, which must then still load). A block
 without such a line fails this test, so a new example cannot skip the check.
@@ -56,7 +57,40 @@ def _rule_file(text: str, tmp_path: Path) -> list:
     return loaded
 
 
+ROOT = README.parent
+
+
+def _github_workflow(text: str, _tmp: Path) -> list:
+    """Every `uses: luxcloud/luxguard@...` step passes only inputs action.yml declares."""
+    document = yaml.safe_load(text)
+    inputs = set(yaml.safe_load((ROOT / "action.yml").read_text())["inputs"])
+    steps = [step for job in document["jobs"].values() for step in job["steps"]]
+    ours = [step for step in steps if str(step.get("uses", "")).startswith("luxcloud/luxguard@")]
+    for step in ours:
+        assert set(step.get("with", {})) <= inputs, set(step.get("with", {})) - inputs
+    return ours
+
+
+def _workflow_steps(text: str, _tmp: Path) -> list:
+    """A fragment of a job's steps: a list of steps, each a run or a uses."""
+    steps = yaml.safe_load(text)
+    assert all("run" in step or "uses" in step for step in steps)
+    return steps
+
+
+def _pre_commit_config(text: str, _tmp: Path) -> list:
+    """Every hook taken from luxguard's repository is one .pre-commit-hooks.yaml defines."""
+    hooks = {hook["id"] for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    used = [hook for repo in yaml.safe_load(text)["repos"] if repo["repo"].endswith("/luxguard")
+            for hook in repo["hooks"]]
+    assert {hook["id"] for hook in used} <= hooks
+    return used
+
+
 LOADERS: dict[str, Callable[[str, Path], object]] = {
+    "GitHub workflow": _github_workflow,
+    "GitHub workflow steps": _workflow_steps,
+    "pre-commit config": _pre_commit_config,
     "approvals file": lambda text, tmp: load_approvals(_file(tmp, text, "approvals.yaml")),
     "waivers file": lambda text, tmp: load_waivers(_file(tmp, text, "waivers.yaml"), load_rules()),
     "accounts file": lambda text, tmp: load_accounts_file(_file(tmp, text, "accounts.yaml")),
