@@ -56,9 +56,9 @@ def finding(rule_id: str, resource_type: str, resource_id: str, status: Status, 
                    resource=Resource(type=resource_type, id=resource_id, region=region), message=f"{rule_id} {status}")
 
 
-def listing_error(rule_id: str, resource_type: str) -> Finding:
-    failure = ListingFailure(resource_type, "eu-west-1", "123456789012", "AccessDenied", "no")
-    result = finding(rule_id, resource_type, failure.resource().id, Status.ERROR, "eu-west-1")
+def listing_error(rule_id: str, resource_type: str, region: str = "eu-west-1") -> Finding:
+    failure = ListingFailure(resource_type, region, "123456789012", "AccessDenied", "no")
+    result = finding(rule_id, resource_type, failure.resource().id, Status.ERROR, region)
     result.extra["listing"] = failure.to_dict()
     return result
 
@@ -82,15 +82,52 @@ def test_faulted_runs_keep_violations_open_and_decided_runs_resolve_them(store_u
                    finding("LUX-ENC-001", BUCKET, "b-1", Status.FAIL), finding("LUX-ACC-003", BUCKET, "b-2", Status.FAIL)])
     first = open_violations(store)
     assert len(first) == 4
-    # The group listing failed (in another region), b-1's ACL read failed, b-2's listing worked but
+    # The group listing failed in the group's region, b-1's ACL read failed, b-2's listing worked but
     # its ACL passed; b-1's encryption is fixed.
-    record(store, [listing_error("LUX-ACC-004", SG), finding("LUX-ACC-003", BUCKET, "b-1", Status.ERROR),
+    record(store, [listing_error("LUX-ACC-004", SG, "lu-central-1"), finding("LUX-ACC-003", BUCKET, "b-1", Status.ERROR),
                    finding("LUX-ENC-001", BUCKET, "b-1", Status.PASS), finding("LUX-ACC-003", BUCKET, "b-2", Status.PASS)])
     assert open_violations(store) == {k: v for k, v in first.items() if k in {("LUX-ACC-004", "sg-1"),
                                                                                ("LUX-ACC-003", "b-1")}}
     # A complete run without the group (deleted) and with b-1 readable again and still public.
     record(store, [finding("LUX-ACC-003", BUCKET, "b-1", Status.FAIL)])
     assert open_violations(store) == {("LUX-ACC-003", "b-1"): first[("LUX-ACC-003", "b-1")]}
+
+
+def test_a_listing_failed_in_another_region_does_not_keep_a_violation_open(store_url):
+    store = HistoryStore(store_url)
+    record(store, [finding("LUX-ACC-004", SG, "sg-lu", Status.FAIL), finding("LUX-ACC-004", SG, "sg-ie", Status.FAIL,
+                                                                             "eu-west-1")])
+    # Groups listed completely in lu-central-1 (sg-lu is gone), not in eu-west-1 (sg-ie unknown).
+    record(store, [listing_error("LUX-ACC-004", SG, "eu-west-1")])
+    assert set(open_violations(store)) == {("LUX-ACC-004", "sg-ie")}
+
+
+def test_reports_can_be_scoped_to_accounts_and_regions(store_url):
+    from luxguard.sinks.history import Scope
+    from luxguard.sinks.reports import load_history
+
+    store = HistoryStore(store_url)
+
+    def owned(rule: str, rid: str, status: Status, region: str, account: str) -> Finding:
+        result = finding(rule, BUCKET, rid, status, region)
+        result.resource.account = account
+        return result
+
+    for run in (1, 2):
+        record(store, [owned("LUX-RES-001", "a-ie", Status.FAIL, "eu-west-1", "111111111111"),
+                       owned("LUX-RES-001", "a-lu", Status.PASS, "lu-central-1", "111111111111"),
+                       *([owned("LUX-ENC-001", "b-lu", Status.FAIL, "lu-central-1", "222222222222")] if run == 2 else [])])
+    everything = load_history(store_url)
+    assert [p.failed for p in everything.trend] == [1, 2]
+    only_b = load_history(store_url, scope=Scope(accounts=("222222222222",)))
+    assert {f["resource"]["id"] for f in only_b.findings} == {"b-lu"}
+    assert [(p.failed, p.resources) for p in only_b.trend] == [(0, 0), (1, 1)]
+    assert {row["resource_id"] for row in only_b.timeline} == {"b-lu"}
+    assert only_b.notes and "222222222222" in only_b.notes[0]
+    in_lu = load_history(store_url, scope=Scope(regions=("lu-central-1",)))
+    assert {f["resource"]["id"] for f in in_lu.findings} == {"a-lu", "b-lu"} and in_lu.resources == 2
+    assert {row["resource_id"] for row in in_lu.timeline} == {"b-lu"}
+    assert load_history(store_url, scope=Scope(accounts=("333333333333",))).findings == []
 
 
 WRITER = """
@@ -123,3 +160,18 @@ def test_postgresql_urls_use_psycopg_and_hide_the_password(postgres_url):
     store = HistoryStore(with_password)
     assert store.engine.dialect.driver == "psycopg"
     assert "s3cret" not in store.display_url and store.display_url.startswith("postgresql://")
+
+
+def test_report_command_filters_by_account_and_region(tmp_path, capsys):
+    from tests.helpers import run_cli
+
+    db = str(tmp_path / "history.db")
+    store = HistoryStore(db)
+    kept, other = finding("LUX-RES-001", BUCKET, "kept-bucket", Status.FAIL, "eu-west-1"), \
+        finding("LUX-RES-001", BUCKET, "other-bucket", Status.FAIL, "eu-west-1")
+    kept.resource.account, other.resource.account = "111111111111", "222222222222"
+    record(store, [kept, other])
+    code, out, err = run_cli(capsys, "report", "--db", db, "--format", "markdown", "--account", "111111111111",
+                             "--region", "eu-west-1")
+    assert code == 0, err
+    assert "kept-bucket" in out and "other-bucket" not in out

@@ -13,6 +13,7 @@ import click
 from luxguard.core.errors import LuxguardError
 from luxguard.sinks.reports import FORMATS, load_findings_file, load_history, render_report
 from luxguard.core.rules import load_rules
+from luxguard.sinks.history import Scope
 from luxguard.core.urls import redact_credentials
 from luxguard.commands.common import EXIT_OK, db_option, private_option, write_output
 
@@ -29,16 +30,21 @@ from luxguard.commands.common import EXIT_OK, db_option, private_option, write_o
 @click.option("--open", "open_browser", is_flag=True,
               help="Open the written report with Python's webbrowser (set BROWSER to choose the browser); "
                    "without --output it is written to a temporary file first.")
+@click.option("--account", "accounts", multiple=True, help="Only this account's findings, trend and timeline (repeatable).")
+@click.option("--region", "regions", multiple=True, help="Only findings in this region (repeatable).")
 @private_option
 @click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path),
               help="Extra rule folder (repeatable), for the clauses and remediations of custom rules.")
 def report(fmt: str, db: Optional[str], run_id: Optional[int], findings_file: Optional[Path],
-           output: Optional[Path], open_browser: bool, rule_dirs: tuple[Path, ...]) -> int:
+           output: Optional[Path], open_browser: bool, accounts: tuple[str, ...], regions: tuple[str, ...],
+           rule_dirs: tuple[Path, ...]) -> int:
     """Render the latest stored run (with trend and timeline), or a findings file, for people."""
     if findings_file is not None and (db or run_id is not None):
         raise LuxguardError("--findings reads a file; --db and --run read the history store: give one or the other")
     rules = load_rules(rule_dirs)
-    data = load_findings_file(findings_file) if findings_file is not None else load_history(db, run_id)
+    scope = Scope(tuple(sorted(set(accounts))), tuple(sorted(set(regions))))
+    data = (load_findings_file(findings_file, scope) if findings_file is not None
+            else load_history(db, run_id, scope))
     content = redact_credentials(render_report(data, rules, fmt))
     if open_browser and output is None:
         output = temporary_output(fmt)

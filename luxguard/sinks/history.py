@@ -21,6 +21,8 @@ from sqlalchemy import (
     String,
     Text,
     create_engine,
+    distinct,
+    func,
     inspect,
     select,
     text,
@@ -79,6 +81,8 @@ class Timeline(Base):
     rule_id: Mapped[str] = mapped_column(String(64))
     resource_type: Mapped[str] = mapped_column(String(128))
     resource_id: Mapped[str] = mapped_column(String(512))
+    region: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)     # None in 0.1 histories
+    account: Mapped[Optional[str]] = mapped_column(String(32), nullable=True, index=True)
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     resolved_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -150,11 +154,16 @@ def create_tables(engine: Engine) -> None:
         add_missing_columns(connection)
 
 
+ADDED_COLUMNS = (("findings", "account", "VARCHAR(32)"), ("timeline", "region", "VARCHAR(64)"),
+                 ("timeline", "account", "VARCHAR(32)"))
+
+
 def add_missing_columns(connection: Any) -> None:
     """A 0.1 history gains the columns added since (nullable, so old rows stay valid)."""
-    present = {c["name"] for c in inspect(connection).get_columns("findings")}
-    if "account" not in present:
-        connection.execute(text("ALTER TABLE findings ADD COLUMN account VARCHAR(32)"))
+    for table, column, sql_type in ADDED_COLUMNS:
+        present = {c["name"] for c in inspect(connection).get_columns(table)}
+        if column not in present:
+            connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
 
 
 @dataclass
@@ -166,7 +175,7 @@ class RunOutcome:
     undecided: set[str]                   # fingerprints that were `error`
     seen: set[tuple[str, str]]            # (type, id) of resources the run read and judged
     errored: set[tuple[str, str]]         # (type, id) of resources with any `error` finding
-    unlisted: set[str]                    # types with a failed listing (in some region)
+    unlisted: set[tuple[str, str, str]]   # (type, region, account) of failed listings; region "" = every region
 
     @classmethod
     def of(cls, findings: list[Finding]) -> "RunOutcome":
@@ -174,7 +183,8 @@ class RunOutcome:
         for finding in findings:
             key, resource = fingerprint(finding), (finding.resource.type, finding.resource.id)
             if is_listing_finding(finding):
-                outcome.unlisted.add(finding.resource.type)
+                outcome.unlisted.add((finding.resource.type, finding.resource.region or "",
+                                      finding.resource.account or ""))
             elif finding.status == Status.ERROR:
                 outcome.undecided.add(key)
                 outcome.errored.add(resource)
@@ -186,18 +196,54 @@ class RunOutcome:
                     outcome.decided.add(key)
         return outcome
 
-    def resolves(self, key: str, resource_type: str, resource_id: str) -> bool:
+    def listed(self, resource_type: str, region: Optional[str], account: Optional[str]) -> bool:
+        """Was this type's listing complete where the resource lives? A row without a region (a 0.1
+        history) is covered by a failure in any region of its account."""
+        for failed_type, failed_region, failed_account in self.unlisted:
+            if failed_type != resource_type or (account and failed_account and failed_account != account):
+                continue
+            if not region or not failed_region or failed_region == region:
+                return False
+        return True
+
+    def resolves(self, key: str, resource_type: str, resource_id: str, region: Optional[str] = None,
+                 account: Optional[str] = None) -> bool:
         """An open violation this run did not see fail: resolved only when the run saw it pass, or
         saw its resource judged without it (the rule no longer applies), or listed that type
-        completely without finding the resource (deleted). A resource that errored or a type
-        whose listing failed anywhere keeps its violations open (a transient fault resolves nothing)."""
+        completely without finding the resource (deleted). A resource that errored or whose type's
+        listing failed in its region and account keeps its violations open (a transient fault
+        resolves nothing)."""
         if key in self.decided:
             return True
         if key in self.undecided or (resource_type, resource_id) in self.errored:
             return False
         if (resource_type, resource_id) in self.seen:
             return True
-        return resource_type not in self.unlisted
+        return self.listed(resource_type, region, account)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which accounts and regions a report is about (empty: all). Rows recorded before accounts or
+    regions were stored have none, so they fall outside any filter on them."""
+
+    accounts: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.accounts or self.regions)
+
+    def where(self, query: Any, table: Any) -> Any:
+        if self.accounts:
+            query = query.where(table.account.in_(self.accounts))
+        if self.regions:
+            query = query.where(table.region.in_(self.regions))
+        return query
+
+    def describe(self) -> str:
+        parts = ([f"accounts {', '.join(self.accounts)}"] if self.accounts else []) + (
+            [f"regions {', '.join(self.regions)}"] if self.regions else [])
+        return " and ".join(parts)
 
 
 @dataclass
@@ -260,11 +306,13 @@ class HistoryStore:
             if row is None:
                 session.add(Timeline(source=source, target=target, fingerprint=key, rule_id=finding.rule_id,
                                      resource_type=finding.resource.type, resource_id=finding.resource.id,
+                                     region=finding.resource.region, account=finding.resource.account,
                                      first_seen=now, last_seen=now))
             else:
                 row.last_seen = now
         for key, row in open_rows.items():
-            if key not in outcome.failing and outcome.resolves(key, row.resource_type, row.resource_id):
+            if key not in outcome.failing and outcome.resolves(key, row.resource_type, row.resource_id, row.region,
+                                                               row.account):
                 row.resolved_at = now
 
     def runs(self, source: Optional[str] = None) -> list[RunRecord]:
@@ -275,18 +323,41 @@ class HistoryStore:
             return [RunRecord(r.id, r.source, r.target, r.started_at, r.finished_at, r.resources, r.summary)
                     for r in session.scalars(query)]
 
-    def findings(self, run_id: int) -> list[dict]:
+    def findings(self, run_id: int, scope: Optional["Scope"] = None) -> list[dict]:
         with self.sessions() as session:
-            return [row.data for row in session.scalars(select(StoredFinding).where(StoredFinding.run_id == run_id)
-                                                        .order_by(StoredFinding.id))]
+            query = select(StoredFinding).where(StoredFinding.run_id == run_id).order_by(StoredFinding.id)
+            if scope is not None:
+                query = scope.where(query, StoredFinding)
+            return [row.data for row in session.scalars(query)]
 
-    def timeline(self) -> list[dict]:
+    def timeline(self, scope: Optional["Scope"] = None) -> list[dict]:
         with self.sessions() as session:
-            rows = session.scalars(select(Timeline).order_by(Timeline.resource_type, Timeline.resource_id,
-                                                             Timeline.rule_id, Timeline.first_seen))
+            query = select(Timeline).order_by(Timeline.resource_type, Timeline.resource_id, Timeline.rule_id,
+                                              Timeline.first_seen)
+            if scope is not None:
+                query = scope.where(query, Timeline)
+            rows = session.scalars(query)
             return [{"source": r.source, "target": r.target, "rule_id": r.rule_id, "resource_type": r.resource_type,
-                     "resource_id": r.resource_id, "first_seen": r.first_seen, "last_seen": r.last_seen,
-                     "resolved_at": r.resolved_at} for r in rows]
+                     "resource_id": r.resource_id, "region": r.region, "account": r.account,
+                     "first_seen": r.first_seen, "last_seen": r.last_seen, "resolved_at": r.resolved_at} for r in rows]
+
+    def run_counts(self, scope: "Scope") -> dict[int, dict[str, int]]:
+        """Per run, the failed and waived findings and the judged resources within the scope
+        (one grouped query: a filtered trend without loading every run's findings)."""
+        with self.sessions() as session:
+            by_status = scope.where(select(StoredFinding.run_id, StoredFinding.status, func.count())
+                                    .group_by(StoredFinding.run_id, StoredFinding.status), StoredFinding)
+            resource = StoredFinding.resource_type + "|" + StoredFinding.resource_id
+            judged = scope.where(select(StoredFinding.run_id, func.count(distinct(resource)))
+                                 .group_by(StoredFinding.run_id), StoredFinding)
+            counts: dict[int, dict[str, int]] = {}
+            for run_id, status, number in session.execute(by_status):
+                entry = counts.setdefault(run_id, {"failed": 0, "waived": 0, "resources": 0})
+                if status in ("fail", "waived"):
+                    entry["failed" if status == "fail" else "waived"] = number
+            for run_id, number in session.execute(judged):
+                counts[run_id]["resources"] = number
+            return counts
 
     def record_audit(self, entries: list[dict]) -> None:
         """Append enforcer actions (one transaction for the batch)."""

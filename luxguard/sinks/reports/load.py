@@ -7,7 +7,7 @@ a half-rendered page.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from luxguard.core.datafiles import parse_json, read_text
 from luxguard.core.errors import LuxguardError
-from luxguard.sinks.history import DEFAULT_DB, HistoryStore, redacted
+from luxguard.sinks.history import DEFAULT_DB, HistoryStore, Scope, redacted
 from luxguard.core.model import SEVERITIES, Status
 
 STATUSES = tuple(s.value for s in Status)
@@ -115,7 +115,17 @@ def validate_findings(findings: Any, source: str) -> list[dict[str, Any]]:
     return findings
 
 
-def load_findings_file(path: Path) -> ReportData:
+def in_scope(finding: dict[str, Any], scope: Scope) -> bool:
+    resource = finding["resource"]
+    return ((not scope.accounts or resource.get("account") in scope.accounts)
+            and (not scope.regions or resource.get("region") in scope.regions))
+
+
+def scope_note(scope: Scope) -> list[str]:
+    return [f"filtered to {scope.describe()}: findings, trend and timeline count only those"] if scope else []
+
+
+def load_findings_file(path: Path, scope: Scope = Scope()) -> ReportData:
     """A findings JSON file (`luxguard scan|check --format json`): one run, no trend."""
     source = str(path)
     document = parse_json(read_text(path, "findings file"), source)
@@ -127,6 +137,10 @@ def load_findings_file(path: Path) -> ReportData:
     if not isinstance(resources, int) or isinstance(resources, bool):
         resources = len({(f["resource"]["type"], f["resource"]["id"]) for f in findings})
     notes = [n for n in document.get("notes") or [] if isinstance(n, str)]
+    if scope:
+        findings = [f for f in findings if in_scope(f, scope)]
+        resources = len({(f["resource"]["type"], f["resource"]["id"]) for f in findings})
+        notes = scope_note(scope) + notes
     return ReportData(origin="file", location=source, source=str(document.get("source") or "unknown"),
                       started_at=timestamp(document.get("started_at")), resources=resources,
                       findings=findings, notes=notes)
@@ -145,7 +159,7 @@ def _sqlite_path(location: Optional[str]) -> Optional[Path]:
     return None
 
 
-def load_history(location: Optional[str], run_id: Optional[int] = None) -> ReportData:
+def load_history(location: Optional[str], run_id: Optional[int] = None, scope: Scope = Scope()) -> ReportData:
     """A stored run (default: the latest), the failed count of every stored run, and the timeline."""
     path = _sqlite_path(location)
     if path is not None and not path.is_file():
@@ -169,16 +183,21 @@ def load_history(location: Optional[str], run_id: Optional[int] = None) -> Repor
                 raise LuxguardError(f"history store {redacted(store.url)}: no run {run_id} "
                                     f"(stored runs: {runs[0].id}..{runs[-1].id})")
             run = matching[0]
-        findings = validate_findings(store.findings(run.id), f"history store {redacted(store.url)} run {run.id}")
-        timeline = store.timeline()
+        findings = validate_findings(store.findings(run.id, scope), f"history store {redacted(store.url)} run {run.id}")
+        timeline = store.timeline(scope)
+        scoped = store.run_counts(scope) if scope else {}
     except SQLAlchemyError as exc:
         raise LuxguardError(f"history store {redacted(store.url)}: cannot read ({str(exc).splitlines()[0]})") from None
     trend = []
     for r in runs:
         summary = r.summary if isinstance(r.summary, dict) else {}
+        if scope:
+            summary = scoped.get(r.id, {"failed": 0, "waived": 0, "resources": 0})
+            r = replace(r, resources=summary["resources"])
         trend.append(TrendPoint(run_id=r.id, source=r.source, kind=run_kind(r.source), target=r.target, started_at=timestamp(r.started_at),
                                 failed=int(summary.get("failed") or 0), waived=int(summary.get("waived") or 0),
                                 resources=int(r.resources or 0)))
     return ReportData(origin="history", location=redacted(store.url), source=run.source, started_at=timestamp(run.started_at),
-                      resources=int(run.resources or 0), findings=findings, run_id=run.id, target=run.target,
-                      finished_at=timestamp(run.finished_at), trend=trend, timeline=timeline)
+                      resources=(scoped.get(run.id, {}).get("resources", 0) if scope else int(run.resources or 0)),
+                      findings=findings, run_id=run.id, target=run.target,
+                      finished_at=timestamp(run.finished_at), trend=trend, timeline=timeline, notes=scope_note(scope))
