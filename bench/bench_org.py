@@ -7,8 +7,9 @@ Usage:
 
 Each moto server (a separate process on loopback, so moto is not the bottleneck of a single GIL)
 holds a share of the accounts; the accounts file gives each account its server (endpoint_url).
-moto's STS hands out credentials for any account's role, so every account is seeded through an
-assumed role like a real member: 3 buckets (one abroad, one public), 1 security group open to
+Each server holds an Organization whose member accounts are created through Organizations
+(CreateAccount), and each member is seeded through its OrganizationAccountAccessRole, assumed as
+in production: 3 buckets (one abroad, one public), 1 security group open to
 the world, 1 KMS key and 1 EBS volume per region. Then, for each size, the same accounts file is
 scanned by the in-process executor and by N workers (`luxguard worker --concurrency 1` each), and
 the findings are compared. Figures: wall time, accounts/s, units/s ((account, region) units plus
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import os
 import signal
 import socket
@@ -61,6 +63,20 @@ def start_moto() -> tuple[subprocess.Popen, str]:
         except OSError:
             time.sleep(0.1)
     raise SystemExit(f"moto_server on port {port} did not start")
+
+
+def create_accounts(endpoint: str, first: int, count: int) -> list[str]:
+    """`count` new member accounts of the server's Organization (created on first use)."""
+    import boto3
+
+    org = boto3.client("organizations", endpoint_url=endpoint, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    try:
+        org.describe_organization()
+    except org.exceptions.AWSOrganizationsNotInUseException:
+        org.create_organization(FeatureSet="ALL")
+    return [org.create_account(Email=f"member{first + n}@luxcloud.lu", AccountName=f"member{first + n}")
+            ["CreateAccountStatus"]["AccountId"] for n in range(count)]
 
 
 def seed_account(account: str, endpoint: str, regions: list[str]) -> None:
@@ -151,8 +167,10 @@ def main() -> None:
         seeded = 0
         entries: list[dict] = []
         for size in sizes:
+            share = [len(range(seeded + i, size, len(servers))) for i in range(len(servers))]
+            new = [(account, endpoint) for (_, endpoint), count in zip(servers, share)
+                   for account in create_accounts(endpoint, seeded, count)]
             with ThreadPoolExecutor(8) as pool:
-                new = [(f"{100000000000 + n:012d}", servers[n % len(servers)][1]) for n in range(seeded, size)]
                 list(pool.map(lambda item: seed_account(item[0], item[1], regions), new))
             entries += [{"id": account, "endpoint_url": endpoint, "regions": regions} for account, endpoint in new]
             seeded = size
@@ -171,17 +189,32 @@ def main() -> None:
                 finally:
                     stop(workers)
                 prints = fingerprint(report)
+                calls = next((int(m.group(1)) for note in report.get("notes", [])
+                              for m in [re.search(r"(\d+) API calls", note)] if m), 0)
                 reference = reference if reference is not None else prints
                 rows.append({"accounts": size, "run": label, "seconds": elapsed, "accounts/s": size / elapsed,
                              "units/s": units / elapsed, "resources/s": report["summary"]["resources"] / elapsed,
                              "resources": report["summary"]["resources"], "errors": report["summary"]["errors"],
+                             "calls/resource": calls / max(1, report["summary"]["resources"]),
                              "same": prints == reference})
                 print(f"{size:>4} accounts  {label:<11} {elapsed:7.1f} s  {size / elapsed:6.2f} accounts/s  "
                       f"{units / elapsed:6.2f} units/s  {report['summary']['resources'] / elapsed:7.1f} resources/s  "
+                      f"{calls / max(1, report['summary']['resources']):5.1f} calls/resource  "
                       f"errors {report['summary']['errors']}  same findings: {prints == reference}", flush=True)
     finally:
         stop([process for process, _ in servers])
         redis.Redis.from_url(args.redis).flushdb()
+    print("\nscaling (in-process seconds per account, relative to the smallest size):")
+    base = next(r for r in rows if r["run"] == "in-process")
+    for row in rows:
+        if row["run"] == "in-process":
+            print(f"  {row['accounts']:>4} accounts: {row['seconds'] / row['accounts'] / (base['seconds'] / base['accounts']):.2f}")
+    print("speed-up over one worker:")
+    for size in sizes:
+        one = next((r for r in rows if r["accounts"] == size and r["run"] == "celery x1"), None)
+        for row in rows:
+            if one and row["accounts"] == size and row["run"].startswith("celery"):
+                print(f"  {size:>4} accounts, {row['run']}: {one['seconds'] / row['seconds']:.2f}x")
     print(json.dumps(rows, indent=1))
 
 

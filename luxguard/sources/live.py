@@ -140,5 +140,5 @@ def scan_organization(options: ScanOptions, org: OrganizationOptions, settings: 
         warn(f"could not list {failure.describe()}")
     report = evaluate(settings.engine(), settings, result.resources, "aws", failures=failures)
     report.notes.append(f"organisation scan: {len(accounts)} account(s), {result.units} unit(s) on the "
-                        f"{org.executor} executor")
+                        f"{org.executor} executor, {sum(result.api_calls.values())} API calls")
     return report, f"{options.endpoint_url or 'aws'}#org:{label}"
