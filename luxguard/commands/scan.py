@@ -86,7 +86,18 @@ def scan(endpoint_url: Optional[str], profile: Optional[str], regions: str, work
             report, target = run_scan(options, settings, warn, progress)
     if store is not None:
         record(store, report, target)
+    _hint_unknown_region(report, endpoint_url)
     return emit(report, fmt, output, fail_on)
+
+
+def _hint_unknown_region(report: Any, endpoint_url: Optional[str]) -> None:
+    """A region whose every listing failed with 5xx: say what probably happened (scanners.access)."""
+    from luxguard.core.listing import is_listing_finding
+    from scanners.access import unknown_region_hint
+
+    hint = unknown_region_hint([f.extra["listing"] for f in report.findings if is_listing_finding(f)], endpoint_url)
+    if hint:
+        warn(hint)
 
 
 def parse_interval(text: str) -> float:
