@@ -242,3 +242,24 @@ def test_a_forgotten_endpoint_says_aws_has_no_such_region():
     # A real AWS region is not called a non-region.
     other = unreachable(clients, EU, EndpointConnectionError(endpoint_url=f"https://sts.{EU}.amazonaws.com/"))
     assert "not an AWS region" not in other and "no network" in other
+
+
+# ------------------------------------------------------------------ re-running the demo
+
+def test_rerunning_the_demo_starts_a_fresh_history(capsys, tmp_path):
+    from luxguard.sinks.history import HistoryStore
+    from tests.helpers import run_cli
+
+    code, _, err = run_cli(capsys, "demo", "--output-dir", tmp_path)
+    assert code == 0, err
+    first = {r.id for r in HistoryStore(str(tmp_path / "history.db")).runs()}
+    code, out, err = run_cli(capsys, "demo", "--output-dir", tmp_path)
+    assert code == 0, err
+    runs = HistoryStore(str(tmp_path / "history.db")).runs()
+    assert len(runs) == 4                       # scan and drift, before and after: this run's only
+    assert {r.source for r in runs} == {"aws", "drift"}
+    state = json.loads((tmp_path / "state.json").read_text())
+    [group] = [r["id"] for r in state["deployment"]["resources"] if r["type"] == "aws:ec2/securityGroup:SecurityGroup"]
+    assert group in {f["resource"]["id"] for f in json.loads((tmp_path / "drift.json").read_text())["findings"]}
+    assert len(first) == 4 and not list(tmp_path.glob(".history.db.new*"))
+    assert "replace the previous run's" in " ".join(out.split())
