@@ -130,7 +130,8 @@ def test_sandbox_prints_the_lines_to_paste_and_scan_finds_the_planted_violations
     drift = subprocess.run([*printed_command(sandbox["lines"], "drift"), "--format", "json", "--no-history"],
                            cwd=tmp_path, env=clean_env(**env), capture_output=True, text=True, timeout=180)
     assert drift.returncode == 1, drift.stderr
-    assert {("DRIFT-UNMANAGED", SHADOW_BUCKET), ("DRIFT-LOGS-RETENTION", "/luxcloud-local/app")} <= failing(drift.stdout)
+    planted = {("DRIFT-UNMANAGED", SHADOW_BUCKET), ("DRIFT-LOGS-RETENTION", "/luxcloud-local/app")}
+    assert planted <= failing(drift.stdout)
 
 
 def test_sandbox_stops_cleanly_on_ctrl_c_and_frees_its_port(sandbox):

@@ -143,7 +143,8 @@ def watch(interval: str, max_runs: Optional[int], state_files: tuple[Path, ...],
                            f"{s['errors']} errors; {verdict}", err=True)
                 if output is not None:
                     emit(report, fmt, output, fail_on)
-                if state_files and _watch_drift(runs, state_files, endpoint_url, profile, settings, store, workers, fail_on):
+                if state_files and _watch_drift(runs, state_files, endpoint_url, profile, settings, store, workers,
+                                                fail_on):
                     last = EXIT_FINDINGS
             except LuxguardError as exc:
                 last = EXIT_USAGE

@@ -178,7 +178,7 @@ def run_demo(output_dir: Path, port: int) -> int:
     write_atomically(output_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     console.print(f"\n[bold]Done in {elapsed:.1f}s.[/] Everything is in {output_dir}/ (state.json, scan-before.json, "
                   f"drift-before.json, scan-after.json, drift.json, history.db, summary.json); every run starts "
-                  f"from scratch: its files, history.db too, replace the previous run's (atomically), never append to them. "
-                  f"The local cloud is gone; to try the commands yourself run `luxguard sandbox`; against a real account use `luxguard scan` "
-                  f"and `luxguard drift --state FILE`.")
+                  f"from scratch: its files, history.db too, replace the previous run's (atomically), never "
+                  f"append to them. The local cloud is gone; to try the commands yourself run `luxguard sandbox`; "
+                  f"against a real account use `luxguard scan` and `luxguard drift --state FILE`.")
     return 0

@@ -289,7 +289,8 @@ def apply(plan_: Plan, ctx: EnforceContext, audit: AuditLog,
             results.append(Result(change, Outcome.REFUSED, change.blocked, change.before))
             continue
         action = plan_.actions[id(change)]
-        progress(f"[{number}/{len(plan_.changes)}] applying {action.name} on {change.resource.type} {change.resource.id}")
+        progress(f"[{number}/{len(plan_.changes)}] applying {action.name} on "
+                 f"{change.resource.type} {change.resource.id}")
         try:
             fresh = action.plan(finding, ctx)
         except (ClientError, BotoCoreError) as error:

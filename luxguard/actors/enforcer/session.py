@@ -180,7 +180,8 @@ def apply_and_verify(session: EnforceSession, warn: Callable[[str], None], step:
     if touched:
         step(f"re-scanning {', '.join(touched)} to verify the changes")
         try:
-            rescanned = run_scan(_scan_options(request, ",".join(touched)), session.settings, warn, progress)[0].findings
+            options = _scan_options(request, ",".join(touched))
+            rescanned = run_scan(options, session.settings, warn, progress)[0].findings
         except LuxguardError as exc:
             warn(f"re-scan after applying failed, results not verified: {exc}")
     verify(results, session.plan, session.ctx, rescanned)
