@@ -60,6 +60,24 @@ def is_absent(error: ClientError) -> bool:
     return error_code(error) in ABSENT_CODES.get(error.operation_name, frozenset())
 
 
+HTML_PAGE = (b"<!doctype html", b"<html")
+
+
+def html_error_page_as_status(response_dict: dict, **_: Any) -> None:
+    """botocore event `before-parse`: a 5xx answered with an HTML page (a proxy's, or a plain
+    moto_server's for a region it does not know) becomes botocore's generic HTTP error.
+
+    botocore recognises such pages only when they start with `<html>`; one that starts with
+    `<!doctype html>` reaches the XML parsers, whose ResponseParserError is neither a ClientError
+    nor a BotoCoreError, and escaped callers that handle both (a traceback, not an `error`).
+    With the page dropped, the answer is a ClientError whose code is the HTTP status ("500"),
+    retried like any 5xx and recorded like any refused call."""
+    body = response_dict.get("body")
+    if response_dict.get("status_code", 0) >= 500 and isinstance(body, bytes) \
+            and body.lstrip()[:16].lower().startswith(HTML_PAGE):
+        response_dict["body"] = b""
+
+
 def read_group(resource: Resource, group: str, call: Callable[[], Any]) -> Any:
     """The API response, NOT_CONFIGURED (only for the operation's documented "absent" codes),
     or FAILED (after recording why on the resource).

@@ -18,6 +18,7 @@ import boto3
 from botocore.config import Config
 
 from scanners.answers import check_answer
+from scanners.calls import html_error_page_as_status
 
 # botocore's `max_attempts` counts retries: 5 means 1 attempt + up to 5 retries (6 HTTP requests).
 MAX_ATTEMPTS = 5
@@ -64,6 +65,7 @@ class ClientFactory:
         client.meta.events.register("before-call.*.*", self._count_call)
         client.meta.events.register("before-send.*.*", self._count_request)
         client.meta.events.register("after-call.*.*", check_answer)
+        client.meta.events.register("before-parse", html_error_page_as_status, unique_id="luxguard-html-error-page")
         if service == "s3control" and self.endpoint_url:
             client.meta.events.register("before-sign.s3-control.*", self._strip_account_prefix)
         return client

@@ -242,7 +242,7 @@ def test_watch_with_state_runs_drift(capsys, estate, tmp_path):
     db = tmp_path / "history.db"
     code, _, err = run_cli(capsys, "watch", "--max-runs", "1", "--interval", "1s", "--state", estate["state"],
                            "--endpoint-url", estate["endpoint"], "--regions", LU, "--db", db)
-    assert code == 0, err
+    assert code == 1, err   # the drift fails the gate, as `luxguard drift` would
     assert "drift 1: 1 drifted" in err
     assert {r.source for r in HistoryStore(str(db)).runs()} == {"aws", "drift"}
 

@@ -78,7 +78,8 @@ def _endpoint(_ctx: click.Context, _param: click.Parameter, value: Optional[str]
 
 def endpoint_option(help_text: str = "Cloud API endpoint (e.g. LuxCloud's, or a local cloud).") -> Callable:
     """--endpoint-url, refused before any work unless it is an http(s) URL with a host and numeric port."""
-    return click.option("--endpoint-url", callback=_endpoint, help=help_text)
+    return click.option("--endpoint-url", callback=_endpoint, envvar="AWS_ENDPOINT_URL", show_envvar=True,
+                        help=help_text)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import click
 
 from luxguard.core.errors import LuxguardError
 from luxguard.core.model import CATEGORIES
+from luxguard.sources.live import interactive, progress_reporter
 from luxguard.commands.common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -59,6 +60,11 @@ def enforce_options(fn: Callable) -> Callable:
     return fn
 
 
+def _step(message: str) -> None:
+    """One line per action while applying: the run takes seconds per change."""
+    click.echo(f"luxguard: enforce: {message}", err=True)
+
+
 def _confirm_possible(do_apply: bool, yes: bool) -> None:
     if do_apply and not yes and not sys.stdin.isatty():
         raise LuxguardError("--apply without --yes needs a terminal to confirm on (none here, e.g. CI); "
@@ -71,14 +77,18 @@ def enforce(do_apply: bool, yes: bool, rule_ids: tuple[str, ...], resource_patte
             category: str | None, kms_key: str | None, quarantine: bool, findings_file: Path | None,
             actor: str | None, audit_log: Path, endpoint_url: str | None, profile: str | None, regions: str,
             workers: int, db: str | None, fmt: str, output: Path | None, **shared: Any) -> int:
-    """Repair failing findings: print the plan (dry-run), or make it with --apply, re-scan and audit."""
+    """Repair failing findings: print the plan (dry-run), or make it with --apply, re-scan and audit.
+
+    Declining the confirmation is not a failure: nothing changed, exit 0."""
     from luxguard.actors.enforcer.session import EnforceRequest, apply_and_verify, prepare
 
     _confirm_possible(do_apply, yes)
     request = EnforceRequest(rule_ids=rule_ids, resource_pattern=resource_pattern, category=category, kms_key=kms_key,
                              quarantine=quarantine, findings_file=findings_file, actor=actor, audit_log=audit_log,
                              db=db, endpoint_url=endpoint_url, profile=profile, regions=regions, workers=workers)
-    session = prepare(request, make_settings(**shared), warn)
+    settings = make_settings(**shared)
+    with progress_reporter(interactive()) as progress:
+        session = prepare(request, settings, warn, progress)
 
     def show(content: str) -> None:
         if output is not None:
@@ -93,8 +103,11 @@ def enforce(do_apply: bool, yes: bool, rule_ids: tuple[str, ...], resource_patte
         return EXIT_OK
     if not yes:
         click.echo(session.render(fmt), nl=False, err=True)
-        click.confirm(f"Apply {len(session.plan.runnable())} change(s) to {session.target}?", abort=True, err=True)
-    apply_and_verify(session, warn)
+        if not click.confirm(f"Apply {len(session.plan.runnable())} change(s) to {session.target}?", err=True):
+            click.echo("luxguard: enforce: declined; nothing changed", err=True)
+            return EXIT_OK
+    with progress_reporter(interactive()) as progress:
+        apply_and_verify(session, warn, _step, progress)
     show(session.render(fmt))
     return EXIT_OK if session.succeeded else EXIT_FINDINGS
 

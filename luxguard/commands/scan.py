@@ -14,7 +14,8 @@ from luxguard.core.errors import LuxguardError
 from luxguard.sinks.history import HistoryStore
 from luxguard.sources.live import OrganizationOptions, ScanOptions, interactive, progress_reporter, record, scan_organization
 from luxguard.sources.live import scan as run_scan
-from luxguard.commands.common import EXIT_OK, Gate, cloud_options, common_options, db_option, emit, make_settings, warn
+from luxguard.commands.common import (EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, Gate, cloud_options, common_options,
+                                      db_option, emit, make_settings, warn)
 
 
 def scan_options(fn: Callable) -> Callable:
@@ -85,7 +86,18 @@ def scan(endpoint_url: Optional[str], profile: Optional[str], regions: str, work
             report, target = run_scan(options, settings, warn, progress)
     if store is not None:
         record(store, report, target)
+    _hint_unknown_region(report, endpoint_url)
     return emit(report, fmt, output, fail_on)
+
+
+def _hint_unknown_region(report: Any, endpoint_url: Optional[str]) -> None:
+    """A region whose every listing failed with 5xx: say what probably happened (scanners.access)."""
+    from luxguard.core.listing import is_listing_finding
+    from scanners.access import unknown_region_hint
+
+    hint = unknown_region_hint([f.extra["listing"] for f in report.findings if is_listing_finding(f)], endpoint_url)
+    if hint:
+        warn(hint)
 
 
 def parse_interval(text: str) -> float:
@@ -106,14 +118,16 @@ def parse_interval(text: str) -> float:
 def watch(interval: str, max_runs: Optional[int], state_files: tuple[Path, ...], endpoint_url: Optional[str], profile: Optional[str], regions: str,
           workers: int, db: Optional[str], no_history: bool, fmt: str, output: Optional[Path], fail_on: Gate,
           **shared: Any) -> int:
-    """Scan on a schedule and keep the history; a failed scan is reported and the next one still runs."""
+    """Scan on a schedule and keep the history; a failed scan is reported and the next one still runs.
+
+    Exits like its last scan would have: 0 gate passed, 1 gate failed, 2 that scan could not run."""
     seconds = parse_interval(interval)
     settings = make_settings(**shared)
     store = None if no_history else HistoryStore(db)
     options = ScanOptions(endpoint_url=endpoint_url, profile=profile, regions=regions, workers=workers)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    runs = 0
+    runs, last = 0, EXIT_OK
     try:
         while not stop.is_set():
             runs += 1
@@ -122,14 +136,17 @@ def watch(interval: str, max_runs: Optional[int], state_files: tuple[Path, ...],
                 if store is not None:
                     record(store, report, target)
                 s = report.summary()
-                verdict = "gate fails" if fail_on.blocking(report) else "gate passes"
+                last = EXIT_FINDINGS if fail_on.blocking(report) else EXIT_OK
+                verdict = "gate fails" if last else "gate passes"
                 click.echo(f"scan {runs}: {s['resources']} resources, {s['failed']} failed, {s['waived']} waived, "
                            f"{s['errors']} errors; {verdict}", err=True)
                 if output is not None:
                     emit(report, fmt, output, fail_on)
-                if state_files:
-                    _watch_drift(runs, state_files, endpoint_url, profile, settings, store, workers)
+                if state_files and _watch_drift(runs, state_files, endpoint_url, profile, settings, store, workers,
+                                                fail_on):
+                    last = EXIT_FINDINGS
             except LuxguardError as exc:
+                last = EXIT_USAGE
                 warn(f"scan {runs} failed: {exc}; next scan in {interval}")
             if max_runs is not None and runs >= max_runs:
                 break
@@ -137,13 +154,16 @@ def watch(interval: str, max_runs: Optional[int], state_files: tuple[Path, ...],
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    click.echo(f"watch stopped after {runs} scan(s)", err=True)
-    return EXIT_OK
+    outcome = {EXIT_OK: "the last scan passed the gate", EXIT_FINDINGS: "the last scan failed the gate",
+               EXIT_USAGE: "the last scan could not run"}[last]
+    click.echo(f"watch stopped after {runs} scan(s); {outcome}", err=True)
+    return last
 
 
 def _watch_drift(run: int, state_files: tuple[Path, ...], endpoint_url: Optional[str], profile: Optional[str],
-                 settings: Any, store: Optional[HistoryStore], workers: int) -> None:
-    """watch --state: drift after the scan, recorded in the history like a `luxguard drift` run."""
+                 settings: Any, store: Optional[HistoryStore], workers: int, fail_on: Gate) -> bool:
+    """watch --state: drift after the scan, recorded in the history like a `luxguard drift` run;
+    whether its findings fail the gate."""
     from luxguard.sources.live import drift
     from luxguard.sources.state import load_states
 
@@ -152,6 +172,7 @@ def _watch_drift(run: int, state_files: tuple[Path, ...], endpoint_url: Optional
     if store is not None:
         record(store, report, target)
     click.echo(f"drift {run}: {report.summary()['failed']} drifted, missing or unmanaged", err=True)
+    return bool(fail_on.blocking(report))
 
 
 COMMANDS = [scan, watch]

@@ -23,12 +23,12 @@ from luxguard.core.model import Finding, Status
 from luxguard.core.packaged import reference_stack_dir
 from luxguard.pipeline import Settings
 from luxguard.sandbox.local_cloud import LU
+from luxguard.sandbox.violations import ABROAD, SHADOW_BUCKET, break_things
 from luxguard.sinks.outputs import Report, render, write_atomically
 
 STACK = "local"
 HOME = LU
-ABROAD = "eu-west-1"
-SHADOW_BUCKET = "luxcloud-local-shadow-export"
+__all__ = ["ABROAD", "SHADOW_BUCKET", "STACK", "reference_program_dir", "run_demo"]
 
 
 def reference_program_dir() -> Path:
@@ -50,32 +50,6 @@ def _failing(report: Report) -> list[Finding]:
 
 def _line(finding: Finding) -> str:
     return f"[bold]{finding.severity:<8}[/] {finding.rule_id:<24} {finding.resource.id}: {finding.message}"
-
-
-def _break_things(endpoint: str, provisioned: Any) -> list[str]:
-    """The changes an operator makes by hand, outside Pulumi."""
-    import boto3
-
-    types = {res.name + "|" + res.type: res.id for res in provisioned.capture.resources if res.custom}
-    contacts = types["customer-contacts|aws:s3/bucket:Bucket"]
-    group = types["app|aws:ec2/securityGroup:SecurityGroup"]
-    log_group = types["app-logs|aws:cloudwatch/logGroup:LogGroup"]
-    s3 = boto3.client("s3", region_name=HOME, endpoint_url=endpoint)
-    s3.delete_bucket_encryption(Bucket=contacts)
-    ec2 = boto3.client("ec2", region_name=HOME, endpoint_url=endpoint)
-    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[{
-        "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
-        "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "temporary debugging"}]}])
-    boto3.client("logs", region_name=HOME, endpoint_url=endpoint).delete_retention_policy(logGroupName=log_group)
-    abroad = boto3.client("s3", region_name=ABROAD, endpoint_url=endpoint)
-    abroad.create_bucket(Bucket=SHADOW_BUCKET, CreateBucketConfiguration={"LocationConstraint": ABROAD})
-    abroad.put_object(Bucket=SHADOW_BUCKET, Key="contacts-export.csv", Body=b"name,email\n")
-    return [
-        f"deleted the default encryption of bucket {contacts}",
-        f"opened SSH (tcp 22) to 0.0.0.0/0 on security group {group}",
-        f"removed the retention of log group {log_group} (client IP addresses kept forever)",
-        f"created bucket {SHADOW_BUCKET} in {ABROAD} (Ireland) and copied a contacts export into it",
-    ]
 
 
 def _enforce_plan(endpoint: str, output_dir: Path, settings: Settings) -> Path:
@@ -105,6 +79,7 @@ def _html_report(db: Path, source: str, output: Path, settings: Settings) -> Non
 def run_demo(output_dir: Path, port: int) -> int:
     """The whole loop on an embedded local cloud (a sandbox; real stacks are deployed with `pulumi up`)."""
     from luxguard.actors.drift import run_drift
+    from luxguard.sandbox.fresh import fresh_sqlite
     from luxguard.sandbox.local_cloud import local_cloud
     from luxguard.sandbox.provision import provision_stack
     from luxguard.sinks.history import HistoryStore
@@ -117,13 +92,13 @@ def run_demo(output_dir: Path, port: int) -> int:
     output_dir.mkdir(parents=True, exist_ok=True)
     program = reference_program_dir()
     settings = Settings(home_region=HOME)
-    store = HistoryStore(str(output_dir / "history.db"))
     summary: dict[str, Any] = {}
 
     def step(title: str) -> None:
         console.print(f"\n[bold cyan]== {title}[/]  [dim]({time.monotonic() - started:.1f}s)[/]")
 
-    with local_cloud(port) as endpoint:
+    with fresh_sqlite(output_dir / "history.db") as history, local_cloud(port) as endpoint:
+        store = HistoryStore(str(history))
         step(f"1. A local sandbox cloud (moto) on {endpoint}, with Luxembourg's region {HOME}")
         console.print("   fake credentials, loopback only; nothing leaves this machine")
 
@@ -158,7 +133,7 @@ def run_demo(output_dir: Path, port: int) -> int:
         console.print(f"   drift against the state: {len(_failing(drift_before))} findings")
 
         step("4. Someone changes the cloud by hand")
-        for change in _break_things(endpoint, provisioned):
+        for change in break_things(endpoint, provisioned):
             console.print(f"   - {change}")
 
         step("5. Scan again")
@@ -199,6 +174,8 @@ def run_demo(output_dir: Path, port: int) -> int:
                           f"`luxguard report --db {escape(str(output_dir / 'history.db'))} --open`")
             summary["report"] = str(html)
 
+        store.engine.dispose()   # the file is renamed into place next
+
     elapsed = time.monotonic() - started
     summary.update({
         "endpoint": endpoint, "state": str(state_path), "elapsed_seconds": round(elapsed, 1),
@@ -207,6 +184,8 @@ def run_demo(output_dir: Path, port: int) -> int:
     })
     write_atomically(output_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     console.print(f"\n[bold]Done in {elapsed:.1f}s.[/] Everything is in {output_dir}/ (state.json, scan-before.json, "
-                  f"drift-before.json, scan-after.json, drift.json, history.db, summary.json). The local cloud is gone; "
+                  f"drift-before.json, scan-after.json, drift.json, history.db, summary.json); every run starts "
+                  f"from scratch: its files, history.db too, replace the previous run's (atomically), never "
+                  f"append to them. The local cloud is gone; to try the commands yourself run `luxguard sandbox`; "
                   f"against a real account use `luxguard scan` and `luxguard drift --state FILE`.")
     return 0

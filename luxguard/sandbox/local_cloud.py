@@ -7,11 +7,16 @@ process that starts it (see `sandbox_environment`).
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import socket
+import threading
 import urllib.request
 from contextlib import contextmanager
-from typing import Iterator, Optional
+from typing import Any, Iterator, Optional
+
+from luxguard.core.errors import LuxguardError
 
 LU = "lu-central-1"
 LU_ZONES = "abc"
@@ -31,6 +36,29 @@ SANDBOX_ENV = {
 # Variables that could point boto3 at a real account or endpoint: removed inside the sandbox.
 UNSET_ENV = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
              "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN")
+
+
+def sandbox_exports(endpoint: str) -> str:
+    """The shell line that points boto3 (and luxguard) at the sandbox: endpoint, fake keys, region."""
+    names = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
+    return " ".join([f"export AWS_ENDPOINT_URL={endpoint}", *(f"{n}={SANDBOX_ENV[n]}" for n in names)])
+
+
+def check_port_free(port: int) -> None:
+    """Refuse a port already in use on 127.0.0.1 with one clear line (werkzeug would fail inside
+    moto's server thread, and ThreadedMotoServer.start would then wait forever)."""
+    if port == 0:
+        return
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as werkzeug binds
+        probe.bind(("127.0.0.1", port))
+    except OSError as exc:
+        why = "already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        raise LuxguardError(f"--port {port}: 127.0.0.1:{port} is {why}; stop what listens there "
+                            f"or pick another port (--port 0 takes a free one)") from None
+    finally:
+        probe.close()
 
 
 def register_luxembourg_region() -> None:
@@ -69,25 +97,38 @@ def sandbox_environment() -> Iterator[None]:
 
 
 class LocalCloud:
-    """moto's ThreadedMotoServer on 127.0.0.1 (a free port unless one is given)."""
+    """moto's server on 127.0.0.1 (a free port unless one is given), serving on a daemon thread.
+
+    Not moto's ThreadedMotoServer: it binds inside its thread, where werkzeug answers a taken
+    port with sys.exit, and its start() then waits forever. Here the bind happens in the
+    caller's thread, so a taken port is one clear LuxguardError."""
 
     def __init__(self, port: int = 0):
         self.port = port
-        self.server = None
+        self.server: Any = None
+        self.thread: Optional[threading.Thread] = None
         self.endpoint: Optional[str] = None
 
     def start(self) -> str:
-        from moto.server import ThreadedMotoServer
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from werkzeug.serving import make_server
 
+        check_port_free(self.port)
         os.environ["MOTO_ALLOW_NONEXISTENT_REGION"] = "true"
         register_luxembourg_region()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        self.server.start()
-        host, port = self.server.get_host_and_port()
+        try:
+            self.server = make_server("127.0.0.1", self.port, DomainDispatcherApplication(create_backend_app),
+                                      threaded=True, request_handler=MotoRequestHandler)
+        except (OSError, SystemExit):   # werkzeug exits on a bind error (taken since our check)
+            raise LuxguardError(f"--port {self.port}: the local cloud could not listen on 127.0.0.1:{self.port}; "
+                                f"pick another port (--port 0 takes a free one)") from None
+        host, port = self.server.server_address[:2]
         if host != "127.0.0.1":  # pragma: no cover - defensive: loopback only
             self.stop()
             raise RuntimeError(f"local cloud bound {host}, expected 127.0.0.1")
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="luxguard-local-cloud")
+        self.thread.start()
         self.endpoint = f"http://127.0.0.1:{port}"
         return self.endpoint
 
@@ -98,9 +139,13 @@ class LocalCloud:
             response.read()
 
     def stop(self) -> None:
+        """Stop serving and release the port."""
         if self.server is not None:
-            self.server.stop()
-            self.server = None
+            self.server.shutdown()
+            if self.thread is not None:
+                self.thread.join()
+            self.server.server_close()
+            self.server, self.thread = None, None
 
     def __enter__(self) -> "LocalCloud":
         self.start()

@@ -44,9 +44,11 @@ class Provisioned:
     endpoint: str = ""
 
     def write_state(self, path: Path) -> Path:
+        """The `pulumi stack export` document, replacing any previous one atomically."""
+        from luxguard.sinks.outputs import write_atomically
+
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.state, indent=2) + "\n", encoding="utf-8")
+        write_atomically(path, json.dumps(self.state, indent=2) + "\n")
         return path
 
     def write_backend(self, root: Path, gzipped: bool = False) -> Path:

@@ -278,16 +278,19 @@ def apply(plan_: Plan, ctx: EnforceContext, audit: AuditLog,
     """Execute every change; one failure never stops the others. Each change is re-planned
     from a fresh read just before it runs, so nothing changed meanwhile is overwritten."""
     results = []
-    for change in plan_.changes:
+    for number, change in enumerate(plan_.changes, start=1):
         finding = change.finding
         if finding.status != Status.FAIL:   # belt and braces: waived findings never reach here
             continue
         if change.blocked:
+            progress(f"[{number}/{len(plan_.changes)}] not run: {change.action} on {change.resource.type} "
+                     f"{change.resource.id} (refused: see the plan)")
             audit.record(change, Outcome.REFUSED, change.before, None, change.blocked)
             results.append(Result(change, Outcome.REFUSED, change.blocked, change.before))
             continue
         action = plan_.actions[id(change)]
-        progress(f"applying {action.name} on {change.resource.id}")
+        progress(f"[{number}/{len(plan_.changes)}] applying {action.name} on "
+                 f"{change.resource.type} {change.resource.id}")
         try:
             fresh = action.plan(finding, ctx)
         except (ClientError, BotoCoreError) as error:

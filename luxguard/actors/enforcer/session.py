@@ -108,9 +108,17 @@ def _scan_options(request: EnforceRequest, regions: str) -> Any:
                        workers=request.workers)
 
 
-def prepare(request: EnforceRequest, settings: Settings, warn: Callable[[str], None]) -> EnforceSession:
+Progress = Callable[[str], None]
+
+
+def _quiet(_message: str) -> None:
+    """No progress shown."""
+
+
+def prepare(request: EnforceRequest, settings: Settings, warn: Callable[[str], None],
+            progress: Progress = _quiet) -> EnforceSession:
     """Validate the request, get the findings (a scan, or a findings file and an access check), and
-    plan their repair; read-only."""
+    plan their repair; read-only. `progress` hears of each listing scanned and resource planned."""
     from scanners import open_session
     from scanners.access import check_access
     from scanners.clients import ClientFactory
@@ -139,7 +147,7 @@ def prepare(request: EnforceRequest, settings: Settings, warn: Callable[[str], N
         check_access(clients, home)
         target = f"{request.findings_file} -> {request.endpoint_url or 'aws'}"
     else:
-        report, target = run_scan(_scan_options(request, request.regions), settings, warn)
+        report, target = run_scan(_scan_options(request, request.regions), settings, warn, progress)
         findings, day = report.findings, report.started_at[:10]
     try:
         today = date.fromisoformat(day)
@@ -151,23 +159,29 @@ def prepare(request: EnforceRequest, settings: Settings, warn: Callable[[str], N
         kms_key=check_key(request.kms_key, clients, locations, pinned) if request.kms_key else None,
         key_checker=lambda arn: check_key(arn, clients, locations, pinned))
     selected = select(findings, request.rule_ids, request.resource_pattern, request.category)
-    return EnforceSession(request, settings, target, plan(selected, rules, ctx), ctx, clients)
+    return EnforceSession(request, settings, target, plan(selected, rules, ctx, progress), ctx, clients)
 
 
-def apply_and_verify(session: EnforceSession, warn: Callable[[str], None]) -> list[Result]:
-    """Make the planned changes (audited), re-scan the regions they touched, and verify each."""
+def apply_and_verify(session: EnforceSession, warn: Callable[[str], None], step: Progress = _quiet,
+                     progress: Progress = _quiet) -> list[Result]:
+    """Make the planned changes (audited), re-scan the regions they touched, and verify each.
+
+    `step` hears one line per action and one for the re-scan (the command prints them: this is
+    the slow part, seconds per call against a real cloud); `progress` each re-scanned listing."""
     from luxguard.sinks.history import HistoryStore
     from luxguard.sources.live import scan as run_scan
 
     request = session.request
     audit = AuditLog(request.audit_log, HistoryStore(request.db), request.actor or default_actor())
-    results = apply(session.plan, session.ctx, audit)
+    results = apply(session.plan, session.ctx, audit, step)
     touched = sorted({r.change.resource.region for r in results
                       if r.succeeded and r.change.resource.region})
     rescanned = None
     if touched:
+        step(f"re-scanning {', '.join(touched)} to verify the changes")
         try:
-            rescanned = run_scan(_scan_options(request, ",".join(touched)), session.settings, warn)[0].findings
+            options = _scan_options(request, ",".join(touched))
+            rescanned = run_scan(options, session.settings, warn, progress)[0].findings
         except LuxguardError as exc:
             warn(f"re-scan after applying failed, results not verified: {exc}")
     verify(results, session.plan, session.ctx, rescanned)
