@@ -200,7 +200,9 @@ def test_scan_against_a_plain_moto_server_gives_error_findings_and_a_hint(plain_
 
 def test_region_listing_against_a_plain_moto_server_is_a_client_error(plain_moto, monkeypatch):
     """`--regions all` lists the account's regions first; the 500 page there used to escape as a
-    ResponseParserError (neither ClientError nor BotoCoreError): the scan's traceback."""
+    ResponseParserError (neither ClientError nor BotoCoreError): the scan's traceback. Now it is
+    a ClientError, and `--regions all` stops on it with one line (never fewer regions silently)."""
+    from luxguard.core.errors import LuxguardError
     from luxguard.core.locations import load_locations
     from scanners import open_session, resolve_regions
     from scanners.regions import account_regions
@@ -211,9 +213,9 @@ def test_region_listing_against_a_plain_moto_server_is_a_client_error(plain_moto
     with pytest.raises(ClientError) as caught:
         account_regions(session, plain_moto)
     assert caught.value.response["Error"]["Code"] == "500"
-    warnings: list[str] = []
-    regions = resolve_regions(session, "all", load_locations(), plain_moto, warn=warnings.append)
-    assert LU in regions and len(warnings) == 1 and "cannot list the account's regions" in warnings[0]
+    with pytest.raises(LuxguardError, match=r"--regions all: cannot list the account's enabled regions "
+                                            r"\(ec2 DescribeRegions: 500"):
+        resolve_regions(session, "all", load_locations(), plain_moto, warn=lambda _m: None)
 
 
 # ------------------------------------------------------------------ the endpoint that could not be reached

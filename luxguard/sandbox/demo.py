@@ -52,12 +52,12 @@ def _line(finding: Finding) -> str:
     return f"[bold]{finding.severity:<8}[/] {finding.rule_id:<24} {finding.resource.id}: {finding.message}"
 
 
-def _enforce_plan(endpoint: str, output_dir: Path, settings: Settings) -> Path:
+def _enforce_plan(endpoint: str, output_dir: Path, history: Path, settings: Settings) -> Path:
     """The enforcer's dry-run plan from the drift findings, written as text; nothing is changed."""
     from luxguard.actors.enforcer.session import EnforceRequest, prepare
 
     request = EnforceRequest(audit_log=output_dir / "audit.jsonl", findings_file=output_dir / "drift.json",
-                             endpoint_url=endpoint, regions=HOME, db=str(output_dir / "history.db"))
+                             endpoint_url=endpoint, regions=HOME, db=str(history))
     session = prepare(request, settings, lambda _m: None)
     plan_path = output_dir / "enforce-plan.txt"
     write_atomically(plan_path, session.render("text"))
@@ -153,7 +153,7 @@ def run_demo(output_dir: Path, port: int) -> int:
 
         step("7. The enforcer's plan (dry-run: nothing is changed)")
         try:
-            plan_path = _enforce_plan(endpoint, output_dir, settings)
+            plan_path = _enforce_plan(endpoint, output_dir, history, settings)
         except LuxguardError as exc:
             console.print(f"   [yellow]enforcer step skipped[/]: luxguard: error: {escape(str(exc))}")
         else:
@@ -164,8 +164,8 @@ def run_demo(output_dir: Path, port: int) -> int:
         step("8. A report for people")
         html = output_dir / "report.html"
         try:
-            _html_report(output_dir / "history.db", "aws", html, settings)
-            _html_report(output_dir / "history.db", "drift", output_dir / "drift-report.html", settings)
+            _html_report(history, "aws", html, settings)   # the run's own history, swapped in at the end
+            _html_report(history, "drift", output_dir / "drift-report.html", settings)
         except LuxguardError as exc:
             console.print(f"   [yellow]report step skipped[/]: luxguard: error: {escape(str(exc))}")
         else:
