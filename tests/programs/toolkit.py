@@ -199,8 +199,9 @@ RESOURCE_POLICY_ACTIONS = {"sqs": ["sqs:SendMessage", "sqs:ReceiveMessage"], "sn
 
 
 def resource_policy(service, arn, policy):
-    """A resource policy (JSON) letting `policy`'s account (own_account, foreign_account) call `service`."""
-    principal = f"arn:aws:iam::{RESOURCE_POLICY_PRINCIPALS[policy]}:root"
+    """A resource policy (JSON) letting `policy`'s account (own_account, foreign_account, or an
+    account id) call `service`."""
+    principal = f"arn:aws:iam::{RESOURCE_POLICY_PRINCIPALS.get(policy, policy)}:root"
     return json.dumps({"Version": "2012-10-17", "Statement": [
         {"Sid": "Access", "Effect": "Allow", "Principal": {"AWS": principal},
          "Action": RESOURCE_POLICY_ACTIONS[service], "Resource": arn}]})
