@@ -244,3 +244,78 @@ def test_a_policy_unknown_at_preview_makes_exactly_lux_acc_011_undecided(tmp_pat
     assert all("not known until the update runs" in f["message"] for f in findings if f["status"] == "error")
     failed = {(f["resource"]["id"], f["rule_id"]) for f in findings if f["status"] == "fail"}
     assert failed == {("preview-inline-q", "LUX-ENC-011")}   # the only store without a customer-managed key
+
+
+def _grant(account: str, action: str) -> dict:
+    return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                                                    "Action": action, "Resource": "*"}]}
+
+
+def test_cloudformation_policy_resources_judge_every_store_they_name(tmp_path, capsys):
+    """One AWS::SQS::QueuePolicy listing two queues judges both; the topic and secret policies name
+    their store with !Ref (a URL or ARN in CloudFormation)."""
+    template = {"Resources": {
+        "Orders": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "orders"}},
+        "Refunds": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "refunds"}},
+        "Own": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "own"}},
+        "Shared": {"Type": "AWS::SQS::QueuePolicy", "Properties": {
+            "Queues": [{"Ref": "Orders"}, {"Ref": "Refunds"}], "PolicyDocument": _grant(STRANGER, "sqs:*")}},
+        "OwnPolicy": {"Type": "AWS::SQS::QueuePolicy", "Properties": {
+            "Queues": [{"Ref": "Own"}], "PolicyDocument": _grant(ACCOUNT, "sqs:*")}},
+        "Events": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "events"}},
+        "EventsPolicy": {"Type": "AWS::SNS::TopicPolicy", "Properties": {
+            "Topics": [{"Ref": "Events"}], "PolicyDocument": _grant(STRANGER, "sns:Subscribe")}},
+        "Token": {"Type": "AWS::SecretsManager::Secret", "Properties": {"Name": "token"}},
+        "TokenPolicy": {"Type": "AWS::SecretsManager::ResourcePolicy", "Properties": {
+            "SecretId": {"Ref": "Token"}, "ResourcePolicy": _grant(STRANGER, "secretsmanager:GetSecretValue")}}}}
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps(template))
+    _, out, err = run_cli(capsys, "check", path, "--region", LU, "--format", "json")
+    assert store_verdicts(json.loads(out)) == {
+        ("AWS::SQS::Queue", "orders"): "fail", ("AWS::SQS::Queue", "refunds"): "fail",
+        ("AWS::SQS::Queue", "own"): "pass", ("AWS::SNS::Topic", "events"): "fail",
+        ("AWS::SecretsManager::Secret", "token"): "fail"}, err
+
+
+def test_terraform_inline_and_separate_policies(tmp_path, capsys):
+    (tmp_path / "main.tf").write_text(f"""
+provider "aws" {{
+  region = "{LU}"
+}}
+
+resource "aws_sqs_queue" "inline" {{
+  name   = "inline-q"
+  policy = jsonencode({json.dumps(_grant(STRANGER, "sqs:SendMessage"))})
+}}
+
+resource "aws_sqs_queue" "separate" {{
+  name = "separate-q"
+}}
+
+resource "aws_sqs_queue_policy" "separate" {{
+  queue_url = aws_sqs_queue.separate.id
+  policy    = jsonencode({json.dumps(_grant(ACCOUNT, "sqs:SendMessage"))})
+}}
+
+resource "aws_sns_topic" "events" {{
+  name = "events"
+}}
+
+resource "aws_sns_topic_policy" "events" {{
+  arn    = aws_sns_topic.events.arn
+  policy = jsonencode({json.dumps(_grant(STRANGER, "sns:Publish"))})
+}}
+
+resource "aws_secretsmanager_secret" "token" {{
+  name = "token"
+}}
+
+resource "aws_secretsmanager_secret_policy" "token" {{
+  secret_arn = aws_secretsmanager_secret.token.arn
+  policy     = jsonencode({json.dumps(_grant(STRANGER, "secretsmanager:GetSecretValue"))})
+}}
+""")
+    _, out, err = run_cli(capsys, "check", tmp_path, "--format", "json")
+    assert store_verdicts(json.loads(out)) == {
+        ("AWS::SQS::Queue", "inline-q"): "fail", ("AWS::SQS::Queue", "separate-q"): "pass",
+        ("AWS::SNS::Topic", "events"): "fail", ("AWS::SecretsManager::Secret", "token"): "fail"}, err
