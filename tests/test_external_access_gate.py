@@ -319,3 +319,30 @@ resource "aws_secretsmanager_secret_policy" "token" {{
     assert store_verdicts(json.loads(out)) == {
         ("AWS::SQS::Queue", "inline-q"): "fail", ("AWS::SQS::Queue", "separate-q"): "pass",
         ("AWS::SNS::Topic", "events"): "fail", ("AWS::SecretsManager::Secret", "token"): "fail"}, err
+
+
+@pytest.mark.parametrize("inline", [False, True], ids=["policy-resources", "inline-policies"])
+def test_the_sandbox_deploys_the_declared_store_policies(fresh_cloud, tmp_path, capsys, inline):
+    """`provision` (demo, sandbox) attaches QueuePolicy/TopicPolicy/SecretPolicy and inline policies
+    for real: the scan of what it deployed reads the same grants."""
+    from luxguard.sandbox.provision import provision_capture
+    from luxguard.sources.pulumi_capture import capture_program
+
+    provision_capture(capture_program(store_program(tmp_path, inline), "test"), fresh_cloud)
+    _, out, _ = run_cli(capsys, "scan", "--endpoint-url", fresh_cloud, "--regions", LU, "--format", "json",
+                        "--no-history")
+    assert store_verdicts(json.loads(out)) == expected_store_verdicts("fail")
+
+
+def test_policies_cost_one_call_per_secret_and_none_per_queue_or_topic(fresh_cloud):
+    """SQS and SNS answer the policy with the attributes already read; Secrets Manager needs
+    GetResourcePolicy (ListSecrets and DescribeSecret do not carry it)."""
+    import boto3
+
+    from scanners import collect
+
+    deploy_stores(fresh_cloud)
+    calls = collect(boto3.Session(region_name=LU), [LU], fresh_cloud).api_calls
+    stores = len(STORE_GRANTS)
+    assert calls["sqs.GetQueueAttributes"] == calls["sns.GetTopicAttributes"] == stores
+    assert calls["secrets-manager.GetResourcePolicy"] == calls["secrets-manager.DescribeSecret"] == stores
