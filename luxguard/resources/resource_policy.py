@@ -41,6 +41,13 @@ def set_policy(resource: Resource, document: Any, where: str) -> None:
         resource.collection_errors["policy"] = f"{where} cannot be judged: {error}"
 
 
+def declared_policy(res: "CapturedResource", resource: Resource) -> None:
+    """The resource's own `policy` input (queues, topics and secrets take one inline; a separate
+    policy resource folds in afterwards and replaces it, as it does in AWS)."""
+    if res.inputs.get("policy"):
+        set_policy(resource, res.inputs["policy"], f"the policy input of {res.name}")
+
+
 def name_key(reference: str) -> str:
     """A queue URL, a topic or secret ARN or a plain name -> the name at its end, so a child
     naming its parent by URL or ARN finds the parent a preview or a plan knows by name."""

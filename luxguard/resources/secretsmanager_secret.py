@@ -22,12 +22,13 @@ from luxguard.resources.planned import inputs
 from luxguard.resources.resource_policy import (
     NO_POLICY,
     POLICY_PROPERTIES,
+    declared_policy,
     name_key,
     policy_child,
     policy_json,
     policy_text,
 )
-from luxguard.resources.sqs_queue import KEY_GROUPS, KEY_PROPERTIES, declared_policy, key_encrypted, pairs, regional_arn
+from luxguard.resources.sqs_queue import KEY_GROUPS, KEY_PROPERTIES, key_encrypted, pairs, regional_arn
 
 if TYPE_CHECKING:
     from luxguard.sources.pulumi_capture import CapturedResource

@@ -22,6 +22,7 @@ from luxguard.resources.resource_policy import (
     NO_POLICY,
     POLICY_PROPERTIES,
     cfn_policies,
+    declared_policy,
     name_key,
     policy_child,
     policy_text,
@@ -29,7 +30,6 @@ from luxguard.resources.resource_policy import (
 from luxguard.resources.sqs_queue import (
     KEY_GROUPS,
     KEY_PROPERTIES,
-    declared_policy,
     key_encrypted,
     pairs,
     read_arn_tags,

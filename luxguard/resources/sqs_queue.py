@@ -22,10 +22,10 @@ from luxguard.resources.resource_policy import (
     NO_POLICY,
     POLICY_PROPERTIES,
     cfn_policies,
+    declared_policy,
     name_key,
     policy_child,
     policy_text,
-    set_policy,
 )
 
 if TYPE_CHECKING:
@@ -88,13 +88,6 @@ def read_arn_tags(client: Any, resource: Resource) -> dict[str, str]:
     return tag_dict(client.list_tags_for_resource(ResourceArn=resource.arn).get("Tags"))
 
 
-
-
-def declared_policy(res: "CapturedResource", resource: Resource) -> None:
-    """The resource's own `policy` input (queues, topics and secrets take one inline; a separate
-    policy resource folds in afterwards and replaces it, as it does in AWS)."""
-    if res.inputs.get("policy"):
-        set_policy(resource, res.inputs["policy"], f"the policy input of {res.name}")
 
 
 def convert(res: "CapturedResource", index: Any) -> Resource:
