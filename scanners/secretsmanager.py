@@ -1,8 +1,10 @@
-"""Secrets Manager secrets: the KMS key that encrypts them and the regions they replicate to.
+"""Secrets Manager secrets: the KMS key that encrypts them, the regions they replicate to and
+who their resource policy lets in.
 
 Calls per region: ListSecrets (paginated; key and tags included); per primary secret:
-DescribeSecret for its replication status (ListSecrets does not return it). Replicas kept in
-another region are listed there with their PrimaryRegion and are not reported twice.
+DescribeSecret for its replication status and GetResourcePolicy for its policy (ListSecrets
+returns neither). Replicas kept in another region are listed there with their PrimaryRegion
+and are not reported twice.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from luxguard.core.model import Resource, common_properties
+from luxguard.resources.resource_policy import set_policy
 
 from scanners.calls import FAILED, read_group, tag_dict
 from scanners.context import Shared
@@ -29,6 +32,9 @@ def _secret(secrets: Any, entry: dict[str, Any], region: str, keys: KeyResolver)
         props["replica_regions"] = sorted(r["Region"] for r in described.get("ReplicationStatus") or []
                                           if r.get("Region"))
     resource.properties = {**common_properties(name, region, tag_dict(entry.get("Tags"))), **props}
+    policy = read_group(resource, "policy", lambda: secrets.get_resource_policy(SecretId=entry["ARN"]))
+    if policy is not FAILED:   # no policy: the answer has no ResourcePolicy
+        set_policy(resource, policy.get("ResourcePolicy"), "the ResourcePolicy GetResourcePolicy answered")
     return resource
 
 

@@ -1,7 +1,8 @@
-"""SQS queues: the KMS key that encrypts messages at rest.
+"""SQS queues: the KMS key that encrypts messages at rest and who the queue policy lets in.
 
 Calls per region: ListQueues (paginated); per queue: GetQueueAttributes (SQS has no batch
-read); tags from the region's Resource Groups Tagging pass (scanners/tagging.py).
+read; its `All` answer carries the Policy too, so the policy costs no call); tags from the
+region's Resource Groups Tagging pass (scanners/tagging.py).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from typing import Optional
 
 from luxguard.core.model import Resource, common_properties
+from luxguard.resources.resource_policy import set_policy
 
 from scanners import arns
 from scanners.calls import FAILED, read_group
@@ -18,6 +20,7 @@ from scanners.tagging import TagIndex
 
 TYPE = "AWS::SQS::Queue"
 KEY_GROUPS = ("kms_key_id", "kms_key_region", "customer_managed_key")
+ATTRIBUTE_GROUPS = (*KEY_GROUPS, "policy")   # what the one GetQueueAttributes call answers
 
 
 def queue_name(url: str) -> str:
@@ -31,7 +34,7 @@ def _queue(sqs, url: str, region: str, account: Optional[str], keys: KeyResolver
                             lambda: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]))
     props: dict = {}
     if attributes is FAILED:
-        for group in KEY_GROUPS:
+        for group in ATTRIBUTE_GROUPS:
             resource.collection_errors[group] = resource.collection_errors["kms_key_id"]
     else:
         values = attributes.get("Attributes", {})
@@ -40,6 +43,8 @@ def _queue(sqs, url: str, region: str, account: Optional[str], keys: KeyResolver
         props = key_properties(keys.resolve(key, region), key)
     tag_map = tags.region(region).apply(resource, resource.arn)
     resource.properties = {**common_properties(name, region, tag_map), **props}
+    if attributes is not FAILED:
+        set_policy(resource, attributes.get("Attributes", {}).get("Policy"), "the Policy GetQueueAttributes answered")
     return resource
 
 

@@ -42,6 +42,20 @@ class Folding:
     groups: tuple[str, ...]       # the parent's property groups the child sets (all undecided if an input is unknown)
     fold: Folder
     also_parents: tuple[str, ...] = ()   # other pulumi types the parent id may belong to (default security group)
+    # When the child may name its parent by ARN or URL (a topic policy's `arn`, a queue policy's
+    # `queueUrl`) while the parent's id is its name (previews, plans): both sides compared by this key.
+    parent_key: Optional[Callable[[str], str]] = None
+
+    def parent_in(self, child_inputs: Mapping[str, Any], by_type_id: Mapping[tuple[str, str], Any]) -> Any:
+        """The parent the child's `parent_input` names among `by_type_id` ((pulumi type, id) -> resource), or None."""
+        parent_id = str(child_inputs.get(self.parent_input))
+        types = (self.parent_type, *self.also_parents)
+        exact = next((by_type_id[(t, parent_id)] for t in types if (t, parent_id) in by_type_id), None)
+        if exact is not None or self.parent_key is None:
+            return exact
+        wanted = self.parent_key(parent_id)
+        matches = [value for (t, rid), value in by_type_id.items() if t in types and self.parent_key(rid) == wanted]
+        return matches[0] if len(matches) == 1 else None   # two parents of one name: none is guessed
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""AWS::SQS::Queue: SQS queues, encrypted at rest with the KMS key they name."""
+"""AWS::SQS::Queue: SQS queues, encrypted at rest with the KMS key they name, and who their queue
+policy lets send or receive (inline `policy` or a separate `QueuePolicy`)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,23 @@ from luxguard.resources.base import (
 )
 from luxguard.resources.cloudformation_forms import tags
 from luxguard.resources.planned import inputs, planned_resource
+from luxguard.resources.resource_policy import (
+    NO_POLICY,
+    POLICY_PROPERTIES,
+    cfn_policies,
+    declared_policy,
+    name_key,
+    policy_child,
+    policy_text,
+)
 
 if TYPE_CHECKING:
     from luxguard.sources.pulumi_capture import CapturedResource
 
 KEY_PROPERTIES = {"kms_key_id": "string", "kms_key_region": "string", "customer_managed_key": "bool"}
 KEY_GROUPS = tuple(KEY_PROPERTIES)
+PULUMI_TYPE = "aws:sqs/queue:Queue"
+POLICY_TYPE = "aws:sqs/queuePolicy:QueuePolicy"
 
 
 def physical_name(res: "CapturedResource") -> str:
@@ -79,7 +91,8 @@ def read_arn_tags(client: Any, resource: Resource) -> dict[str, str]:
 
 
 def convert(res: "CapturedResource", index: Any) -> Resource:
-    resource = key_encrypted(res, index, "AWS::SQS::Queue", "kmsMasterKeyId")
+    resource = key_encrypted(res, index, "AWS::SQS::Queue", "kmsMasterKeyId", policy=dict(NO_POLICY))
+    declared_policy(res, resource)
     resource.arn = regional_arn("sqs")(resource.region, index.capture.config.get("luxguard:accountId", ""),
                                        resource.id)
     return resource
@@ -89,11 +102,27 @@ def provision(provisioner: Any, res: "CapturedResource", values: dict, region: s
     sqs = provisioner.client("sqs", region)
     name = values.get("name") or res.name
     attributes = {"KmsMasterKeyId": values["kmsMasterKeyId"]} if values.get("kmsMasterKeyId") else {}
+    if policy_text(values.get("policy")):
+        attributes["Policy"] = str(policy_text(values.get("policy")))
     url = sqs.create_queue(QueueName=name, Attributes=attributes,
                            tags={str(k): str(v) for k, v in (values.get("tags") or {}).items()})["QueueUrl"]
     arn = f"arn:aws:sqs:{region}:{provisioner.account}:{name}"
     provisioner.exact[res.id] = url
     return url, {"arn": arn, "name": name, "url": url}
+
+
+def put_queue_policy(provisioner: Any, res: "CapturedResource", values: dict, region: str) -> tuple[str, dict]:
+    """SetQueueAttributes(Policy) on the queue the policy names (by URL, or by name in a preview)."""
+    sqs = provisioner.client("sqs", region)
+    url = str(values.get("queueUrl") or "")
+    if not url.startswith("http"):
+        url = sqs.get_queue_url(QueueName=name_key(url))["QueueUrl"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy_text(values.get("policy")) or ""})
+    return url, {"queueUrl": url}
+
+
+def cfn_queue_policy(p: dict, context: Any) -> list[tuple[str, str, dict]]:
+    return cfn_policies(POLICY_TYPE, "queueUrl", p.get("Queues"), p.get("PolicyDocument"))
 
 
 def cfn_queue(p: dict, context: Any) -> list[tuple[str, str, dict]]:
@@ -104,14 +133,16 @@ def cfn_queue(p: dict, context: Any) -> list[tuple[str, str, dict]]:
 DESCRIPTOR = ResourceType(
     cfn_type="AWS::SQS::Queue",
     kind="queue",
-    properties=KEY_PROPERTIES,
-    pulumi=(PulumiType("aws:sqs/queue:Queue", convert=convert, physical_name="name", terraform="aws_sqs_queue",
-                       inputs=inputs(name=("name",), kmsMasterKeyId=KEY_GROUPS), sandbox=provision,
-                       sandbox_rank=60),),
+    properties={**KEY_PROPERTIES, **POLICY_PROPERTIES},
+    pulumi=(PulumiType(PULUMI_TYPE, convert=convert, physical_name="name", terraform="aws_sqs_queue",
+                       inputs=inputs(name=("name",), kmsMasterKeyId=KEY_GROUPS, policy=("policy",)), sandbox=provision,
+                       sandbox_rank=60),
+            policy_child(POLICY_TYPE, PULUMI_TYPE, "queueUrl", "queue", "aws_sqs_queue_policy", put_queue_policy)),
     arn=regional_arn("sqs"),
     live=LiveCollector("scanners.sqs", "collect_queues", listing="sqs"),
     drift=Drift(missing_category="retention", safer={"customer_managed_key": True}),
     terraform=TerraformForm("aws_sqs_queue"),
-    cloudformation=CloudFormationForm(types=(CloudFormationType("AWS::SQS::Queue", cfn_queue, physical_name="QueueName"),)),
+    cloudformation=CloudFormationForm(types=(CloudFormationType("AWS::SQS::Queue", cfn_queue, physical_name="QueueName"),
+                                             CloudFormationType("AWS::SQS::QueuePolicy", cfn_queue_policy))),
     tagging=Tagging("sqs", read_tags, write_tags, by_arn=True),
 )

@@ -139,9 +139,7 @@ def to_model(entries: list[DeclaredResource], account: str = DEFAULT_ACCOUNT) ->
         if spec is None or spec.fold is None:
             continue
         folding = spec.fold
-        parent_id = str(res.inputs.get(folding.parent_input))
-        parent = next((by_type_id[(t, parent_id)] for t in (folding.parent_type, *folding.also_parents)
-                       if (t, parent_id) in by_type_id), None)
+        parent = folding.parent_in(res.inputs, by_type_id)
         if parent is None:
             continue
         by_address[entry.address] = parent

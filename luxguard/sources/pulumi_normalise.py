@@ -84,9 +84,7 @@ def _parent(res: CapturedResource, by_type_id: Mapping[tuple[str, str], Any]) ->
     folding = spec.fold if spec is not None else None
     if folding is None:
         return None
-    parent_id = str(res.inputs.get(folding.parent_input))
-    return next((by_type_id[(t, parent_id)] for t in (folding.parent_type, *folding.also_parents)
-                 if (t, parent_id) in by_type_id), None)
+    return folding.parent_in(res.inputs, by_type_id)
 
 
 def coverage_notes(capture: Capture) -> list[str]:

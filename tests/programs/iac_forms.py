@@ -19,7 +19,7 @@ from typing import Any, Optional
 import yaml
 
 from luxguard.sources.checkov.terraform_plan import TYPE_MAP, capture_to_plan, convert_block
-from luxguard.sources.pulumi_capture import DEFAULT_ACCOUNT, PROVIDER_PREFIX, Capture, CapturedResource
+from luxguard.sources.pulumi_capture import DEFAULT_ACCOUNT, PROVIDER_PREFIX, Capture, CapturedResource, arn_for
 
 HOME = "lu-central-1"
 
@@ -34,6 +34,8 @@ def arn_of(capture: Capture, res: CapturedResource) -> Optional[str]:
         return f"arn:aws:s3:::{res.id}"
     if res.type == "aws:kms/key:Key":
         return f"arn:aws:kms:{region_of(capture, res)}:{DEFAULT_ACCOUNT}:key/{res.id}"
+    if res.type in ("aws:sns/topic:Topic", "aws:secretsmanager/secret:Secret"):   # their policies name them by ARN
+        return arn_for(res.type, region_of(capture, res), DEFAULT_ACCOUNT, res.id)
     return None
 
 
@@ -255,6 +257,8 @@ def _put(t: _Templates, res: CapturedResource) -> None:
         _table(t, res)
     elif res.type in STORES:
         _store(t, res)
+    elif res.type in RESOURCE_POLICIES:
+        _resource_policy(t, res, res.inputs[RESOURCE_POLICIES[res.type][1]], res.inputs.get("policy"))
     elif res.type == "aws:cloudtrail/trail:Trail":
         t.put(res, "AWS::CloudTrail::Trail", {
             "TrailName": i.get("name"), "S3BucketName": t.link(i.get("s3BucketName"), res), "IsLogging": True,
@@ -268,6 +272,29 @@ STORES = {"aws:sqs/queue:Queue": ("AWS::SQS::Queue", "QueueName", "kmsMasterKeyI
           "aws:cloudwatch/logGroup:LogGroup": ("AWS::Logs::LogGroup", "LogGroupName", "kmsKeyId", "KmsKeyId"),
           "aws:secretsmanager/secret:Secret": ("AWS::SecretsManager::Secret", "Name", "kmsKeyId", "KmsKeyId"),
           "aws:kinesis/stream:Stream": ("AWS::Kinesis::Stream", "Name", "kmsKeyId", None)}
+
+
+# Policy resources of queues, topics and secrets: (CloudFormation type, pulumi input naming the
+# store, CloudFormation property naming it, whether that property is a list, policy property).
+RESOURCE_POLICIES = {
+    "aws:sqs/queuePolicy:QueuePolicy": ("AWS::SQS::QueuePolicy", "queueUrl", "Queues", True, "PolicyDocument"),
+    "aws:sns/topicPolicy:TopicPolicy": ("AWS::SNS::TopicPolicy", "arn", "Topics", True, "PolicyDocument"),
+    "aws:secretsmanager/secretPolicy:SecretPolicy": ("AWS::SecretsManager::ResourcePolicy", "secretArn", "SecretId",
+                                                     False, "ResourcePolicy")}
+INLINE_POLICIES = {"aws:sqs/queue:Queue": "aws:sqs/queuePolicy:QueuePolicy",
+                   "aws:sns/topic:Topic": "aws:sns/topicPolicy:TopicPolicy",
+                   "aws:secretsmanager/secret:Secret": "aws:secretsmanager/secretPolicy:SecretPolicy"}
+
+
+def _resource_policy(t: _Templates, res: CapturedResource, store: Any, document: Any, policy_type: str = "") -> None:
+    """A queue, topic or secret policy as its own CloudFormation resource (CloudFormation has no
+    inline form), naming the store with !Ref as a template would (Ref is the URL or ARN there)."""
+    cfn_type, _, target_property, listed, document_property = RESOURCE_POLICIES[policy_type or res.type]
+    target = t.link(store, res)
+    if isinstance(target, GetAtt):
+        target = Ref(str(target).split(".")[0])
+    t.put(res, cfn_type, {target_property: [target] if listed else target,
+                          document_property: json.loads(document) if isinstance(document, str) else document})
 
 
 def _store(t: _Templates, res: CapturedResource) -> None:
@@ -286,6 +313,10 @@ def _store(t: _Templates, res: CapturedResource) -> None:
         if i.get("encryptionType") == "KMS":
             p["StreamEncryption"] = {"EncryptionType": "KMS", "KeyId": key or "alias/aws/kinesis"}
     t.put(res, cfn_type, p)
+    if i.get("policy") and res.type in INLINE_POLICIES:
+        policy = CapturedResource(urn="", type="policy", name=f"{res.name}-inline-policy", id="", inputs={},
+                                  provider=res.provider)
+        _resource_policy(t, policy, res.id, i["policy"], INLINE_POLICIES[res.type])
 
 
 def _table(t: _Templates, res: CapturedResource) -> None:

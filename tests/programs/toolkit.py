@@ -192,16 +192,44 @@ def _classified(classification):
     return {"data-classification": classification} if classification else {}
 
 
-def queue(name="orders-queue", region="lu-central-1", cmk=True, key_region="lu-central-1", classification="contact"):
-    kms_key = _store_key(name, cmk, key_region)
-    return aws.sqs.Queue(name, name=name, kms_master_key_id=kms_key.arn if kms_key else None,
-                         tags=_classified(classification), opts=opts(region))
+# Who a queue, topic or secret policy lets in: the store's own account, or another company's.
+RESOURCE_POLICY_PRINCIPALS = {"own_account": ACCOUNT, "foreign_account": "999999999999"}
+RESOURCE_POLICY_ACTIONS = {"sqs": ["sqs:SendMessage", "sqs:ReceiveMessage"], "sns": ["sns:Publish", "sns:Subscribe"],
+                           "secretsmanager": ["secretsmanager:GetSecretValue"]}
 
 
-def topic(name="order-events", region="lu-central-1", cmk=True, key_region="lu-central-1", classification="contact"):
+def resource_policy(service, arn, policy):
+    """A resource policy (JSON) letting `policy`'s account (own_account, foreign_account, or an
+    account id) call `service`."""
+    principal = f"arn:aws:iam::{RESOURCE_POLICY_PRINCIPALS.get(policy, policy)}:root"
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Access", "Effect": "Allow", "Principal": {"AWS": principal},
+         "Action": RESOURCE_POLICY_ACTIONS[service], "Resource": arn}]})
+
+
+def queue(name="orders-queue", region="lu-central-1", cmk=True, key_region="lu-central-1", classification="contact",
+          policy=None, inline_policy=False):
+    """policy (own_account, foreign_account): a queue policy, as `aws.sqs.QueuePolicy` or, with
+    inline_policy, the queue's own `policy` argument."""
     kms_key = _store_key(name, cmk, key_region)
-    return aws.sns.Topic(name, name=name, kms_master_key_id=kms_key.arn if kms_key else None,
-                         tags=_classified(classification), opts=opts(region))
+    document = resource_policy("sqs", f"arn:aws:sqs:{region}:{ACCOUNT}:{name}", policy) if policy else None
+    q = aws.sqs.Queue(name, name=name, kms_master_key_id=kms_key.arn if kms_key else None,
+                      policy=document if inline_policy else None, tags=_classified(classification), opts=opts(region))
+    if document and not inline_policy:
+        aws.sqs.QueuePolicy(f"{name}-policy", queue_url=q.id, policy=document, opts=opts(region))
+    return q
+
+
+def topic(name="order-events", region="lu-central-1", cmk=True, key_region="lu-central-1", classification="contact",
+          policy=None, inline_policy=False):
+    """policy: a topic policy, as `aws.sns.TopicPolicy` (naming the topic by ARN) or inline."""
+    kms_key = _store_key(name, cmk, key_region)
+    document = resource_policy("sns", f"arn:aws:sns:{region}:{ACCOUNT}:{name}", policy) if policy else None
+    t = aws.sns.Topic(name, name=name, kms_master_key_id=kms_key.arn if kms_key else None,
+                      policy=document if inline_policy else None, tags=_classified(classification), opts=opts(region))
+    if document and not inline_policy:
+        aws.sns.TopicPolicy(f"{name}-policy", arn=t.arn, policy=document, opts=opts(region))
+    return t
 
 
 def log_group(name="app-logs", region="lu-central-1", cmk=True, key_region="lu-central-1", retention_days=30,
@@ -213,11 +241,16 @@ def log_group(name="app-logs", region="lu-central-1", cmk=True, key_region="lu-c
 
 
 def secret(name="billing-api-credentials", region="lu-central-1", cmk=True, key_region="lu-central-1", replicas=(),
-           classification="billing"):
+           classification="billing", policy=None):
+    """policy: a resource policy, as `aws.secretsmanager.SecretPolicy` (naming the secret by ARN)."""
     kms_key = _store_key(name, cmk, key_region)
-    return aws.secretsmanager.Secret(name, name=name, kms_key_id=kms_key.arn if kms_key else None,
-                                     replicas=[{"region": r} for r in replicas],
-                                     tags=_classified(classification), opts=opts(region))
+    s = aws.secretsmanager.Secret(name, name=name, kms_key_id=kms_key.arn if kms_key else None,
+                                  replicas=[{"region": r} for r in replicas],
+                                  tags=_classified(classification), opts=opts(region))
+    if policy:
+        aws.secretsmanager.SecretPolicy(f"{name}-policy", secret_arn=s.arn, opts=opts(region),
+                                        policy=resource_policy("secretsmanager", "*", policy))
+    return s
 
 
 def parameter(name="customer-export-token", region="lu-central-1", secure=True, cmk=True, key_region="lu-central-1",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from luxguard.actors.enforcer.runner import Plan, Result
+from luxguard.actors.enforcer.runner import Plan, Result, SkipKind
 
-SKIP_TITLES = {"waived": "waived, never acted on", "manual": "manual (no automatic repair)",
-               "up-to-date": "nothing to change"}
+SKIP_TITLES = {SkipKind.WAIVED: "waived, never acted on", SkipKind.MANUAL: "manual (no automatic repair)",
+               SkipKind.UP_TO_DATE: "nothing to change"}
 
 
 def render_text(target: str, plan_: Plan, results: list[Result] | None, applied: bool, audit_path: Path) -> str:
@@ -16,8 +16,8 @@ def render_text(target: str, plan_: Plan, results: list[Result] | None, applied:
     blocked = [c for c in plan_.changes if c.blocked]
     kinds = {k: sum(1 for s in plan_.skipped if s.kind == k) for k in SKIP_TITLES}
     lines.append(f"luxguard enforce on {target}: {len(plan_.changes) - len(blocked)} change(s) planned, "
-                 f"{len(blocked)} will not run, {kinds['waived']} waived (never acted on), {kinds['manual']} manual, "
-                 f"{kinds['up-to-date']} already up to date")
+                 f"{len(blocked)} will not run, {kinds[SkipKind.WAIVED]} waived (never acted on), {kinds[SkipKind.MANUAL]} manual, "
+                 f"{kinds[SkipKind.UP_TO_DATE]} already up to date")
     for n, change in enumerate(plan_.changes, 1):
         r = change.resource
         lines.append(f"  [{n}] {change.finding.rule_id}{' (drift)' if change.finding.drift else ''}  "

@@ -34,6 +34,14 @@ class Outcome(StrEnum):
     NO_OP = "no-op"
 
 
+class SkipKind(StrEnum):
+    """Why a failing or waived finding gets no change (the plan's `skipped[].kind`)."""
+
+    WAIVED = "waived"            # an approval or waiver covers it: never acted on
+    MANUAL = "manual"            # no automatic repair exists: a person decides
+    UP_TO_DATE = "up-to-date"    # the configuration already matches, or another change covers it
+
+
 class Verification(StrEnum):
     """What the re-read and re-scan after applying say about the finding."""
 
@@ -101,12 +109,12 @@ def check_key(arn: str, clients: Any, locations: Locations, pinned: str) -> Desi
 class Skipped:
     finding: Finding
     reason: str          # waived | manual: ... | nothing to do: ...
-    kind: str            # waived | manual | up-to-date
+    kind: SkipKind
 
     def to_dict(self) -> dict[str, Any]:
         r = self.finding.resource
         return {"rule_id": self.finding.rule_id, "resource": {"type": r.type, "id": r.id, "region": r.region},
-                "kind": self.kind, "reason": self.reason}
+                "kind": self.kind.value, "reason": self.reason}
 
 
 @dataclass
@@ -162,13 +170,13 @@ def plan(findings: Iterable[Finding], rules: list[Rule], ctx: EnforceContext,
         if finding.status == Status.WAIVED:
             who = (finding.waiver or {}).get("id", "?")
             result.skipped.append(Skipped(finding, f"waived ({(finding.waiver or {}).get('kind', 'waiver')} {who})",
-                                          "waived"))
+                                          SkipKind.WAIVED))
             continue
         if finding.status != Status.FAIL:
             continue
         action, why = action_for(finding, by_id)
         if action is None:
-            result.skipped.append(Skipped(finding, why, "manual"))
+            result.skipped.append(Skipped(finding, why, SkipKind.MANUAL))
             continue
         progress(f"planning {action.name} on {finding.resource.id}")
         try:
@@ -179,7 +187,7 @@ def plan(findings: Iterable[Finding], rules: list[Rule], ctx: EnforceContext,
         if change is None:
             note = ("already tagged; the data must be migrated to the pinned country or covered by an approval"
                     if not action.resolves_finding else "the configuration already matches; nothing to change")
-            result.skipped.append(Skipped(finding, note, "up-to-date"))
+            result.skipped.append(Skipped(finding, note, SkipKind.UP_TO_DATE))
             continue
         result.changes.append(change)
         result.actions[id(change)] = action
@@ -201,7 +209,7 @@ def _drop_duplicates(result: Plan) -> None:
                 kept[kept.index(twin)] = change
                 change, twin = twin, change
             result.skipped.append(Skipped(change.finding, f"covered by the {twin.action} change planned for "
-                                          f"{twin.finding.rule_id}", "up-to-date"))
+                                          f"{twin.finding.rule_id}", SkipKind.UP_TO_DATE))
             result.actions.pop(id(change), None)
             continue
         kept.append(change)
