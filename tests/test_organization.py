@@ -129,3 +129,35 @@ def test_bad_accounts_files_are_one_line(tmp_path: Path, text: str, problem: str
     with pytest.raises(LuxguardError, match=problem) as raised:
         load_accounts_file(path)
     assert str(path) in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_report_narrows_to_an_ou_asked_of_organizations_or_read_from_an_accounts_file(organization, tmp_path, capsys):
+    """`report --ou`: the accounts under the OU (nested units included) scope the report."""
+    from datetime import datetime, timezone
+
+    from luxguard.core.model import Finding, Resource, Status
+    from luxguard.sinks.history import HistoryStore
+    from luxguard.sinks.outputs.json_format import finding_to_dict
+    from tests.helpers import run_cli
+
+    ids = organization["accounts"]
+    findings = [Finding("LUX-RES-001", "residency", "critical", Status.FAIL,
+                        Resource("AWS::S3::Bucket", f"{name}-data", region=EU, account=account), f"{name} abroad")
+                for name, account in ids.items()]
+    db = str(tmp_path / "history.db")
+    HistoryStore(db).record_run("aws", "org", datetime.now(timezone.utc), findings, len(findings), {"failed": 3},
+                                [finding_to_dict(f) for f in findings])
+    code, out, err = run_cli(capsys, "report", "--db", db, "--format", "markdown", "--ou", organization["ous"]["prod"],
+                             "--endpoint-url", organization["endpoint"])
+    assert code == 0, err
+    assert "billing-data" in out and "web-data" in out and "sandbox-data" not in out
+
+    listed = tmp_path / "accounts.yaml"
+    listed.write_text(f"accounts:\n  - {{id: '{ids['sandbox']}', parents: [ou-dev]}}\n"
+                      f"  - {{id: '{ids['web']}', parents: [{organization['ous']['prod']}]}}\n")
+    code, out, err = run_cli(capsys, "report", "--db", db, "--format", "markdown", "--ou", "ou-dev",
+                             "--accounts", str(listed))
+    assert code == 0, err
+    assert "sandbox-data" in out and "web-data" not in out
+    code, _, err = run_cli(capsys, "report", "--db", db, "--ou", "ou-nowhere", "--accounts", str(listed))
+    assert code == 2 and "no account lists ou-nowhere among its parents" in err

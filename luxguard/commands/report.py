@@ -15,7 +15,7 @@ from luxguard.sinks.reports import FORMATS, load_findings_file, load_history, re
 from luxguard.core.rules import load_rules
 from luxguard.sinks.history import Scope
 from luxguard.core.urls import redact_credentials
-from luxguard.commands.common import EXIT_OK, db_option, private_option, write_output
+from luxguard.commands.common import EXIT_OK, db_option, endpoint_option, private_option, write_output
 
 
 @click.command()
@@ -32,16 +32,31 @@ from luxguard.commands.common import EXIT_OK, db_option, private_option, write_o
                    "without --output it is written to a temporary file first.")
 @click.option("--account", "accounts", multiple=True, help="Only this account's findings, trend and timeline (repeatable).")
 @click.option("--region", "regions", multiple=True, help="Only findings in this region (repeatable).")
+@click.option("--ou", "ous", multiple=True,
+              help="Only accounts under this organizational unit (repeatable; with --account: either).")
+@click.option("--accounts", "accounts_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="For --ou: the accounts file whose `parents` place each account (default: ask AWS Organizations).")
+@endpoint_option("For --ou without --accounts: the Organizations endpoint.")
+@click.option("--profile", help="For --ou without --accounts: AWS profile for Organizations.")
 @private_option
 @click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path),
               help="Extra rule folder (repeatable), for the clauses and remediations of custom rules.")
 def report(fmt: str, db: Optional[str], run_id: Optional[int], findings_file: Optional[Path],
            output: Optional[Path], open_browser: bool, accounts: tuple[str, ...], regions: tuple[str, ...],
+           ous: tuple[str, ...], accounts_file: Optional[Path], endpoint_url: Optional[str], profile: Optional[str],
            rule_dirs: tuple[Path, ...]) -> int:
     """Render the latest stored run (with trend and timeline), or a findings file, for people."""
     if findings_file is not None and (db or run_id is not None):
         raise LuxguardError("--findings reads a file; --db and --run read the history store: give one or the other")
     rules = load_rules(rule_dirs)
+    if accounts_file is not None and not ous:
+        raise LuxguardError("--accounts FILE places accounts in OUs for --ou: give --ou too")
+    if ous:
+        from luxguard.sources.org_scan import base_session
+        from luxguard.sources.organization import accounts_under
+
+        session = None if accounts_file is not None else base_session(profile)
+        accounts = (*accounts, *accounts_under(ous, accounts_file, session, endpoint_url))
     scope = Scope(tuple(sorted(set(accounts))), tuple(sorted(set(regions))))
     data = (load_findings_file(findings_file, scope) if findings_file is not None
             else load_history(db, run_id, scope))

@@ -197,3 +197,17 @@ def organization_zone(session: boto3.Session, endpoint_url: Optional[str]) -> tu
     except (ClientError, BotoCoreError, KeyError):
         members = []
     return [org_id], sorted(members)
+
+
+def accounts_under(ous: tuple[str, ...], accounts_file: Optional[Path], session: Optional[boto3.Session],
+                   endpoint_url: Optional[str]) -> tuple[str, ...]:
+    """The account ids under any of these OUs (`report --ou`): from an accounts file's `parents`,
+    else asked of AWS Organizations; no account under them is an error, never an empty report."""
+    if accounts_file is not None:
+        accounts = [a for a in load_accounts_file(accounts_file) if AccountFilter(ous).admits(a)]
+        if not accounts:
+            raise LuxguardError(f"{accounts_file}: no account lists {' or '.join(ous)} among its parents")
+    else:
+        found = list_organization_accounts(session or boto3.Session(), endpoint_url, "unused", AccountFilter(ous))
+        accounts = list(found.accounts)
+    return tuple(sorted(a.id for a in accounts))
