@@ -139,3 +139,25 @@ def test_list_commands_show_status(tmp_path, capsys):
     waivers = write_yaml(tmp_path / "w.yaml", {"waivers": [WAIVER]})
     code, out, _ = run_cli(capsys, "waivers", "list", waivers, "--as-of", "2026-06-01")
     assert code == 0 and out.startswith("WVR-1  active     LUX-LOG-001  legacy-*")
+
+
+def test_a_waiver_limited_to_accounts_covers_only_their_findings(tmp_path):
+    from luxguard.core.errors import LuxguardError
+    from luxguard.core.model import Finding, Resource, Status
+    from luxguard.core.rules import load_rules
+    from luxguard.policy.exceptions import load_waivers
+
+    path = tmp_path / "waivers.yaml"
+    path.write_text("waivers:\n  - {id: WVR-9, rule: LUX-ENC-010, resource: '*', accounts: ['111111111111'],\n"
+                    "     reason: sandbox holds no data, owner: me, expires: 2099-01-01}\n")
+    [waiver] = load_waivers(path, load_rules())
+
+    def finding(account):
+        return Finding("LUX-ENC-010", "encryption", "high", Status.FAIL,
+                       Resource("AWS::EC2::EBSEncryptionByDefault", "ebs-default-encryption", account=account), "off")
+
+    assert waiver.matches(finding("111111111111"))
+    assert not waiver.matches(finding("222222222222")) and not waiver.matches(finding(None))
+    path.write_text(path.read_text().replace("'111111111111'", "'1111'"))
+    with pytest.raises(LuxguardError, match="waivers.0.accounts.0"):
+        load_waivers(path, load_rules())

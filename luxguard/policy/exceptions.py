@@ -91,9 +91,12 @@ class Waiver:
     reason: str
     owner: str
     expires: date
+    accounts: frozenset[str] = frozenset()   # empty: every account; else only findings in these
 
     def matches(self, finding: Finding) -> bool:
         names = [n for n in (finding.resource.id, finding.resource.arn) if n]
+        if self.accounts and finding.resource.account not in self.accounts:
+            return False   # a finding of no known account is not in a named one: the waiver does not apply
         return finding.rule_id == self.rule and any(fnmatch.fnmatchcase(n, self.resource) for n in names)
 
     def describe(self) -> dict[str, Any]:
@@ -147,7 +150,8 @@ def load_waivers(path: Path, rules: Iterable[Rule] = ()) -> list[Waiver]:
         dates = _dates(entry, ("expires",), f"waivers.{i}", problems)
         if "expires" in dates:
             waivers.append(Waiver(id=entry["id"], rule=entry["rule"], resource=entry["resource"],
-                                  reason=entry["reason"], owner=entry["owner"], expires=dates["expires"]))
+                                  reason=entry["reason"], owner=entry["owner"], expires=dates["expires"],
+                                  accounts=frozenset(entry.get("accounts", []))))
     problems += _duplicates([e["id"] for e in document["waivers"]], "waivers")
     _refuse(source, problems)
     return waivers
