@@ -98,6 +98,7 @@ class FaultProxy:
         self.kind: Optional[str] = None
         self.targets: set[tuple[str, str]] = set()
         self.hits: dict[tuple[str, str], int] = {}
+        self.limit: Optional[int] = None     # faults per operation before it is forwarded again
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -111,14 +112,18 @@ class FaultProxy:
         self._server.shutdown()
         self._server.server_close()
 
-    def inject(self, kind: Optional[str], targets: set[tuple[str, str]] = frozenset()) -> None:
+    def inject(self, kind: Optional[str], targets: set[tuple[str, str]] = frozenset(),
+               limit: Optional[int] = None) -> None:
+        """Break these operations; with `limit`, only their first `limit` requests (a burst)."""
         assert kind is None or kind in FAULTS, kind
         with self._lock:
-            self.kind, self.targets, self.hits = kind, set(targets), {}
+            self.kind, self.targets, self.hits, self.limit = kind, set(targets), {}, limit
 
     def _fault_for(self, request: tuple[str, str]) -> Optional[str]:
         with self._lock:
             if self.kind and request in self.targets:
+                if self.limit is not None and self.hits.get(request, 0) >= self.limit:
+                    return None
                 self.hits[request] = self.hits.get(request, 0) + 1
                 return self.kind
         return None

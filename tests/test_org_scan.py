@@ -212,3 +212,43 @@ def test_organization_history_in_postgres_carries_accounts(org, tmp_path):
     finally:
         with engine.begin() as connection:
             connection.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+def _proxied_accounts(tmp_path: Path, ids: dict, proxy_url: str) -> Path:
+    path = tmp_path / "proxied.json"
+    path.write_text(json.dumps({"accounts": [{"id": ids[name], "regions": [LU], "endpoint_url": proxy_url}
+                                             for name in ("billing", "web")]}))
+    return path
+
+
+def test_a_throttling_burst_is_retried_until_the_units_complete(org, tmp_path):
+    """API limits are per account and region: a burst of throttling on one operation is retried
+    (botocore's standard retries, then the unit again with backoff), and the scan is complete."""
+    from tests.fault_proxy import FaultProxy
+
+    warm_up(org, tmp_path)
+    with FaultProxy(org["endpoint"]) as proxy:
+        accounts = _proxied_accounts(tmp_path, org["ids"], proxy.url)
+        calm = run_cli(scan_args(accounts, proxy.url), tmp_path, proxy.url)
+        proxy.inject("throttled", {("ec2", "DescribeSecurityGroups")}, limit=8)
+        burst = run_cli(scan_args(accounts, proxy.url), tmp_path, proxy.url)
+        hits = dict(proxy.hits)
+    assert hits[("ec2", "DescribeSecurityGroups")] == 8      # the burst really was answered with throttling
+    assert burst.returncode == calm.returncode == 1, burst.stderr
+    assert findings_by(json.loads(burst.stdout)) == findings_by(json.loads(calm.stdout))
+    assert json.loads(burst.stdout)["summary"]["errors"] == 0
+
+
+def test_throttling_that_never_ends_is_an_error_not_a_pass(org, tmp_path):
+    from tests.fault_proxy import FaultProxy
+
+    warm_up(org, tmp_path)
+    with FaultProxy(org["endpoint"]) as proxy:
+        proxy.inject("throttled", {("ec2", "DescribeSecurityGroups")})
+        done = run_cli(scan_args(_proxied_accounts(tmp_path, org["ids"], proxy.url), proxy.url), tmp_path, proxy.url,
+                       timeout=600)
+    assert done.returncode == 1, done.stderr
+    errors = [f for f in json.loads(done.stdout)["findings"] if f["status"] == "error"]
+    groups = {(f["resource"]["account"], f["resource"]["type"]) for f in errors}
+    assert groups == {(org["ids"][name], "AWS::EC2::SecurityGroup") for name in ("billing", "web")}
+    assert all("RequestLimitExceeded" in json.dumps(f) for f in errors), errors[0]   # EC2's throttling code

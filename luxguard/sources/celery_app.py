@@ -38,4 +38,6 @@ def _scan_unit(task: Any, unit: dict) -> dict:
     try:
         return run_unit(unit)
     except Throttled as exc:  # the account's API limit: back off and let another unit run meanwhile
+        if task.request.retries >= task.max_retries:
+            return exc.result   # retries spent: the throttled listings stay failures (`error`)
         raise task.retry(exc=exc, countdown=min(2 ** task.request.retries, 30))

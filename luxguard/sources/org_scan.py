@@ -31,7 +31,13 @@ Progress = Callable[[str], None]
 
 
 class Throttled(Exception):
-    """A unit's listing was throttled past botocore's retries: run it again later."""
+    """A unit's listing was throttled past botocore's retries: run it again later. `result` is what
+    the unit did read (the throttled listings among its failures): the answer once retries run out,
+    so only the throttled types become `error`, not every type of the unit."""
+
+    def __init__(self, message: str, result: dict[str, Any]):
+        super().__init__(message)
+        self.result = result
 
 
 @dataclass
@@ -95,14 +101,15 @@ def run_unit(unit: Unit) -> dict[str, Any]:
         return _failure_result(unit, unit_types(unit), f"AssumeRole {error.code}", error.message)
     except LuxguardError as error:   # the account's endpoint or credentials stopped working
         return _failure_result(unit, unit_types(unit), "Unreachable", str(error))
-    throttled = [f for f in result.failures if f.code in THROTTLING_CODES]
-    if throttled:
-        raise Throttled(throttled[0].describe())
     for resource in result.resources:
         resource.account = account.id
-    return {"resources": [r.to_dict() for r in result.resources],
-            "failures": [f.to_dict() for f in result.failures],
-            "api_calls": result.api_calls}
+    answer = {"resources": [r.to_dict() for r in result.resources],
+              "failures": [f.to_dict() for f in result.failures],
+              "api_calls": result.api_calls}
+    throttled = [f for f in result.failures if f.code in THROTTLING_CODES]
+    if throttled:
+        raise Throttled(throttled[0].describe(), answer)
+    return answer
 
 
 def run_unit_with_backoff(unit: Unit, attempts: int = 4) -> dict[str, Any]:
@@ -112,7 +119,7 @@ def run_unit_with_backoff(unit: Unit, attempts: int = 4) -> dict[str, Any]:
             return run_unit(unit)
         except Throttled as error:
             if attempt == attempts - 1:
-                return _failure_result(unit, unit_types(unit), "Throttling", str(error))
+                return error.result
             time.sleep(min(2 ** attempt, 10))
     raise AssertionError("unreachable")
 
