@@ -175,3 +175,20 @@ def test_report_command_filters_by_account_and_region(tmp_path, capsys):
                              "--region", "eu-west-1")
     assert code == 0, err
     assert "kept-bucket" in out and "other-bucket" not in out
+
+
+def test_an_older_history_gains_the_columns_and_indexes_for_organisation_timelines(store_url):
+    import sqlalchemy
+
+    store = HistoryStore(store_url)
+    with store.engine.begin() as connection:   # as a 0.1 history was: no account/region, no new indexes
+        connection.execute(sqlalchemy.text("DROP INDEX ix_timeline_account_resource"))
+        connection.execute(sqlalchemy.text("DROP INDEX ix_timeline_resource"))
+    record(store, [finding("LUX-ACC-004", SG, "sg-1", Status.FAIL)])
+    reopened = HistoryStore(store_url)
+    inspector = sqlalchemy.inspect(reopened.engine)
+    names = {index["name"] for index in inspector.get_indexes("timeline")}
+    assert {"ix_timeline_resource", "ix_timeline_account_resource"} <= names
+    assert "ix_findings_run_account" in {index["name"] for index in inspector.get_indexes("findings")}
+    assert {"region", "account"} <= {column["name"] for column in inspector.get_columns("timeline")}
+    assert len(reopened.timeline()) == 1

@@ -17,6 +17,7 @@ from sqlalchemy import (
     JSON,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -55,6 +56,8 @@ class Run(Base):
 
 class StoredFinding(Base):
     __tablename__ = "findings"
+    # An organisation's report reads one run's findings of some accounts, and counts them per run.
+    __table_args__ = (Index("ix_findings_run_account", "run_id", "account"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
     fingerprint: Mapped[str] = mapped_column(String(1024), index=True)
@@ -74,6 +77,9 @@ class Timeline(Base):
     """One row per (source, target, fingerprint): when a failing finding was first and last seen."""
 
     __tablename__ = "timeline"
+    # Per-resource and per-account timelines (report --account, a resource's history).
+    __table_args__ = (Index("ix_timeline_resource", "resource_type", "resource_id"),
+                      Index("ix_timeline_account_resource", "account", "resource_type", "resource_id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(16), index=True)
     target: Mapped[str] = mapped_column(String(512), index=True)
@@ -152,6 +158,9 @@ def create_tables(engine: Engine) -> None:
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CREATE_TABLES_LOCK})
         Base.metadata.create_all(connection)
         add_missing_columns(connection)
+        for table in Base.metadata.sorted_tables:   # an older history gains the indexes added since
+            for index in table.indexes:
+                index.create(connection, checkfirst=True)
 
 
 ADDED_COLUMNS = (("findings", "account", "VARCHAR(32)"), ("timeline", "region", "VARCHAR(64)"),
