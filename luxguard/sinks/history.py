@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, Mapping, Optional
 
 from sqlalchemy import (
     JSON,
@@ -33,7 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from luxguard.core.errors import LuxguardError
-from luxguard.core.listing import is_listing_finding
+from luxguard.core.listing import ListingFailure, is_listing_finding
 from luxguard.core.model import Finding, Status
 
 DEFAULT_DB = Path(".luxguard") / "history.db"
@@ -184,16 +184,15 @@ class RunOutcome:
     undecided: set[str]                   # fingerprints that were `error`
     seen: set[tuple[str, str]]            # (type, id) of resources the run read and judged
     errored: set[tuple[str, str]]         # (type, id) of resources with any `error` finding
-    unlisted: set[tuple[str, str, str]]   # (type, region, account) of failed listings; region "" = every region
+    unlisted: list[ListingFailure]        # the run's failed listings (type, region, account)
 
     @classmethod
     def of(cls, findings: list[Finding]) -> "RunOutcome":
-        outcome = cls({}, set(), set(), set(), set(), set())
+        outcome = cls({}, set(), set(), set(), set(), [])
         for finding in findings:
             key, resource = fingerprint(finding), (finding.resource.type, finding.resource.id)
             if is_listing_finding(finding):
-                outcome.unlisted.add((finding.resource.type, finding.resource.region or "",
-                                      finding.resource.account or ""))
+                outcome.unlisted.append(ListingFailure(**finding.extra["listing"]))
             elif finding.status == Status.ERROR:
                 outcome.undecided.add(key)
                 outcome.errored.add(resource)
@@ -208,10 +207,10 @@ class RunOutcome:
     def listed(self, resource_type: str, region: Optional[str], account: Optional[str]) -> bool:
         """Was this type's listing complete where the resource lives? A row without a region (a 0.1
         history) is covered by a failure in any region of its account."""
-        for failed_type, failed_region, failed_account in self.unlisted:
-            if failed_type != resource_type or (account and failed_account and failed_account != account):
+        for failure in self.unlisted:
+            if account and failure.account and failure.account != account:
                 continue
-            if not region or not failed_region or failed_region == region:
+            if failure.covers(resource_type, region) or (region is None and failure.resource_type == resource_type):
                 return False
         return True
 
@@ -248,6 +247,11 @@ class Scope:
         if self.regions:
             query = query.where(table.region.in_(self.regions))
         return query
+
+    def admits(self, resource: Mapping[str, Any]) -> bool:
+        """The same test as `where`, on a findings-JSON resource (a findings file has no database)."""
+        return ((not self.accounts or resource.get("account") in self.accounts)
+                and (not self.regions or resource.get("region") in self.regions))
 
     def describe(self) -> str:
         parts = ([f"accounts {', '.join(self.accounts)}"] if self.accounts else []) + (

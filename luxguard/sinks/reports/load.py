@@ -115,12 +115,6 @@ def validate_findings(findings: Any, source: str) -> list[dict[str, Any]]:
     return findings
 
 
-def in_scope(finding: dict[str, Any], scope: Scope) -> bool:
-    resource = finding["resource"]
-    return ((not scope.accounts or resource.get("account") in scope.accounts)
-            and (not scope.regions or resource.get("region") in scope.regions))
-
-
 def scope_note(scope: Scope) -> list[str]:
     return [f"filtered to {scope.describe()}: findings, trend and timeline count only those"] if scope else []
 
@@ -138,7 +132,7 @@ def load_findings_file(path: Path, scope: Scope = Scope()) -> ReportData:
         resources = len({(f["resource"]["type"], f["resource"]["id"]) for f in findings})
     notes = [n for n in document.get("notes") or [] if isinstance(n, str)]
     if scope:
-        findings = [f for f in findings if in_scope(f, scope)]
+        findings = [f for f in findings if scope.admits(f["resource"])]
         resources = len({(f["resource"]["type"], f["resource"]["id"]) for f in findings})
         notes = scope_note(scope) + notes
     return ReportData(origin="file", location=source, source=str(document.get("source") or "unknown"),
