@@ -45,7 +45,10 @@ def installed(tmp_path_factory) -> Path:
     assert built.returncode == 0, built.stderr[-2000:]
     [wheel] = sorted((work / "dist").glob("luxguard-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    assert "luxguard/bundled/rules/schema.json" in names and "luxguard/bundled/reference_stack/Pulumi.yaml" in names
+    from luxguard.core.packaged import REFERENCE_STACK_FILES   # what the installed luxguard looks for
+
+    assert "luxguard/bundled/rules/schema.json" in names
+    assert {f"luxguard/bundled/reference_stack/{name}" for name in REFERENCE_STACK_FILES} <= set(names)
     assert "cli.py" not in names   # a top-level cli module would collide with python-hcl2's cli package
 
     venv = work / "venv"
