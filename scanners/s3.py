@@ -15,6 +15,7 @@ from typing import Any, Optional
 
 from luxguard.core.model import Resource, common_properties
 from luxguard.core.policy_documents import summarise_bucket_policy
+from luxguard.resources.s3_bucket import NEW_BUCKET_ENCRYPTION
 
 from scanners import arns
 from scanners.calls import FAILED, NOT_CONFIGURED, describe_error, read_group, tag_dict
@@ -96,11 +97,11 @@ def read_account_pab(clients: ClientFactory, context: S3Context) -> None:
 def _encryption(response: Any, region: Optional[str], keys: KeyResolver, resource: Resource) -> dict[str, Any]:
     empty = {"algorithm": None, "kms_key_id": None, "kms_key_region": None,
              "customer_managed_key": False, "bucket_key_enabled": False}
-    if response is NOT_CONFIGURED:
-        return empty
+    if response is NOT_CONFIGURED:  # S3 applies SSE-S3 where nothing is configured (as check assumes)
+        return dict(NEW_BUCKET_ENCRYPTION)
     rules = response.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
     if not rules:
-        return empty
+        return dict(NEW_BUCKET_ENCRYPTION)
     default = rules[0].get("ApplyServerSideEncryptionByDefault", {})
     algorithm = default.get("SSEAlgorithm")
     key_id = default.get("KMSMasterKeyID")

@@ -282,8 +282,8 @@ def seed_estate(endpoint: str) -> dict[str, Any]:
                       "lux-clickstream"],
         "violating": {
             "bucket_outside_lu": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "us-legacy"],
-            "bucket_unencrypted": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "lux-public-acl",
-                                   "lux-public-policy", "lux-replicated", "lux-trail-logs"],
+            "bucket_without_cmk": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "lux-public-acl",
+                                   "lux-public-policy", "lux-replicated", "lux-trail-logs", "us-legacy"],
             "bucket_public_policy": ["lux-public-policy"],
             "bucket_public_acl": ["lux-public-acl"],
             "bucket_replicates_abroad": ["lux-replicated"],

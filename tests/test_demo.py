@@ -60,7 +60,7 @@ def test_demo_runs_the_whole_loop(capsys, tmp_path):
         ("DRIFT-LOGS-RETENTION", log_group["id"], "retention_days", "retention"),
     }
     algorithm = next(f for f in drift if f["drift"].get("property") == "encryption.algorithm")
-    assert algorithm["drift"] == {"property": "encryption.algorithm", "declared": "aws:kms", "actual": None}
+    assert algorithm["drift"] == {"property": "encryption.algorithm", "declared": "aws:kms", "actual": "AES256"}
     key_drift = next(f for f in drift if f["drift"].get("property") == "encryption.kms_key_id")
     assert key_drift["drift"]["declared"].endswith(f":key/{key['id']}")
     ingress = next(f for f in drift if f["drift"].get("property") == "ingress")

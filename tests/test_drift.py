@@ -185,7 +185,7 @@ def test_drift_values_declared_and_actual(capsys, estate):
     _ssh_opened(estate)
     _, document = drift_json(capsys, estate)
     algorithm = by_property(document, "encryption.algorithm")
-    assert algorithm["drift"] == {"property": "encryption.algorithm", "declared": "aws:kms", "actual": None}
+    assert algorithm["drift"] == {"property": "encryption.algorithm", "declared": "aws:kms", "actual": "AES256"}
     assert algorithm["severity"] == "high"
     assert algorithm["resource"]["type"] == "AWS::S3::Bucket" and algorithm["resource"]["country"] == "LU"
     assert by_property(document, "public_access_block.block_public_policy")["drift"] == {

@@ -125,11 +125,11 @@ def test_compliant_bucket_has_every_group(estate):
     assert bucket(result, "lux-compliant").collection_errors == {}
 
 
-def test_unencrypted_foreign_bucket_reads_as_not_configured(estate):
+def test_bucket_without_encryption_configuration_reads_as_sse_s3(estate):
     _, result = estate
     euw = bucket(result, "euw-unencrypted")
-    # moto 5.2 applies no default SSE to new buckets: GetBucketEncryption is "not found".
-    assert euw.region == EU and euw.get("encryption.algorithm") is None
+    # moto 5.2 answers "not found" where S3 (since January 2023) answers SSE-S3: both are AES256.
+    assert euw.region == EU and euw.get("encryption.algorithm") == "AES256"
     assert euw.get("encryption.customer_managed_key") is False
     assert euw.get("policy.present") is False and euw.get("lifecycle.expiration_days") is None
     assert euw.get("ownership") is None and euw.get("tags") == {}
@@ -295,7 +295,8 @@ def test_seeded_violations_show_in_properties(estate):
     seeded, result = estate
     checks = {
         "bucket_outside_lu": ("AWS::S3::Bucket", lambda r: r.region != LU),
-        "bucket_unencrypted": ("AWS::S3::Bucket", lambda r: r.get("encryption.algorithm") is None),
+        "bucket_without_cmk": ("AWS::S3::Bucket", lambda r: r.get("role") != "access-logs"
+                                and not r.get("encryption.customer_managed_key")),
         "bucket_public_policy": ("AWS::S3::Bucket", lambda r: r.get("policy.public")),
         "bucket_public_acl": ("AWS::S3::Bucket", lambda r: r.get("acl.public")),
         "bucket_replicates_abroad": ("AWS::S3::Bucket", lambda r: r.get("replication.destination_regions") not in ([], [LU])),

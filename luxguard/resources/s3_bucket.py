@@ -39,9 +39,10 @@ def arn(_region: Optional[str], _account: str, name: str) -> str:
 
 # What AWS gives a new bucket where the program says nothing (S3 since April 2023): all four
 # public-access-block flags on, ACLs disabled. `scan` of the deployed bucket reads exactly these,
-# so check and scan agree (the sandbox applies them too). AWS's SSE-S3 default encryption is not
-# assumed: the catalogue's encryption rules judge what the program declares.
-NEW_BUCKET_ENCRYPTION = {"algorithm": None, "kms_key_id": None, "kms_key_region": None,
+# so check and scan agree (the sandbox applies them too). Likewise SSE-S3: since January 2023 S3
+# encrypts every object of a bucket without a default-encryption configuration with AES256, and
+# GetBucketEncryption answers so; scan models "not configured" the same way (scanners/s3.py).
+NEW_BUCKET_ENCRYPTION = {"algorithm": "AES256", "kms_key_id": None, "kms_key_region": None,
                          "customer_managed_key": False, "bucket_key_enabled": False}
 NEW_BUCKET_PUBLIC_ACCESS_BLOCK = {"block_public_acls": True, "ignore_public_acls": True, "block_public_policy": True,
                                   "restrict_public_buckets": True, "all": True}
