@@ -218,9 +218,16 @@ def seed(endpoint: str, size: int, workers: int) -> dict[str, int]:
 
 
 def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: int) -> dict[str, int]:
-    """`count` each of queues, topics, log groups, secrets, parameters and streams, half per
-    region, one in three with a customer-managed key, two in three tagged."""
+    """`count` each of queues, topics, log groups, secrets, parameters, streams and Lambda
+    functions, half per region, one in three with a customer-managed key, two in three tagged,
+    one function in four with an invoke permission."""
     import boto3
+
+    from luxguard.resources.lambda_function import _zip
+
+    package = _zip()
+    role = boto3.client("iam", region_name="us-east-1", endpoint_url=endpoint).create_role(
+        RoleName="bench-lambda", AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}')["Role"]["Arn"]
 
     clients: dict[tuple[str, str], Any] = {}
 
@@ -229,7 +236,7 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
             clients[service, region] = boto3.client(service, region_name=region, endpoint_url=endpoint)
         return clients[service, region]
 
-    for service in ("sqs", "sns", "logs", "secretsmanager", "ssm", "kinesis"):   # clients first (not thread-safe to create)
+    for service in ("sqs", "sns", "logs", "secretsmanager", "ssm", "kinesis", "lambda"):   # clients first (not thread-safe to create)
         for region in REGIONS:
             c(service, region)
 
@@ -249,18 +256,26 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
         c("ssm", region).put_parameter(Name=f"/bench/p-{i}", Value="x", Type="SecureString" if i % 2 else "String",
                                        Tags=tag_list, **({"KeyId": key} if key and i % 2 else {}))
         c("kinesis", region).create_stream(StreamName=f"bench-k-{i}", ShardCount=1)
+        c("lambda", region).create_function(
+            FunctionName=f"bench-f-{i}", Runtime="python3.12", Role=role, Handler="index.handler",
+            Code={"ZipFile": package}, Tags=tags, Environment={"Variables": {"STAGE": "bench"}},
+            **({"KMSKeyArn": key} if key else {}))
+        if i % 4 == 0:
+            c("lambda", region).add_permission(FunctionName=f"bench-f-{i}", StatementId="invoke",
+                                               Action="lambda:InvokeFunction", Principal="123456789012")
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(store, range(count)))
     return {"queues": count, "topics": count, "log_groups": count, "secrets": count, "parameters": count,
-            "streams": count}
+            "streams": count, "functions": count}
 
 
 # API calls of each new type: the services' own operations (the shared tagging pass separately).
 SERVICE_TYPES = {"sqs": "AWS::SQS::Queue", "sns": "AWS::SNS::Topic", "cloudwatch-logs": "AWS::Logs::LogGroup",
                  "secrets-manager": "AWS::SecretsManager::Secret", "ssm": "AWS::SSM::Parameter",
                  "kinesis": "AWS::Kinesis::Stream", "dynamodb": "AWS::DynamoDB::Table",
-                 "rds": "AWS::RDS::DBInstance", "cloudtrail": "AWS::CloudTrail::Trail", "kms": "AWS::KMS::Key"}
+                 "rds": "AWS::RDS::DBInstance", "cloudtrail": "AWS::CloudTrail::Trail", "kms": "AWS::KMS::Key",
+                 "lambda": "AWS::Lambda::Function"}
 
 
 def calls_per_type(figures: dict[str, Any]) -> str:

@@ -21,6 +21,7 @@ ABSENT_CODES: dict[str, frozenset[str]] = {
     "GetBucketReplication": frozenset({"ReplicationConfigurationNotFoundError"}),
     "GetBucketTagging": frozenset({"NoSuchTagSet"}),
     "GetBucketOwnershipControls": frozenset({"OwnershipControlsNotFoundError"}),
+    "GetPolicy": frozenset({"ResourceNotFoundException"}),   # Lambda: a function without a resource policy
 }
 
 

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
 from urllib.parse import parse_qs, urlsplit
 
-JSON_SERVICES = {"kms", "dynamodb", "cloudtrail"}
+JSON_SERVICES = {"kms", "dynamodb", "cloudtrail", "lambda"}
 FAULTS = ("denied", "throttled", "reset", "delay", "html", "foreign_xml", "foreign_json")
 # S3 sub-resources (GET /bucket?<key>) -> operation.
 S3_SUBRESOURCES = {
@@ -46,6 +46,13 @@ def operation_of(method: str, path: str, headers: dict[str, str], body: bytes) -
     target = headers.get("x-amz-target")
     if target:
         return service, target.rsplit(".", 1)[-1]
+    if service == "lambda":   # REST: the method and path name the operation
+        route = urlsplit(path).path.rstrip("/")
+        if method == "GET" and route.endswith("/functions"):
+            return service, "ListFunctions"
+        if method == "GET" and route.endswith("/policy"):
+            return service, "GetPolicy"
+        return service, f"{method} {route}"
     if service == "s3":
         parts = urlsplit(path)
         if parts.path.startswith("/v20180820/"):

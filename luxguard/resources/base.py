@@ -77,6 +77,9 @@ class PulumiType:
     terraform: Optional[str] = None         # the terraform-provider-aws twin (both ways: plans for checkov, Terraform read)
     # Terraform blocks that repeat -> the pulumi list input holding them (other blocks are max-one objects)
     terraform_blocks: Mapping[str, str] = field(default_factory=dict)
+    # Top-level inputs whose Terraform argument is not their snake_case (pulumi input -> Terraform
+    # argument, e.g. a Lambda function's `name` is Terraform's `function_name`)
+    terraform_renames: Mapping[str, str] = field(default_factory=dict)
     sandbox: Optional[SandboxHandler] = None
     # Creation order in the sandbox, lower first: keys 10-19, security groups 20-29, buckets 30,
     # bucket configuration 31-49 (policies before logging points at them).

@@ -33,7 +33,9 @@ class TerraformType:
     @property
     def physical_name(self) -> Optional[str]:
         """The argument naming the cloud resource (the twin's physical-name input, snake_case)."""
-        return snake_case(self.twin.physical_name) if self.twin.physical_name else None
+        if not self.twin.physical_name:
+            return None
+        return self.twin.terraform_renames.get(self.twin.physical_name) or snake_case(self.twin.physical_name)
 
     @property
     def repeated_blocks(self) -> dict[str, str]:
@@ -61,7 +63,12 @@ def _is_blocks(value: Any) -> bool:
 
 def to_inputs(values: dict[str, Any], kind: TerraformType) -> dict[str, Any]:
     """Terraform arguments and blocks -> pulumi-aws inputs."""
-    return _block({k: v for k, v in values.items() if k not in META_ARGUMENTS}, kind)
+    renamed = {argument: camel_case(name) for name, argument in kind.twin.terraform_renames.items()}
+    converted = _block({k: v for k, v in values.items() if k not in META_ARGUMENTS and k not in renamed}, kind)
+    for argument, name in renamed.items():
+        if argument in values:
+            converted[name] = _block({argument: values[argument]}, kind)[camel_case(argument)]
+    return converted
 
 
 def _block(values: dict[str, Any], kind: TerraformType) -> dict[str, Any]:

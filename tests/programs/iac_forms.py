@@ -18,7 +18,7 @@ from typing import Any, Optional
 
 import yaml
 
-from luxguard.sources.checkov.terraform_plan import TYPE_MAP, capture_to_plan, convert_block
+from luxguard.sources.checkov.terraform_plan import TYPE_MAP, capture_to_plan, terraform_values
 from luxguard.sources.pulumi_capture import DEFAULT_ACCOUNT, PROVIDER_PREFIX, Capture, CapturedResource, arn_for
 
 HOME = "lu-central-1"
@@ -101,7 +101,7 @@ def terraform(capture: Capture) -> str:
     for address, entry in plan.entries.items():
         tf_type, name = address.split(".", 1)
         own = {k: v for k, v in refs.items() if not v.startswith(address + ".")}
-        values = convert_block(entry.resource.inputs)
+        values = terraform_values(entry.resource)
         provider = f"  provider = aws.{_alias(entry.region)}\n" if entry.region and entry.region != HOME else ""
         text += f'resource "{tf_type}" "{name}" {{\n{provider}{_body(values, own, "  ")}}}\n\n'
     return text
@@ -259,6 +259,18 @@ def _put(t: _Templates, res: CapturedResource) -> None:
         _store(t, res)
     elif res.type in RESOURCE_POLICIES:
         _resource_policy(t, res, res.inputs[RESOURCE_POLICIES[res.type][1]], res.inputs.get("policy"))
+    elif res.type == "aws:lambda/function:Function":
+        t.put(res, "AWS::Lambda::Function", {
+            "FunctionName": i.get("name"), "Role": i.get("role"), "Runtime": i.get("runtime"),
+            "Handler": i.get("handler"), "Code": {"ZipFile": "def handler(event, context):\n    return None\n"},
+            "KmsKeyArn": t.link(i["kmsKeyArn"], res) if i.get("kmsKeyArn") else None, "Tags": _tags(i),
+            "Environment": {"Variables": (i.get("environment") or {}).get("variables")} if i.get("environment") else None})
+    elif res.type == "aws:lambda/permission:Permission":
+        function = t.link(i.get("function"), res)
+        t.put(res, "AWS::Lambda::Permission", {
+            "FunctionName": Ref(str(function).split(".")[0]) if isinstance(function, GetAtt) else function,
+            "Action": i.get("action"), "Principal": i.get("principal"), "SourceAccount": i.get("sourceAccount"),
+            "SourceArn": i.get("sourceArn")})
     elif res.type == "aws:cloudtrail/trail:Trail":
         t.put(res, "AWS::CloudTrail::Trail", {
             "TrailName": i.get("name"), "S3BucketName": t.link(i.get("s3BucketName"), res), "IsLogging": True,

@@ -267,3 +267,23 @@ def stream(name="clickstream", region="lu-central-1", encrypted=True, cmk=True, 
     key_id = (kms_key.arn if kms_key else "alias/aws/kinesis") if encrypted else None
     return aws.kinesis.Stream(name, name=name, shard_count=1, encryption_type="KMS" if encrypted else "NONE",
                               kms_key_id=key_id, tags=_classified(classification), opts=opts(region))
+
+
+LAMBDA_ROLE = f"arn:aws:iam::{ACCOUNT}:role/orders-export-role"
+
+
+def function(name="orders-export", region="lu-central-1", cmk=True, key_region="lu-central-1", environment=True,
+             classification="contact", permission=None):
+    """A function whose environment carries a database URL; permission (own_account, foreign_account,
+    or an account id) adds an `aws.lambda_.Permission` letting that account invoke it."""
+    kms_key = _store_key(name, cmk, key_region)
+    fn = aws.lambda_.Function(
+        name, name=name, role=LAMBDA_ROLE, runtime="python3.12", handler="index.handler",
+        code=pulumi.AssetArchive({"index.py": pulumi.StringAsset("def handler(event, context):\n    return None\n")}),
+        kms_key_arn=kms_key.arn if kms_key else None,
+        environment={"variables": {"DATABASE_URL": "postgres://orders.internal/orders"}} if environment else None,
+        tags=_classified(classification), opts=opts(region))
+    if permission:
+        aws.lambda_.Permission(f"{name}-invoke", function=fn.name, action="lambda:InvokeFunction",
+                               principal=RESOURCE_POLICY_PRINCIPALS.get(permission, permission), opts=opts(region))
+    return fn

@@ -39,6 +39,9 @@ PROVIDER_NAME = "registry.terraform.io/hashicorp/aws"
 # Pulumi type -> Terraform type, from the resource-type descriptors (PulumiType.terraform).
 # Every entry has a test that checkov reads the converted names.
 TYPE_MAP: dict[str, str] = {spec.type: spec.terraform for spec in pulumi_types() if spec.terraform}
+# Per type, the top-level inputs Terraform spells otherwise (PulumiType.terraform_renames).
+TYPE_RENAMES: dict[str, dict[str, str]] = {spec.type: dict(spec.terraform_renames) for spec in pulumi_types()
+                                           if spec.terraform_renames}
 
 # Pulumi's plural name of a repeated block -> Terraform's block name (anywhere in a resource).
 PLURAL_BLOCKS: dict[str, str] = {
@@ -66,9 +69,10 @@ RENAMES: dict[str, str] = {
     "cloudWatchLogsRoleArn": "cloud_watch_logs_role_arn",
 }
 # Attributes whose object value is a map, not a block (keys are kept verbatim).
-MAP_ATTRIBUTES = {"tags", "tagsAll", "parameters", "options"}
+MAP_ATTRIBUTES = {"tags", "tagsAll", "parameters", "options", "variables"}
 # Inputs that are Pulumi-only (no Terraform attribute): dropped.
-PULUMI_ONLY = {"__defaults", "__self__"}
+# A Lambda function's `code` archive is a file in Terraform (`filename`), read by no rule.
+PULUMI_ONLY = {"__defaults", "__self__", "code"}
 
 
 @dataclass
@@ -121,6 +125,12 @@ def convert_block(inputs: dict[str, Any]) -> dict[str, Any]:
         name, converted = convert_value(key, value)
         out[name] = converted
     return out
+
+
+def terraform_values(res: CapturedResource) -> dict[str, Any]:
+    """A resource's inputs as its Terraform arguments (the type's own renames applied)."""
+    renames = {snake(k): v for k, v in TYPE_RENAMES.get(res.type, {}).items()}
+    return {renames.get(key, key): value for key, value in convert_block(res.inputs).items()}
 
 
 def sanitise(name: str) -> str:
@@ -201,7 +211,7 @@ def capture_to_plan(capture: Capture) -> TerraformPlan:
 
     planned, configured, changes = [], [], []
     for address, entry in entries.items():
-        values = convert_block(entry.resource.inputs)
+        values = terraform_values(entry.resource)
         values["region"] = entry.region   # terraform-provider-aws v6 / pulumi-aws v7 resource argument
         name = address.split(".", 1)[1]
         planned.append({"address": address, "mode": "managed", "type": entry.tf_type, "name": name,
