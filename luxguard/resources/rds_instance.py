@@ -33,6 +33,21 @@ def convert(res: "CapturedResource", index: Any) -> Resource:
     return resource
 
 
+def provision(provisioner: Any, res: "CapturedResource", values: dict, region: str) -> tuple[str, dict]:
+    """The instance in the local cloud (a sandbox password where the program lets RDS manage it)."""
+    rds = provisioner.client("rds", region)
+    identifier = values.get("identifier") or res.name
+    extra = {"KmsKeyId": values["kmsKeyId"]} if values.get("kmsKeyId") else {}
+    created = rds.create_db_instance(
+        DBInstanceIdentifier=identifier, Engine=values.get("engine") or "postgres",
+        DBInstanceClass=values.get("instanceClass") or "db.t3.micro",
+        AllocatedStorage=int(values.get("allocatedStorage") or 20), MasterUsername=values.get("username") or "app",
+        MasterUserPassword=values.get("password") or "sandbox-only-password-1",
+        StorageEncrypted=bool(values.get("storageEncrypted")), PubliclyAccessible=bool(values.get("publiclyAccessible")),
+        Tags=[{"Key": str(k), "Value": str(v)} for k, v in (values.get("tags") or {}).items()], **extra)
+    return identifier, {"arn": created["DBInstance"]["DBInstanceArn"], "identifier": identifier}
+
+
 def read_tags(rds: Any, instance: Resource) -> dict[str, str]:
     from scanners.calls import tag_dict
 
@@ -70,7 +85,7 @@ DESCRIPTOR = ResourceType(
                        terraform="aws_db_instance",
                        inputs=inputs(storageEncrypted=("storage_encrypted",),
                                      publiclyAccessible=("publicly_accessible",), engine=("engine",),
-                                     kmsKeyId=KEY_GROUPS)),),
+                                     kmsKeyId=KEY_GROUPS), sandbox=provision, sandbox_rank=60),),
     live=LiveCollector("scanners.rds", "collect_db_instances", listing="rds"),
     drift=Drift(missing_category="retention", safer={"publicly_accessible": False, "storage_encrypted": True}),
     terraform=TerraformForm("aws_db_instance"),

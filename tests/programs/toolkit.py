@@ -287,3 +287,12 @@ def function(name="orders-export", region="lu-central-1", cmk=True, key_region="
         aws.lambda_.Permission(f"{name}-invoke", function=fn.name, action="lambda:InvokeFunction",
                                principal=RESOURCE_POLICY_PRINCIPALS.get(permission, permission), opts=opts(region))
     return fn
+
+
+def db_snapshot(name="db-nightly", region="lu-central-1", encrypted=True, public=False, shared_with=None):
+    """A manual snapshot of its own database; shared with `all` (public) and/or an account."""
+    db = database(f"{name}-db", region=region, encrypted=encrypted)
+    accounts = (["all"] if public else []) + ([shared_with] if shared_with else [])
+    return aws.rds.Snapshot(name, db_instance_identifier=db.identifier, db_snapshot_identifier=name,
+                            shared_accounts=accounts or None, tags={"data-classification": "contact"},
+                            opts=opts(region))
