@@ -32,9 +32,8 @@ def key_policy(document: Any) -> dict[str, Any]:
     """`policy.*` of a key: public statements and every grant (raises ValueError when malformed).
     A key declared without a policy gets AWS's default one, the key's own account: no grant."""
     policy = policy_documents.parse(document)
-    statements = policy_documents.statements(policy)
     grants = external_access.grants_of(policy) if policy else []
-    return {"public": any(policy_documents.is_public_statement(s) for s in statements), "grants": grants}
+    return {"public": any(grant["public"] for grant in grants), "grants": grants}
 
 
 def convert(res: "CapturedResource", index: Any) -> Resource:
