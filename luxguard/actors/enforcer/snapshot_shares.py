@@ -8,21 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from luxguard.core.model import Finding, Resource
-from luxguard.actors.enforcer.base import Action, ApiCall, Blocked, EnforceContext, PlannedChange, register
+from luxguard.core.model import Finding
+from luxguard.actors.enforcer.actions import UnshareSnapshot
+from luxguard.actors.enforcer.base import ApiCall, Blocked, EnforceContext, PlannedChange, register
 
 FLAG = "--remove-external-grants"
 
 
 @register
-class RemoveExternalShares(Action):
-    name = "ebs_remove_external_shares"
-    resource_types = ("AWS::EC2::Snapshot",)
+class RemoveExternalShares(UnshareSnapshot):
+    """Reads the shares as `ebs_unshare_snapshot` does; also judges the named accounts."""
 
-    def read(self, resource: Resource, ctx: EnforceContext) -> Any:
-        response = ctx.client("ec2", resource.region).describe_snapshot_attribute(
-            SnapshotId=resource.id, Attribute="createVolumePermission")
-        return {"CreateVolumePermissions": response.get("CreateVolumePermissions", [])}
+    name = "ebs_remove_external_shares"
 
     def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
         zone, approved = ctx.zone_for(finding)
