@@ -78,12 +78,15 @@ def seed(endpoint: str) -> dict[str, str]:
     secret = secrets.create_secret(Name="db-password", SecretString="s3cr3t")["ARN"]
     secrets.put_resource_policy(SecretId=secret, ResourcePolicy=json.dumps({"Version": "2012-10-17", "Statement": [
         anyone("*", "secretsmanager:GetSecretValue")]}))
+    kms = client(endpoint, "kms")
+    key = kms.create_key(Description="crm", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        own("*", "kms:*"), anyone("*", "kms:Decrypt")]}))["KeyMetadata"]["KeyId"]
     vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     default = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]},
                                                     {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"][0]
     ec2.authorize_security_group_ingress(GroupId=default["GroupId"], IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/8", "Description": "vpn"}]}])
-    return {"snapshot": snapshot, "queue": url, "topic": topic, "secret": secret, "sg": default["GroupId"]}
+    return {"snapshot": snapshot, "queue": url, "topic": topic, "secret": secret, "sg": default["GroupId"], "key": key}
 
 
 def bucket_statements(endpoint: str) -> list[dict]:
@@ -109,7 +112,7 @@ def scan(capsys, endpoint: str, tmp_path: Path) -> list[dict]:
 
 def test_public_grants_go_foreign_ones_are_reported_and_approved_ones_stay(fresh_cloud, capsys, tmp_path, calls):
     ids = seed(fresh_cloud)
-    rules = ("--rule", "LUX-ACC-002", "--rule", "LUX-ACC-011", "--rule", "LUX-ACC-008", "--rule", "LUX-ACC-012",
+    rules = ("--rule", "LUX-ACC-002", "--rule", "LUX-ACC-009", "--rule", "LUX-ACC-011", "--rule", "LUX-ACC-008", "--rule", "LUX-ACC-012",
              "--rule", "LUX-ACC-006", *approvals(tmp_path), *AS_OF)
     default_before = default_rules(fresh_cloud, ids["sg"])
     assert default_before[0] and default_before[1]
@@ -128,17 +131,18 @@ def test_public_grants_go_foreign_ones_are_reported_and_approved_ones_stay(fresh
     assert any(line.startswith("- statement PublicRead") for line in bucket["diff"])
     assert any("Processor" in line and "never touched" in line for line in bucket["diff"])
     assert bucket["kept"] == [f"statement Partner: AWS:arn:aws:iam::{STRANGER}:root lets {STRANGER} do s3:GetObject "
-                              f"(outside the trusted zone; --remove-external-grants would remove principal "
+                              f"(outside the trusted zone; --remove-external-grants would remove "
                               f"AWS:arn:aws:iam::{STRANGER}:root)"]
     by_id = {c["resource"]["id"]: c for c in plan["plan"]}
     assert [c["operation"] for c in by_id["orders"]["calls"]] == ["SetQueueAttributes"]
     assert [c["operation"] for c in by_id["alerts"]["calls"]] == ["SetTopicAttributes"]
     assert [c["operation"] for c in by_id["db-password"]["calls"]] == ["DeleteResourcePolicy"]
-    assert [(c["operation"], c["params"]["IpPermissions"]) for c in by_id[ids["sg"]]["calls"]] == [
-        ("RevokeSecurityGroupIngress", [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
-                                         "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}]
-         + [p for p in by_id[ids["sg"]]["calls"][0]["params"]["IpPermissions"] if p.get("FromPort") != 443]),
-        ("RevokeSecurityGroupEgress", [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])]
+    sg_calls = by_id[ids["sg"]]["calls"]
+    assert [c["operation"] for c in sg_calls] == ["RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress"]
+    assert {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+            "IpRanges": [{"CidrIp": "10.0.0.0/8"}]} in sg_calls[0]["params"]["IpPermissions"]
+    assert sg_calls[1]["params"]["IpPermissions"] == [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+    assert [c["operation"] for c in by_id[ids["key"]]["calls"]] == ["PutKeyPolicy"]
     assert bucket_statements(fresh_cloud) == [PUBLIC, TLS, APPROVED, FOREIGN]
     assert {p.get("Group") or p.get("UserId") for p in shares(fresh_cloud, ids["snapshot"])} == {"all", STRANGER}
 
@@ -153,6 +157,8 @@ def test_public_grants_go_foreign_ones_are_reported_and_approved_ones_stay(fresh
     assert [s["Sid"] for s in queue["Statement"]] == ["Owner"]
     topic = json.loads(client(fresh_cloud, "sns").get_topic_attributes(TopicArn=ids["topic"])["Attributes"]["Policy"])
     assert [s["Sid"] for s in topic["Statement"]] == ["Owner"]
+    key_policy = json.loads(client(fresh_cloud, "kms").get_key_policy(KeyId=ids["key"], PolicyName="default")["Policy"])
+    assert [s["Sid"] for s in key_policy["Statement"]] == ["Owner"]
     assert "ResourcePolicy" not in client(fresh_cloud, "secretsmanager").get_resource_policy(SecretId=ids["secret"])
     assert result_of(applied, "LUX-ACC-002", BUCKET)["verification"] == "now passes"
     assert result_of(applied, "LUX-ACC-006", ids["sg"])["verification"] == "now passes"

@@ -43,7 +43,10 @@ class Entry:
 
     def describe(self) -> str:
         who = "everyone (*)" if self.verdict == PUBLIC else ", ".join(self.callers)
-        return f"{self.kind}:{self.value} lets {who} do {', '.join(self.actions)}"
+        return f"{self.principal()} lets {who} do {', '.join(self.actions)}"
+
+    def principal(self) -> str:
+        return self.value if self.kind == "*" else f"{self.kind}:{self.value}"
 
 
 def _as_list(value: Any) -> list:
@@ -52,8 +55,10 @@ def _as_list(value: Any) -> list:
 
 def _principals(statement: dict) -> list[tuple[str, str]]:
     principal = statement.get("Principal")
-    if "NotPrincipal" in statement or not isinstance(principal, dict):
-        return [("*", json.dumps(statement.get("NotPrincipal", principal), sort_keys=True))]
+    if "NotPrincipal" in statement:
+        return [("*", "NotPrincipal " + json.dumps(statement["NotPrincipal"], sort_keys=True))]
+    if not isinstance(principal, dict):
+        return [("*", f"Principal {json.dumps(principal)}")]
     return [(kind, str(value)) for kind, raw in sorted(principal.items()) for value in _as_list(raw)]
 
 
@@ -138,7 +143,7 @@ class RemovePublicGrants(Action):
                 for e in entries:
                     if e.verdict == FOREIGN and not ctx.remove_external_grants:
                         kept_notes.append(f"{label}: {e.describe()} (outside the trusted zone; {FLAG} would "
-                                          f"remove principal {e.kind}:{e.value})")
+                                          f"remove {e.principal()})")
                     elif e.verdict == APPROVED:
                         diff.append(f"= {label}: {e.describe()} (approved processor: never touched)")
                 rest = _without(statement, gone) if gone else statement
@@ -149,7 +154,7 @@ class RemovePublicGrants(Action):
                     continue
                 if gone:
                     removed += 1
-                    diff += [f"~ {label}: principal {e.kind}:{e.value} removed ({e.describe()}, {e.verdict})"
+                    diff += [f"~ {label}: {e.principal()} removed ({e.describe()}, {e.verdict})"
                              for e in gone]
                 kept_stmts.append(rest)
         except PolicyError as error:
