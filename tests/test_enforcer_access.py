@@ -73,7 +73,9 @@ def seed(endpoint: str) -> dict[str, str]:
     sns = client(endpoint, "sns")
     topic = sns.create_topic(Name="alerts")["TopicArn"]
     sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps({
-        "Version": "2012-10-17", "Statement": [own(topic, "sns:Publish"), anyone(topic, "sns:Subscribe")]}))
+        "Version": "2012-10-17", "Statement": [own(topic, "sns:Publish"), anyone(topic, "sns:Subscribe"),
+                                              dict(own(topic, "sns:Publish"), Sid="Partner",
+                                                   Principal={"AWS": STRANGER})]}))
     secrets = client(endpoint, "secretsmanager")
     secret = secrets.create_secret(Name="db-password", SecretString="s3cr3t")["ARN"]
     secrets.put_resource_policy(SecretId=secret, ResourcePolicy=json.dumps({"Version": "2012-10-17", "Statement": [
@@ -156,7 +158,8 @@ def test_public_grants_go_foreign_ones_are_reported_and_approved_ones_stay(fresh
         QueueUrl=ids["queue"], AttributeNames=["Policy"])["Attributes"]["Policy"])
     assert [s["Sid"] for s in queue["Statement"]] == ["Owner"]
     topic = json.loads(client(fresh_cloud, "sns").get_topic_attributes(TopicArn=ids["topic"])["Attributes"]["Policy"])
-    assert [s["Sid"] for s in topic["Statement"]] == ["Owner"]
+    assert [s["Sid"] for s in topic["Statement"]] == ["Owner", "Partner"]
+    assert result_of(applied, "LUX-ACC-011", "alerts")["verification"].startswith("partly: external grants kept")
     key_policy = json.loads(client(fresh_cloud, "kms").get_key_policy(KeyId=ids["key"], PolicyName="default")["Policy"])
     assert [s["Sid"] for s in key_policy["Statement"]] == ["Owner"]
     assert "ResourcePolicy" not in client(fresh_cloud, "secretsmanager").get_resource_policy(SecretId=ids["secret"])
@@ -173,7 +176,8 @@ def test_public_grants_go_foreign_ones_are_reported_and_approved_ones_stay(fresh
     failing = {(f["rule_id"], f["resource"]["id"]) for f in findings if f["status"] == "fail"}
     assert not {("LUX-ACC-002", BUCKET), ("LUX-ACC-008", ids["snapshot"]), ("LUX-ACC-006", ids["sg"])} & failing
     acc011 = [f for f in findings if f["rule_id"] == "LUX-ACC-011" and f["status"] == "fail"]
-    assert [f["resource"]["id"] for f in acc011] == [BUCKET] and "*" not in acc011[0]["message"]
+    assert sorted(f["resource"]["id"] for f in acc011) == ["alerts", BUCKET]
+    assert not any("*" in f["message"] for f in acc011)
     assert ("LUX-ACC-012", ids["snapshot"]) in failing
 
     # Second run: nothing planned; the foreign grants are listed as kept.
@@ -187,9 +191,11 @@ def test_public_grants_go_foreign_ones_are_reported_and_approved_ones_stay(fresh
     assert code == 0, [(r["rule_id"], r["outcome"], r["verification"], r["detail"]) for r in removed["results"]]
     assert result_of(removed, "LUX-ACC-011", BUCKET)["verification"] == "now waived (an approval covers what is left)"
     assert bucket_statements(fresh_cloud) == [TLS, APPROVED]
+    topic = json.loads(client(fresh_cloud, "sns").get_topic_attributes(TopicArn=ids["topic"])["Attributes"]["Policy"])
+    assert [s["Sid"] for s in topic["Statement"]] == ["Owner"]
     assert shares(fresh_cloud, ids["snapshot"]) == []
     failing = {(f["rule_id"], f["resource"]["id"]) for f in scan(capsys, fresh_cloud, tmp_path) if f["status"] == "fail"}
-    assert not {("LUX-ACC-011", BUCKET), ("LUX-ACC-012", ids["snapshot"])} & failing
+    assert not {("LUX-ACC-011", BUCKET), ("LUX-ACC-011", "alerts"), ("LUX-ACC-012", ids["snapshot"])} & failing
     code, last, _ = enforce(capsys, fresh_cloud, tmp_path, *rules, "--remove-external-grants")
     assert planned(last, runnable_only=False) == set()
 
