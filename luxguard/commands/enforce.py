@@ -41,6 +41,10 @@ def enforce_options(fn: Callable) -> Callable:
         click.option("--quarantine", is_flag=True,
                      help="Residency: also deny new writes (s3:PutObject, s3:ReplicateObject) to buckets outside "
                           "the pinned country. Nothing is ever deleted."),
+        click.option("--remove-external-grants", is_flag=True,
+                     help="Also remove grants to accounts outside the trusted zone that no approval covers "
+                          "(by default they are reported with the exact change, never removed). Public grants "
+                          "are always removed; approved processors' grants never are."),
         click.option("--findings", "findings_file", type=click.Path(dir_okay=False, path_type=Path),
                      help="Plan from a saved findings JSON (scan or drift --format json) instead of scanning."),
         click.option("--actor", help="Who is acting, for the audit log (default $USER@host)."),
@@ -74,7 +78,8 @@ def _confirm_possible(do_apply: bool, yes: bool) -> None:
 @click.command()
 @enforce_options
 def enforce(do_apply: bool, yes: bool, rule_ids: tuple[str, ...], resource_pattern: str | None,
-            category: str | None, kms_key: str | None, quarantine: bool, findings_file: Path | None,
+            category: str | None, kms_key: str | None, quarantine: bool, remove_external_grants: bool,
+            findings_file: Path | None,
             actor: str | None, audit_log: Path, endpoint_url: str | None, profile: str | None, regions: str,
             workers: int, db: str | None, fmt: str, output: Path | None, **shared: Any) -> int:
     """Repair failing findings: print the plan (dry-run), or make it with --apply, re-scan and audit.
@@ -84,7 +89,8 @@ def enforce(do_apply: bool, yes: bool, rule_ids: tuple[str, ...], resource_patte
 
     _confirm_possible(do_apply, yes)
     request = EnforceRequest(rule_ids=rule_ids, resource_pattern=resource_pattern, category=category, kms_key=kms_key,
-                             quarantine=quarantine, findings_file=findings_file, actor=actor, audit_log=audit_log,
+                             quarantine=quarantine, remove_external_grants=remove_external_grants,
+                             findings_file=findings_file, actor=actor, audit_log=audit_log,
                              db=db, endpoint_url=endpoint_url, profile=profile, regions=regions, workers=workers)
     settings = make_settings(**shared)
     with progress_reporter(interactive()) as progress:

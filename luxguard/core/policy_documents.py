@@ -5,15 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Optional, Union
 
-from luxguard.core.external_access import grants_of
-
-# Condition keys that restrict a "*" principal to known callers: such a statement is not public.
-RESTRICTING_CONDITION_KEYS = {
-    "aws:sourcearn", "aws:sourceaccount", "aws:sourcevpc", "aws:sourcevpce", "aws:sourceip",
-    "aws:principalaccount", "aws:principalarn", "aws:principalorgid", "aws:sourceorgid",
-    "aws:userid", "aws:username", "aws:sourceowner", "aws:principalorgpaths",
-}
-
+from luxguard.core.external_access import analyse
 
 def parse(document: Union[str, dict, None]) -> Optional[dict]:
     """A policy as a dict; None for no policy. Raises ValueError for malformed JSON."""
@@ -37,27 +29,13 @@ def _as_list(value: Any) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def _is_everyone(principal: Any) -> bool:
-    if principal == "*":
-        return True
-    if isinstance(principal, dict):
-        return any(v == "*" or "*" in _as_list(v) for v in principal.values())
-    return False
-
-
-def _condition_keys(statement: dict) -> set[str]:
-    keys: set[str] = set()
-    for operator_block in (statement.get("Condition") or {}).values():
-        if isinstance(operator_block, dict):
-            keys.update(k.lower() for k in operator_block)
-    return keys
-
-
 def is_public_statement(statement: dict) -> bool:
-    """An Allow to everyone with no condition that narrows who the caller can be."""
-    if statement.get("Effect") != "Allow" or not _is_everyone(statement.get("Principal")):
+    """An Allow that lets anyone at all in, as external_access judges it (the one evaluation of
+    "public"): a principal no condition narrows to known accounts, organizations or networks.
+    Raises external_access.PolicyError (a ValueError) when the statement cannot be judged."""
+    if statement.get("Effect") != "Allow":
         return False
-    return not (_condition_keys(statement) & RESTRICTING_CONDITION_KEYS)
+    return any(grant.public for grant in analyse({"Statement": [statement]}))
 
 
 def _condition_value(statement: dict, operator: str, key: str) -> list[str]:
@@ -91,11 +69,12 @@ def summarise_bucket_policy(document: Union[str, dict, None]) -> dict[str, Any]:
     """The `policy.*` properties of the normalised bucket model."""
     policy = parse(document)
     stmts = statements(policy)
+    grants = analyse(policy)
     return {
         "present": policy is not None,
-        "public": any(is_public_statement(s) for s in stmts),
+        "public": any(grant.public for grant in grants),   # Denies subtracted, as for external access
         "denies_insecure_transport": any(denies_insecure_transport(s) for s in stmts),
         "denies_unencrypted_uploads": any(denies_unencrypted_uploads(s) for s in stmts),
         "statement_ids": sorted(str(s["Sid"]) for s in stmts if s.get("Sid")),
-        "grants": grants_of(policy),
+        "grants": [grant.to_dict() for grant in grants],
     }

@@ -243,9 +243,7 @@ class Exceptions:
         categories = set(finding.resource.properties.get("classification") or [])
         candidates = [a for a in self.approvals if a.in_scope(finding) and covers(a)]
         for approval in candidates:
-            if not categories or not categories <= approval.data_categories:
-                continue
-            if approval.granted <= self.today <= approval.expires:
+            if self._in_force(approval, categories):
                 finding.status = Status.WAIVED
                 finding.waiver = approval.describe()
                 return
@@ -262,6 +260,18 @@ class Exceptions:
                 reasons.append(f"approval {approval.id} expired on {approval.expires}")
         if reasons:
             finding.message = f"{finding.message} ({'; '.join(reasons)})"
+
+    def _in_force(self, approval: Approval, categories: set[str]) -> bool:
+        """Covers all of the resource's data categories (unclassified data: none) today."""
+        return bool(categories) and categories <= approval.data_categories and \
+            approval.granted <= self.today <= approval.expires
+
+    def approved_accounts(self, finding: Finding) -> frozenset[str]:
+        """The processors' accounts approvals in force let reach this finding's resource (the
+        enforcer never touches their grants)."""
+        categories = set(finding.resource.properties.get("classification") or [])
+        return frozenset(account for a in self.approvals if a.in_scope(finding) and self._in_force(a, categories)
+                         for account in a.accounts)
 
     def _apply_waiver(self, finding: Finding) -> None:
         for waiver in self.waivers:

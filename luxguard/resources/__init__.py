@@ -21,13 +21,14 @@ from luxguard.resources.base import (
     Drift,
     Folding,
     LiveCollector,
+    PolicyAccess,
     PulumiType,
     ResourceType,
     Tagging,
     TerraformForm,
 )
 
-__all__ = ["CloudFormationForm", "CloudFormationType", "cloudformation_type", "terraform_twin", "Drift", "Folding", "LiveCollector", "PulumiType", "ResourceType", "Tagging",
+__all__ = ["CloudFormationForm", "CloudFormationType", "cloudformation_type", "terraform_twin", "Drift", "Folding", "LiveCollector", "PolicyAccess", "PulumiType", "ResourceType", "Tagging",
            "TerraformForm", "all_types", "by_cfn_type", "by_pulumi_type", "by_terraform_type", "collector",
            "item_kind", "property_kind", "pulumi_type", "pulumi_types", "resource_types", "vocabulary"]
 

@@ -12,7 +12,8 @@ type); every stage reads it through `luxguard.resources` instead of keeping its 
 - `terraform` / `cloudformation`: the IaC forms. A Terraform resource is read as its pulumi-aws
   twin (`PulumiType.terraform`, with `terraform_blocks` for blocks that repeat); a CloudFormation
   resource type has a converter to the pulumi-aws inputs of the resources it stands for;
-- `tagging`: how the enforcer reads and writes its tags.
+- `tagging`: how the enforcer reads and writes its tags;
+- `resource_policy`: how the enforcer reads and rewrites its own policy (bucket, key, queue...).
 
 Nothing here imports a stage: descriptors depend on `luxguard.core` only, and every stage
 depends on descriptors, so a stage can never reach another stage through them.
@@ -172,6 +173,21 @@ class Tagging:
 
 
 @dataclass(frozen=True)
+class PolicyAccess:
+    """How the enforcer reads and rewrites a resource's own policy: `read(client, resource)` ->
+    the document (None when there is none), `write(resource, document)` -> (operation,
+    parameters) of the one call that replaces it, `remove(resource)` -> the call that deletes
+    a policy left with no statement (None where the service needs one: keys, topics)."""
+
+    service: str
+    read: Callable[[Any, Resource], Optional[dict]]
+    write: Callable[[Resource, dict], tuple[str, dict[str, Any]]]
+    remove: Optional[Callable[[Resource], tuple[str, dict[str, Any]]]] = None
+    max_bytes: Optional[int] = None
+    by_arn: bool = False          # the API names the resource by ARN (the finding must carry one)
+
+
+@dataclass(frozen=True)
 class ResourceType:
     """Everything luxguard knows about one model type (see the module docstring)."""
 
@@ -186,6 +202,7 @@ class ResourceType:
     terraform: Optional[TerraformForm] = None
     cloudformation: Optional[CloudFormationForm] = None
     tagging: Optional[Tagging] = None
+    resource_policy: Optional[PolicyAccess] = None   # the enforcer's way to its own policy
 
     def groups(self) -> set[str]:
         """Top-level property groups of the type (what collection errors and unknowns name)."""

@@ -14,11 +14,13 @@ from luxguard.resources.base import (
     LiveCollector,
     PulumiType,
     ResourceType,
+    PolicyAccess,
     Tagging,
     TerraformForm,
 )
 from luxguard.resources.cloudformation_forms import policy_json, tags
 from luxguard.resources.planned import inputs, planned_resource
+from luxguard.resources.resource_policy import compact, policy_document
 
 if TYPE_CHECKING:
     from luxguard.sources.pulumi_capture import CapturedResource
@@ -32,9 +34,8 @@ def key_policy(document: Any) -> dict[str, Any]:
     """`policy.*` of a key: public statements and every grant (raises ValueError when malformed).
     A key declared without a policy gets AWS's default one, the key's own account: no grant."""
     policy = policy_documents.parse(document)
-    statements = policy_documents.statements(policy)
     grants = external_access.grants_of(policy) if policy else []
-    return {"public": any(policy_documents.is_public_statement(s) for s in statements), "grants": grants}
+    return {"public": any(grant["public"] for grant in grants), "grants": grants}
 
 
 def convert(res: "CapturedResource", index: Any) -> Resource:
@@ -85,6 +86,16 @@ def write_tags(key: Resource, current: dict[str, str], new: dict[str, str]) -> t
     return "TagResource", {"KeyId": key.id, "Tags": [{"TagKey": k, "TagValue": v} for k, v in sorted(new.items())]}
 
 
+def read_policy(kms: Any, key: Resource) -> Optional[dict]:
+    return policy_document(kms.get_key_policy(KeyId=key.id, PolicyName="default").get("Policy"))
+
+
+def write_policy(key: Resource, document: dict) -> tuple[str, dict[str, Any]]:
+    """PutKeyPolicy keeps KMS's lockout safety check on: a policy that would lock the account
+    out of its own key is refused by KMS."""
+    return "PutKeyPolicy", {"KeyId": key.id, "PolicyName": "default", "Policy": compact(document)}
+
+
 def manageable(key: Resource) -> bool:
     """AWS-managed keys and keys already scheduled for deletion are no stack's to manage."""
     return not (key.get("key_manager") == "AWS" or key.get("state") == "PendingDeletion")
@@ -123,4 +134,5 @@ DESCRIPTOR = ResourceType(
     cloudformation=CloudFormationForm(types=(CloudFormationType("AWS::KMS::Key", cfn_key),
                                              CloudFormationType("AWS::KMS::Alias", cfn_alias))),
     tagging=Tagging("kms", read_tags, write_tags),
+    resource_policy=PolicyAccess("kms", read_policy, write_policy, max_bytes=32 * 1024),
 )

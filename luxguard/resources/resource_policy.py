@@ -78,6 +78,17 @@ def cfn_policies(pulumi_type: str, parent_input: str, targets: Any, document: An
             for n, target in enumerate(listed)]
 
 
+def policy_document(text: Any) -> Optional[dict]:
+    """A policy as the APIs answer it (JSON text, or nothing) -> a dict, None when there is none;
+    malformed JSON raises ValueError (the enforcer then refuses to rewrite it)."""
+    return json.loads(text) if text else None
+
+
+def compact(document: dict) -> str:
+    """A policy as the text the enforcer writes: compact JSON, statements in their order."""
+    return json.dumps(document, separators=(",", ":"))
+
+
 def policy_text(document: Any) -> Optional[str]:
     """A policy input as the JSON string the AWS APIs take (None when there is none)."""
     if document in (None, "", {}):

@@ -15,10 +15,12 @@ from luxguard.resources.base import (
     LiveCollector,
     PulumiType,
     ResourceType,
+    PolicyAccess,
     Tagging,
     TerraformForm,
 )
 from luxguard.resources.cloudformation_forms import policy_json, tags
+from luxguard.resources.resource_policy import compact, policy_document
 from luxguard.resources.planned import inputs, planned_resource
 
 if TYPE_CHECKING:
@@ -348,6 +350,27 @@ def read_tags(s3: Any, bucket: Resource) -> dict[str, str]:
         raise
 
 
+def read_policy(s3: Any, bucket: Resource) -> Optional[dict]:
+    from botocore.exceptions import ClientError
+
+    from scanners.calls import error_code
+
+    try:
+        return policy_document(s3.get_bucket_policy(Bucket=bucket.id).get("Policy"))
+    except ClientError as error:
+        if error_code(error) == "NoSuchBucketPolicy":
+            return None
+        raise
+
+
+def write_policy(bucket: Resource, document: dict) -> tuple[str, dict[str, Any]]:
+    return "PutBucketPolicy", {"Bucket": bucket.id, "Policy": compact(document)}
+
+
+def remove_policy(bucket: Resource) -> tuple[str, dict[str, Any]]:
+    return "DeleteBucketPolicy", {"Bucket": bucket.id}
+
+
 def write_tags(bucket: Resource, current: dict[str, str], new: dict[str, str]) -> tuple[str, dict[str, Any]]:
     """PutBucketTagging replaces the set: every existing tag is sent too."""
     merged = {**current, **new}
@@ -528,4 +551,5 @@ DESCRIPTOR = ResourceType(
         CloudFormationType("AWS::S3::Bucket", cfn_bucket, physical_name="BucketName"),
         CloudFormationType("AWS::S3::BucketPolicy", cfn_bucket_policy))),
     tagging=Tagging("s3", read_tags, write_tags, max_tags=50),
+    resource_policy=PolicyAccess("s3", read_policy, write_policy, remove_policy, max_bytes=20 * 1024),
 )

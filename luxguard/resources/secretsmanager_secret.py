@@ -14,6 +14,7 @@ from luxguard.resources.base import (
     LiveCollector,
     PulumiType,
     ResourceType,
+    PolicyAccess,
     Tagging,
     TerraformForm,
 )
@@ -22,9 +23,11 @@ from luxguard.resources.planned import inputs
 from luxguard.resources.resource_policy import (
     NO_POLICY,
     POLICY_PROPERTIES,
+    compact,
     declared_policy,
     name_key,
     policy_child,
+    policy_document,
     policy_json,
     policy_text,
 )
@@ -93,6 +96,18 @@ def read_tags(secrets: Any, secret: Resource) -> dict[str, str]:
     return tag_dict(secrets.describe_secret(SecretId=secret.arn).get("Tags"))
 
 
+def read_policy(secrets: Any, secret: Resource) -> Any:
+    return policy_document(secrets.get_resource_policy(SecretId=secret.arn).get("ResourcePolicy"))
+
+
+def write_policy(secret: Resource, document: dict) -> tuple[str, dict[str, Any]]:
+    return "PutResourcePolicy", {"SecretId": secret.arn, "ResourcePolicy": compact(document)}
+
+
+def remove_policy(secret: Resource) -> tuple[str, dict[str, Any]]:
+    return "DeleteResourcePolicy", {"SecretId": secret.arn}
+
+
 def cfn_secret(p: dict, context: Any) -> list[tuple[str, str, dict]]:
     replicas = [{"region": r.get("Region"), "kmsKeyId": r.get("KmsKeyId")} for r in p.get("ReplicaRegions") or []]
     return [("aws:secretsmanager/secret:Secret", "", {
@@ -117,4 +132,5 @@ DESCRIPTOR = ResourceType(
     cloudformation=CloudFormationForm(types=(CloudFormationType("AWS::SecretsManager::Secret", cfn_secret, physical_name="Name"),
                                              CloudFormationType("AWS::SecretsManager::ResourcePolicy", cfn_secret_policy))),
     tagging=Tagging("secretsmanager", read_tags, write_tags, by_arn=True),
+    resource_policy=PolicyAccess("secretsmanager", read_policy, write_policy, remove_policy, by_arn=True),
 )

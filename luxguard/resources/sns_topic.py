@@ -13,6 +13,7 @@ from luxguard.resources.base import (
     LiveCollector,
     PulumiType,
     ResourceType,
+    PolicyAccess,
     Tagging,
     TerraformForm,
 )
@@ -22,9 +23,11 @@ from luxguard.resources.resource_policy import (
     NO_POLICY,
     POLICY_PROPERTIES,
     cfn_policies,
+    compact,
     declared_policy,
     name_key,
     policy_child,
+    policy_document,
     policy_text,
 )
 from luxguard.resources.sqs_queue import (
@@ -79,6 +82,15 @@ def write_tags(topic: Resource, current: dict[str, str], new: dict[str, str]) ->
     return "TagResource", {"ResourceArn": topic.arn, "Tags": pairs(new)}
 
 
+def read_policy(sns: Any, topic: Resource) -> Any:
+    return policy_document(sns.get_topic_attributes(TopicArn=topic.arn).get("Attributes", {}).get("Policy"))
+
+
+def write_policy(topic: Resource, document: dict) -> tuple[str, dict[str, Any]]:
+    """SNS always keeps a topic policy: it is replaced, never removed."""
+    return "SetTopicAttributes", {"TopicArn": topic.arn, "AttributeName": "Policy", "AttributeValue": compact(document)}
+
+
 def cfn_topic(p: dict, context: Any) -> list[tuple[str, str, dict]]:
     return [("aws:sns/topic:Topic", "", {"name": p.get("TopicName") or context.own_id,
                                          "kmsMasterKeyId": p.get("KmsMasterKeyId"), "tags": tags(p)})]
@@ -99,4 +111,5 @@ DESCRIPTOR = ResourceType(
     cloudformation=CloudFormationForm(types=(CloudFormationType("AWS::SNS::Topic", cfn_topic, physical_name="TopicName"),
                                              CloudFormationType("AWS::SNS::TopicPolicy", cfn_topic_policy))),
     tagging=Tagging("sns", read_arn_tags, write_tags, by_arn=True),
+    resource_policy=PolicyAccess("sns", read_policy, write_policy, by_arn=True),
 )

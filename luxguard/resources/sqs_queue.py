@@ -13,6 +13,7 @@ from luxguard.resources.base import (
     LiveCollector,
     PulumiType,
     ResourceType,
+    PolicyAccess,
     Tagging,
     TerraformForm,
 )
@@ -22,9 +23,11 @@ from luxguard.resources.resource_policy import (
     NO_POLICY,
     POLICY_PROPERTIES,
     cfn_policies,
+    compact,
     declared_policy,
     name_key,
     policy_child,
+    policy_document,
     policy_text,
 )
 
@@ -79,6 +82,19 @@ def read_tags(sqs: Any, queue: Resource) -> dict[str, str]:
 
 def write_tags(queue: Resource, current: dict[str, str], new: dict[str, str]) -> tuple[str, dict[str, Any]]:
     return "TagQueue", {"QueueUrl": queue_url(queue), "Tags": dict(sorted(new.items()))}
+
+
+def read_policy(sqs: Any, queue: Resource) -> Optional[dict]:
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url(queue), AttributeNames=["Policy"]).get("Attributes")
+    return policy_document((attributes or {}).get("Policy"))
+
+
+def write_policy(queue: Resource, document: dict) -> tuple[str, dict[str, Any]]:
+    return "SetQueueAttributes", {"QueueUrl": queue_url(queue), "Attributes": {"Policy": compact(document)}}
+
+
+def remove_policy(queue: Resource) -> tuple[str, dict[str, Any]]:
+    return "SetQueueAttributes", {"QueueUrl": queue_url(queue), "Attributes": {"Policy": ""}}
 
 
 def read_arn_tags(client: Any, resource: Resource) -> dict[str, str]:
@@ -145,4 +161,5 @@ DESCRIPTOR = ResourceType(
     cloudformation=CloudFormationForm(types=(CloudFormationType("AWS::SQS::Queue", cfn_queue, physical_name="QueueName"),
                                              CloudFormationType("AWS::SQS::QueuePolicy", cfn_queue_policy))),
     tagging=Tagging("sqs", read_tags, write_tags, by_arn=True),
+    resource_policy=PolicyAccess("sqs", read_policy, write_policy, remove_policy, by_arn=True),
 )

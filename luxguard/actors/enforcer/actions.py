@@ -4,7 +4,8 @@ PutBucketPolicy (merged), PutBucketVersioning, PutBucketAcl (owner and non-publi
 kept), PutBucketTagging (merged); KMS EnableKeyRotation, TagResource; EC2
 RevokeSecurityGroupIngress (world ranges only), ModifyDBInstance, EnableEbsEncryptionByDefault,
 ModifySnapshotAttribute (remove group all), CreateTags; RDS AddTagsToResource; DynamoDB
-TagResource."""
+TagResource. Newer actions live in a module each: policy_grants.py (public grants out of resource
+policies), snapshot_shares.py (external snapshot shares), default_security_group.py (CIS 5.4)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from scanners.calls import error_code
 
 from luxguard.core.model import Finding, Resource
 from luxguard.core.policy_documents import denies_insecure_transport, statements
-from luxguard.resources import Tagging, all_types, by_cfn_type
+from luxguard.resources import PolicyAccess, Tagging, all_types, by_cfn_type
 from luxguard.actors.enforcer.base import Action, ApiCall, Blocked, EnforceContext, PlannedChange, register
 
 BUCKET = "AWS::S3::Bucket"
@@ -133,8 +134,13 @@ class BlockPublicAccess(Action):
 
 
 def read_policy(resource: Resource, ctx: EnforceContext) -> dict | None:
-    response = _optional(lambda: _s3(ctx, resource).get_bucket_policy(Bucket=resource.id), "NoSuchBucketPolicy")
-    return json.loads(response["Policy"]) if response and response.get("Policy") else None
+    return _bucket_policy().read(_s3(ctx, resource), resource)
+
+
+def _bucket_policy() -> PolicyAccess:
+    access = by_cfn_type(BUCKET).resource_policy
+    assert access is not None
+    return access
 
 
 def merge_statement(policy: dict | None, statement: dict) -> dict:
@@ -145,10 +151,11 @@ def merge_statement(policy: dict | None, statement: dict) -> dict:
 
 
 def policy_call(resource: Resource, policy: dict) -> ApiCall:
-    text = json.dumps(policy, separators=(",", ":"))
-    if len(text.encode()) > MAX_POLICY_BYTES:
-        raise Blocked(f"refused: the merged bucket policy would be {len(text.encode())} bytes, over S3's 20 KB limit")
-    return ApiCall("s3", resource.region, "PutBucketPolicy", {"Bucket": resource.id, "Policy": text})
+    operation, params = _bucket_policy().write(resource, policy)
+    if len(params["Policy"].encode()) > MAX_POLICY_BYTES:
+        raise Blocked(f"refused: the merged bucket policy would be {len(params['Policy'].encode())} bytes, "
+                      "over S3's 20 KB limit")
+    return ApiCall("s3", resource.region, operation, params)
 
 
 def sid_taken(policy: dict | None, sid: str) -> dict | None:
@@ -330,7 +337,7 @@ def _covers(permission: dict, ports: list[int] | None) -> bool:
     return any(low <= port <= (high if high is not None else low) for port in ports)
 
 
-def _describe_permission(p: dict, ranges: list[str]) -> str:
+def describe_permission(p: dict, ranges: list[str]) -> str:
     ports = "all ports" if str(p.get("IpProtocol")) == "-1" else f"{p.get('FromPort')}-{p.get('ToPort')}"
     return f"{p.get('IpProtocol')} {ports} from {', '.join(ranges)}"
 
@@ -380,18 +387,18 @@ class RevokeWorldIngress(Action):
             if v6:
                 entry["Ipv6Ranges"] = v6
             revoke.append(entry)
-            diff.append("- ingress " + _describe_permission(p, [r.get("CidrIp") or r.get("CidrIpv6") for r in v4 + v6]))
+            diff.append("- ingress " + describe_permission(p, [r.get("CidrIp") or r.get("CidrIpv6") for r in v4 + v6]))
         if not revoke:
             return None
         remaining = _without(current["IpPermissions"], revoke)
-        diff += ["= ingress " + _describe_permission(p, _sources(p)) for p in remaining]
+        diff += ["= ingress " + describe_permission(p, permission_sources(p)) for p in remaining]
         r = finding.resource
         return self.change(finding, [ApiCall("ec2", r.region, "RevokeSecurityGroupIngress",
                                              {"GroupId": r.id, "IpPermissions": revoke})],
                            {"IpPermissions": remaining}, diff)
 
 
-def _sources(p: dict) -> list[str]:
+def permission_sources(p: dict) -> list[str]:
     return ([r["CidrIp"] for r in p.get("IpRanges", [])] + [r["CidrIpv6"] for r in p.get("Ipv6Ranges", [])]
             + [g.get("GroupId", "?") for g in p.get("UserIdGroupPairs", [])]
             + [x.get("PrefixListId", "?") for x in p.get("PrefixListIds", [])])
@@ -407,7 +414,7 @@ def _without(permissions: list[dict], revoke: list[dict]) -> list[dict]:
         kept = dict(p)
         kept["IpRanges"] = [r for r in p.get("IpRanges", []) if (r.get("CidrIp"), None) not in gone]
         kept["Ipv6Ranges"] = [r for r in p.get("Ipv6Ranges", []) if (None, r.get("CidrIpv6")) not in gone]
-        if _sources(kept):
+        if permission_sources(kept):
             result.append(kept)
     return result
 

@@ -21,6 +21,7 @@ import jsonschema
 from botocore import xform_name
 
 from luxguard.core.errors import LuxguardError
+from luxguard.core.external_access import TrustedZone
 from luxguard.core.locations import Locations
 from luxguard.core.model import Finding, Resource
 
@@ -56,6 +57,9 @@ class PlannedChange:
     after: Any = None            # configuration the calls produce
     diff: list[str] = field(default_factory=list)
     blocked: str | None = None  # why it will not run
+    # Changes found but deliberately not made (external grants without --remove-external-grants),
+    # each the exact change: a change with no calls and only these is reported, never applied.
+    kept: list[str] = field(default_factory=list)
 
     @property
     def resource(self) -> Resource:
@@ -67,7 +71,7 @@ class PlannedChange:
                                                               "arn": r.arn},
                 "source": "drift" if self.finding.drift else "rule", "action": self.action,
                 "calls": [c.to_dict() for c in self.calls], "diff": self.diff, "before": self.before,
-                "after": self.after, "blocked": self.blocked}
+                "after": self.after, "blocked": self.blocked, "kept": self.kept}
 
 
 @dataclass
@@ -90,6 +94,18 @@ class EnforceContext:
 
     _key_checks: dict = field(default_factory=dict)
     key_checker: Any = None      # callable(arn) -> DesignatedKey, for keys a drift repair restores
+    # Who may be granted access: the scanned account(s) and their organization; approved
+    # processors' accounts come per finding (an approval's scope, data categories and dates).
+    trusted_zone: TrustedZone = field(default_factory=TrustedZone)
+    approved_accounts: Any = None    # callable(Finding) -> frozenset of account ids, or None
+    remove_external_grants: bool = False   # --remove-external-grants: foreign grants go too
+
+    def zone_for(self, finding: Finding) -> tuple[TrustedZone, TrustedZone]:
+        """(the trusted zone, the zone with the finding's approved processors added) for its resource."""
+        own = {finding.resource.account} if finding.resource.account else set()
+        zone = TrustedZone(self.trusted_zone.accounts | own, self.trusted_zone.organizations)
+        approved = self.approved_accounts(finding) if self.approved_accounts else frozenset()
+        return zone, TrustedZone(zone.accounts | approved, zone.organizations)
 
     def check_key(self, arn: str) -> DesignatedKey:
         """A declared key (drift) gets the same checks as --kms-key, once per run."""
@@ -202,4 +218,5 @@ def validate_rule_actions(rules: list[Any]) -> None:
 
 
 def _load_actions() -> None:
-    from luxguard.actors.enforcer import actions  # noqa: F401 - registration side effects
+    # registration side effects: the original actions, then one module per newer action
+    from luxguard.actors.enforcer import actions, default_security_group, policy_grants, snapshot_shares  # noqa: F401

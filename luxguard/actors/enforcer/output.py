@@ -8,7 +8,8 @@ from pathlib import Path
 from luxguard.actors.enforcer.runner import Plan, Result, SkipKind
 
 SKIP_TITLES = {SkipKind.WAIVED: "waived, never acted on", SkipKind.MANUAL: "manual (no automatic repair)",
-               SkipKind.UP_TO_DATE: "nothing to change"}
+               SkipKind.UP_TO_DATE: "nothing to change",
+               SkipKind.KEPT: "external grants kept (reported; --remove-external-grants removes them)"}
 
 
 def render_text(target: str, plan_: Plan, results: list[Result] | None, applied: bool, audit_path: Path) -> str:
@@ -17,7 +18,8 @@ def render_text(target: str, plan_: Plan, results: list[Result] | None, applied:
     kinds = {k: sum(1 for s in plan_.skipped if s.kind == k) for k in SKIP_TITLES}
     lines.append(f"luxguard enforce on {target}: {len(plan_.changes) - len(blocked)} change(s) planned, "
                  f"{len(blocked)} will not run, {kinds[SkipKind.WAIVED]} waived (never acted on), {kinds[SkipKind.MANUAL]} manual, "
-                 f"{kinds[SkipKind.UP_TO_DATE]} already up to date")
+                 f"{kinds[SkipKind.UP_TO_DATE]} already up to date"
+                 + (f", {kinds[SkipKind.KEPT]} with external grants kept (reported)" if kinds[SkipKind.KEPT] else ""))
     for n, change in enumerate(plan_.changes, 1):
         r = change.resource
         lines.append(f"  [{n}] {change.finding.rule_id}{' (drift)' if change.finding.drift else ''}  "

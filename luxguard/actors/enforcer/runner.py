@@ -40,6 +40,7 @@ class SkipKind(StrEnum):
     WAIVED = "waived"            # an approval or waiver covers it: never acted on
     MANUAL = "manual"            # no automatic repair exists: a person decides
     UP_TO_DATE = "up-to-date"    # the configuration already matches, or another change covers it
+    KEPT = "kept"                # external grants reported with the exact change, removed only on request
 
 
 class Verification(StrEnum):
@@ -47,10 +48,12 @@ class Verification(StrEnum):
 
     NONE = ""
     NOW_PASSES = "now passes"
+    NOW_WAIVED = "now waived (an approval covers what is left)"
     STILL_FAILING = "still failing"
     PENDING = "pending (the cloud applies it asynchronously)"
     RECORDED = "recorded (still failing: migrate the data or record an approval)"
     RESTORED = "restored"
+    KEPT = "partly: external grants kept (reported; --remove-external-grants removes them)"
     NOT_VERIFIED = "not verified"
 
 
@@ -184,6 +187,9 @@ def plan(findings: Iterable[Finding], rules: list[Rule], ctx: EnforceContext,
         except (ClientError, BotoCoreError) as error:
             change = PlannedChange(action=action.name, finding=finding,
                                    blocked=f"cannot read the current configuration: {_error_text(error)[1]}")
+        if change is not None and not change.calls and change.kept and not change.blocked:
+            result.skipped.append(Skipped(finding, "; ".join(change.kept), SkipKind.KEPT))
+            continue
         if change is None:
             note = ("already tagged; the data must be migrated to the pinned country or covered by an approval"
                     if not action.resolves_finding else "the configuration already matches; nothing to change")
@@ -306,7 +312,7 @@ def apply(plan_: Plan, ctx: EnforceContext, audit: AuditLog,
             audit.record(change, Outcome.FAILED, change.before, None, f"re-reading before the change: {detail}", code)
             results.append(Result(change, Outcome.FAILED, detail, change.before, error_code=code))
             continue
-        if fresh is None:
+        if fresh is None or (not fresh.calls and not fresh.blocked):
             detail = "already compliant when re-read (changed since the plan, or by an earlier action)"
             audit.record(change, Outcome.NO_OP, change.before, change.before, detail)
             results.append(Result(change, Outcome.NO_OP, detail, change.before, change.before))
@@ -346,7 +352,8 @@ def verify(results: list[Result], plan_: Plan, ctx: EnforceContext, rescanned: l
         action = next((a for c, a in ((c, plan_.actions.get(id(c))) for c in plan_.changes)
                        if c.finding is finding and a is not None), None)
         try:
-            settled = action is not None and action.plan(finding, ctx) is None
+            again = action.plan(finding, ctx) if action is not None else None
+            settled = action is not None and (again is None or (not again.calls and not again.blocked))
         except (ClientError, BotoCoreError):
             settled = False
         now = status.get((finding.rule_id, change.resource.type, change.resource.id))
@@ -356,6 +363,10 @@ def verify(results: list[Result], plan_: Plan, ctx: EnforceContext, rescanned: l
             result.verification = Verification.RESTORED if settled else Verification.STILL_FAILING
         elif now == Status.PASS:
             result.verification = Verification.NOW_PASSES
+        elif now == Status.WAIVED and settled:
+            result.verification = Verification.NOW_WAIVED
+        elif change.kept and settled:
+            result.verification = Verification.KEPT
         elif action is not None and action.asynchronous and settled:
             result.verification = Verification.PENDING
         elif now is None:

@@ -43,6 +43,7 @@ class EnforceRequest:
     category: str | None = None
     kms_key: str | None = None
     quarantine: bool = False
+    remove_external_grants: bool = False
     findings_file: Path | None = None
     actor: str | None = None
     db: str | None = None
@@ -124,6 +125,8 @@ def prepare(request: EnforceRequest, settings: Settings, warn: Callable[[str], N
     from scanners.clients import ClientFactory
 
     from luxguard.actors.enforcer.base import validate_rule_actions
+    from luxguard.core.external_access import TrustedZone
+    from luxguard.sources.organization import organization_zone
     from luxguard.sources.live import scan as run_scan
 
     rules = settings.rules()
@@ -140,15 +143,20 @@ def prepare(request: EnforceRequest, settings: Settings, warn: Callable[[str], N
     session = open_session(request.profile, home)
     clients = ClientFactory(session, request.endpoint_url, request.workers)
 
+    exceptions = settings.exceptions(rules)
     if request.findings_file is not None:
+        if request.remove_external_grants:
+            raise LuxguardError("--remove-external-grants needs a scan, not --findings: a findings file does not "
+                                "carry the tags approvals are matched on, so approved grants could not be told apart")
         findings, day = load_findings(request.findings_file)
-        exceptions = settings.exceptions(rules)
         exceptions.apply(findings, rules, locations, pinned)
-        check_access(clients, home)
+        account = check_access(clients, home)
         target = f"{request.findings_file} -> {request.endpoint_url or 'aws'}"
     else:
         report, target = run_scan(_scan_options(request, request.regions), settings, warn, progress)
         findings, day = report.findings, report.started_at[:10]
+        account = check_access(clients, home)
+    organizations, members = organization_zone(session, request.endpoint_url)
     try:
         today = date.fromisoformat(day)
     except ValueError:
@@ -157,7 +165,9 @@ def prepare(request: EnforceRequest, settings: Settings, warn: Callable[[str], N
     ctx = EnforceContext(
         clients=clients, locations=locations, pinned=pinned, quarantine=request.quarantine, today=today,
         kms_key=check_key(request.kms_key, clients, locations, pinned) if request.kms_key else None,
-        key_checker=lambda arn: check_key(arn, clients, locations, pinned))
+        key_checker=lambda arn: check_key(arn, clients, locations, pinned),
+        trusted_zone=TrustedZone(frozenset({account, *members}), frozenset(organizations)),
+        approved_accounts=exceptions.approved_accounts, remove_external_grants=request.remove_external_grants)
     selected = select(findings, request.rule_ids, request.resource_pattern, request.category)
     return EnforceSession(request, settings, target, plan(selected, rules, ctx, progress), ctx, clients)
 

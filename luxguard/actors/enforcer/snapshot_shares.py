@@ -1,0 +1,55 @@
+"""`ebs_remove_external_shares`: the createVolumePermission shares of an EBS snapshot that reach
+outside the trusted zone. Group `all` (public) is removed; an account no approval in force covers
+is reported with the exact change and removed only with `--remove-external-grants`; the trusted
+zone's and approved processors' accounts are never touched. (AMI launch permissions and RDS
+snapshot restore attributes are not modelled yet.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from luxguard.core.model import Finding
+from luxguard.actors.enforcer.actions import UnshareSnapshot
+from luxguard.actors.enforcer.base import ApiCall, Blocked, EnforceContext, PlannedChange, register
+
+FLAG = "--remove-external-grants"
+
+
+@register
+class RemoveExternalShares(UnshareSnapshot):
+    """Reads the shares as `ebs_unshare_snapshot` does; also judges the named accounts."""
+
+    name = "ebs_remove_external_shares"
+
+    def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
+        zone, approved = ctx.zone_for(finding)
+        if not zone.accounts:
+            raise Blocked("refused: the scanned account is unknown, so the trusted zone is empty; "
+                          "luxguard does not judge shares without it")
+        permissions = current["CreateVolumePermissions"]
+        public = any(p.get("Group") == "all" for p in permissions)
+        accounts = sorted({str(p["UserId"]) for p in permissions if p.get("UserId")})
+        foreign = [a for a in accounts if a not in approved.accounts]
+        diff = ["- createVolumePermission group all (public)"] if public else []
+        diff += [f"= createVolumePermission account {a} (approved processor: never touched)"
+                 for a in accounts if a in approved.accounts and a not in zone.accounts]
+        kept = [] if ctx.remove_external_grants else [
+            f"createVolumePermission account {a} (outside the trusted zone; {FLAG} would remove it)" for a in foreign]
+        gone = foreign if ctx.remove_external_grants else []
+        diff += [f"- createVolumePermission account {a} (outside the trusted zone)" for a in gone]
+        diff += [f"! kept {note}" for note in kept]
+        if not public and not gone:
+            return PlannedChange(action=self.name, finding=finding, after=current, diff=diff, kept=kept) if kept else None
+        remove: dict[str, Any] = {}
+        if public:
+            remove["GroupNames"] = ["all"]
+        if gone:
+            remove["UserIds"] = gone
+        r = finding.resource
+        after = {"CreateVolumePermissions": [p for p in permissions if p.get("Group") != "all"
+                                             and p.get("UserId") not in gone]}
+        change = self.change(finding, [ApiCall("ec2", r.region, "ModifySnapshotAttribute",
+                                               {"SnapshotId": r.id, "Attribute": "createVolumePermission",
+                                                "OperationType": "remove", **remove})], after, diff)
+        change.kept = kept
+        return change
