@@ -36,6 +36,15 @@ def _redis_available() -> bool:
 needs_redis = pytest.mark.skipif(not _redis_available(), reason=f"no Redis at {REDIS} (CI starts one)")
 
 
+def member_session(endpoint: str, account: str) -> boto3.Session:
+    """A member account's session through its OrganizationAccountAccessRole, as the scan assumes it."""
+    sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1")
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+                            RoleSessionName="seed")["Credentials"]
+    return boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                         aws_session_token=creds["SessionToken"], region_name=LU)
+
+
 def member_estate(endpoint: str) -> dict:
     """An Organization with three members: one compliant, one violating, one we cannot get into."""
     org = boto3.client("organizations", endpoint_url=endpoint, region_name="us-east-1")
@@ -43,12 +52,8 @@ def member_estate(endpoint: str) -> dict:
     ids = {}
     for name in ("billing", "web", "locked"):
         ids[name] = org.create_account(Email=f"{name}@luxcloud.lu", AccountName=name)["CreateAccountStatus"]["AccountId"]
-    sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1")
     for name in ("billing", "web"):
-        creds = sts.assume_role(RoleArn=f"arn:aws:iam::{ids[name]}:role/OrganizationAccountAccessRole",
-                                RoleSessionName="seed")["Credentials"]
-        member = boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                               aws_session_token=creds["SessionToken"], region_name=LU)
+        member = member_session(endpoint, ids[name])
         bucket, region = f"{name}-data", LU if name == "billing" else EU
         s3 = member.client("s3", endpoint_url=endpoint, region_name=region)
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
@@ -108,6 +113,42 @@ def test_in_process_scan_finds_member_violations_and_reports_the_locked_account(
     assert {r[3] for r in locked} >= {"AWS::S3::Bucket", "AWS::EC2::SecurityGroup", "AWS::KMS::Key"}
     assert report["summary"]["errors"] == len(locked)
     assert not [r for r in rows if r[2] is None]
+
+
+def test_an_approval_limited_to_one_account_waives_only_that_accounts_transfer(org, tmp_path):
+    """One approvals file serves the organisation; `accounts` limits an approval to findings in
+    those accounts, so the same transfer in another member account still fails."""
+    ids = org["ids"]
+    for name in ("billing", "web"):   # the same contact-data bucket in Ireland in both accounts
+        s3 = member_session(org["endpoint"], ids[name]).client("s3", endpoint_url=org["endpoint"], region_name=EU)
+        bucket = f"{name}-crm"
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": EU})
+        s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "data-classification", "Value": "contact"}]})
+    approvals = tmp_path / "approvals.yaml"
+    approvals.write_text(f"""# approvals file
+approvals:
+  - id: APR-BILLING-1
+    customer: ACME S.A.
+    data_categories: [contact]
+    destinations: {{countries: [IE]}}
+    scope: {{name_patterns: ["*-crm"]}}
+    accounts: ["{ids['billing']}"]
+    document: LC-DPA-2026-031
+    approved_by: J. Doe, ACME DPO
+    granted: 2026-01-01
+    expires: 2099-12-31
+""")
+    done = run_cli(scan_args(org["accounts"], org["endpoint"], "--approvals", str(approvals)), tmp_path, org["endpoint"])
+    assert done.returncode == 1, done.stderr
+    residency = {(f["resource"]["account"], f["resource"]["id"]): f for f in json.loads(done.stdout)["findings"]
+                 if f["rule_id"] == "LUX-RES-001" and f["resource"]["id"].endswith("-crm")}
+    billing, web = residency[(ids["billing"], "billing-crm")], residency[(ids["web"], "web-crm")]
+    assert billing["status"] == "waived" and billing["waiver"]["id"] == "APR-BILLING-1"
+    assert web["status"] == "fail" and not web.get("waiver")
+    approvals.write_text(approvals.read_text().replace(f'"{ids["billing"]}"', '"1234"'))
+    refused = run_cli(scan_args(org["accounts"], org["endpoint"], "--approvals", str(approvals)), tmp_path, org["endpoint"])
+    assert refused.returncode == 2 and refused.stderr.strip().splitlines() == [
+        f'luxguard: error: {approvals}: field approvals.0.accounts.0: "1234" is not a 12-digit AWS account id, quoted']
 
 
 @pytest.fixture
