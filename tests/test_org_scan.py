@@ -293,3 +293,35 @@ def test_throttling_that_never_ends_is_an_error_not_a_pass(org, tmp_path):
     groups = {(f["resource"]["account"], f["resource"]["type"]) for f in errors}
     assert groups == {(org["ids"][name], "AWS::EC2::SecurityGroup") for name in ("billing", "web")}
     assert all("RequestLimitExceeded" in json.dumps(f) for f in errors), errors[0]   # EC2's throttling code
+
+
+@needs_redis
+def test_celery_throttling_that_never_ends_is_an_error_as_in_process(org, broker, tmp_path, monkeypatch):
+    """A unit throttled on every retry, on a real worker: once the (short) retry budget is spent,
+    only the throttled listing is `error` and the unit's other listings are kept, exactly as the
+    in-process executor reports it."""
+    from tests.fault_proxy import FaultProxy
+
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")   # botocore: one retry per call, for the scans and the worker
+    budget = ("--throttle-retries", "1", "--throttle-backoff", "0.5")
+    with FaultProxy(org["endpoint"]) as proxy:
+        proxy.inject("throttled", {("ec2", "DescribeSecurityGroups")})
+        accounts = _proxied_accounts(tmp_path, org["ids"], proxy.url)
+        local = run_cli(scan_args(accounts, proxy.url, *budget), tmp_path, proxy.url)
+        worker = start_worker(broker, "throttled", proxy.url, tmp_path)
+        try:
+            distributed = run_cli(scan_args(accounts, proxy.url, *budget, "--executor", "celery", "--broker", broker),
+                                  tmp_path, proxy.url)
+        finally:
+            stop(worker)
+        hits = dict(proxy.hits)
+    assert distributed.returncode == local.returncode == 1, distributed.stderr
+    report = json.loads(distributed.stdout)
+    assert findings_by(report) == findings_by(json.loads(local.stdout))
+    errors = {(f["resource"]["account"], f["resource"]["type"]) for f in report["findings"] if f["status"] == "error"}
+    assert errors == {(org["ids"][name], "AWS::EC2::SecurityGroup") for name in ("billing", "web")}
+    kept = {(f["resource"]["account"], f["resource"]["type"]) for f in report["findings"]
+            if f["status"] != "error" and f["resource"]["region"] == LU and f["resource"]["type"].startswith("AWS::EC2::")}
+    assert {account for account, _ in kept} == {org["ids"]["billing"], org["ids"]["web"]}   # the unit's other EC2 listings
+    # 2 accounts x 2 runs of the unit (one retry) x 2 attempts per call, on each executor: never given up early
+    assert hits[("ec2", "DescribeSecurityGroups")] == 2 * (2 * 2 * 2)

@@ -28,16 +28,17 @@ def make_app(broker: str, backend: Optional[str] = None) -> Celery:
         broker_transport_options={"visibility_timeout": float(os.environ.get("LUXGUARD_VISIBILITY_TIMEOUT", 900))},
         worker_hijack_root_logger=False,
     )
-    app.task(name="luxguard.scan_unit", bind=True, max_retries=5)(_scan_unit)
+    app.task(name="luxguard.scan_unit", bind=True, max_retries=None)(_scan_unit)   # the unit's RetryPolicy decides
     return app
 
 
 def _scan_unit(task: Any, unit: dict) -> dict:
-    from luxguard.sources.org_scan import Throttled, run_unit
+    from luxguard.sources.org_scan import CELERY_RETRY, RetryPolicy, Throttled, run_unit
 
+    policy = RetryPolicy.of(unit, CELERY_RETRY)
     try:
         return run_unit(unit)
     except Throttled as exc:  # the account's API limit: back off and let another unit run meanwhile
-        if task.request.retries >= task.max_retries:
+        if task.request.retries >= policy.retries:
             return exc.result   # retries spent: the throttled listings stay failures (`error`)
-        raise task.retry(exc=exc, countdown=min(2 ** task.request.retries, 30))
+        raise task.retry(exc=exc, countdown=policy.delay(task.request.retries), max_retries=policy.retries)
