@@ -325,3 +325,60 @@ def test_celery_throttling_that_never_ends_is_an_error_as_in_process(org, broker
     assert {account for account, _ in kept} == {org["ids"]["billing"], org["ids"]["web"]}   # the unit's other EC2 listings
     # 2 accounts x 2 runs of the unit (one retry) x 2 attempts per call, on each executor: never given up early
     assert hits[("ec2", "DescribeSecurityGroups")] == 2 * (2 * 2 * 2)
+
+
+def test_an_account_whose_role_is_refused_is_an_error_not_skipped(org, tmp_path):
+    """AssumeRole answered AccessDenied (the role's trust policy does not admit the scanner): every
+    listing of that account is `error`, and the other accounts are scanned as usual."""
+    from tests.fault_proxy import FaultProxy
+
+    ids = org["ids"]
+    with FaultProxy(org["endpoint"]) as proxy:
+        proxy.inject("denied", {("sts", "AssumeRole")})
+        path = tmp_path / "refused.json"
+        path.write_text(json.dumps({"accounts": [{"id": ids["billing"], "regions": [LU]},
+                                                 {"id": ids["web"], "regions": [LU], "endpoint_url": proxy.url}]}))
+        done = run_cli(scan_args(path, org["endpoint"]), tmp_path, org["endpoint"])
+        hits = dict(proxy.hits)
+    assert done.returncode == 1, done.stderr
+    assert hits.get(("sts", "AssumeRole"))
+    findings = json.loads(done.stdout)["findings"]
+    web = [f for f in findings if f["resource"]["account"] == ids["web"]]
+    assert web and {f["status"] for f in web} == {"error"}
+    assert all("AccessDenied" in json.dumps(f) for f in web), web[0]
+    assert {f["resource"]["type"] for f in web} >= {"AWS::S3::Bucket", "AWS::EC2::SecurityGroup"}
+    assert ("LUX-RES-001", "pass", ids["billing"], "AWS::S3::Bucket", "billing-data", LU) in findings_by(
+        json.loads(done.stdout))
+
+
+@pytest.mark.parametrize("command", [["worker", "--broker", "redis://127.0.0.1:6379/13"],
+                                     ["scan", "--accounts", "accounts.json", "--executor", "celery",
+                                      "--broker", "redis://127.0.0.1:6379/13"]])
+def test_celery_missing_is_one_line(tmp_path, command):
+    """Celery is an optional extra: without it, the distributed commands say how to get it."""
+    (tmp_path / "accounts.json").write_text(json.dumps({"accounts": [{"id": "111111111111", "regions": [LU]}]}))
+    done = subprocess.run([sys.executable, "-c", "import sys; sys.modules['celery'] = None; import cli; cli.main()",
+                           *command], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO),
+                                                         "AWS_ENDPOINT_URL": "http://127.0.0.1:9"},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stderr.strip().splitlines() == [
+        "luxguard: error: Celery is not installed (needed by --executor celery and `luxguard worker`): "
+        "pip install 'luxguard[celery]'"], done.stderr
+
+
+def test_the_trusted_zone_is_the_organisation(org, tmp_path):
+    """A grant from one member account to another stays inside the organisation (not external);
+    the same grant to an account outside it is an external-access failure."""
+    ids = org["ids"]
+    for name, grantee in (("billing", ids["web"]), ("web", "999999999999")):
+        s3 = member_session(org["endpoint"], ids[name]).client("s3", endpoint_url=org["endpoint"], region_name=EU)
+        bucket = f"{name}-shared"
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": EU})
+        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{grantee}:root"}, "Action": "s3:GetObject",
+             "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+    done = run_cli(scan_args(org["accounts"], org["endpoint"]), tmp_path, org["endpoint"])
+    assert done.returncode == 1, done.stderr
+    rows = findings_by(json.loads(done.stdout))
+    assert ("LUX-ACC-011", "pass", ids["billing"], "AWS::S3::Bucket", "billing-shared", EU) in rows
+    assert ("LUX-ACC-011", "fail", ids["web"], "AWS::S3::Bucket", "web-shared", EU) in rows

@@ -9,14 +9,22 @@ so a unit run twice is counted once.
 from __future__ import annotations
 
 import os
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from celery import Celery
+from luxguard.core.errors import LuxguardError
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 QUEUE = "luxguard"
 
 
-def make_app(broker: str, backend: Optional[str] = None) -> Celery:
+def make_app(broker: str, backend: Optional[str] = None) -> "Celery":
+    try:
+        from celery import Celery
+    except ImportError:   # an optional extra: the one-account tool needs none of it
+        raise LuxguardError("Celery is not installed (needed by --executor celery and `luxguard worker`): "
+                            "pip install 'luxguard[celery]'") from None
     app = Celery("luxguard", broker=broker, backend=backend or broker)
     app.conf.update(
         task_serializer="json", result_serializer="json", accept_content=["json"],

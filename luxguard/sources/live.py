@@ -131,14 +131,18 @@ def scan_organization(options: ScanOptions, org: OrganizationOptions, settings: 
     from luxguard.sources.organization import AccountFilter, list_organization_accounts, load_accounts_file, with_role
 
     base = base_session(options.profile)
+    engine = settings.engine()
     if org.accounts_file is not None:
         accounts = with_role(load_accounts_file(org.accounts_file), org.role_name, org.external_id)
         accounts = [a if a.endpoint_url else replace(a, endpoint_url=options.endpoint_url) for a in accounts]
         label = str(org.accounts_file)
+        organizations, members = organization_zone(base, options.endpoint_url)
+        engine.trust([*(a.id for a in accounts), *members], organizations)   # the file is the estate
     else:
         found = list_organization_accounts(base, options.endpoint_url, org.role_name,
                                            AccountFilter(org.ous, org.account_tags), org.external_id)
         accounts, label = list(found.accounts), found.id
+        engine.trust(found.member_ids, [found.id])   # every member, chosen by the filters or not
     locations = settings.locations()
     regions, failures = account_regions(
         accounts, lambda session, account: resolve_regions(session, options.regions, locations, account.endpoint_url, warn=warn),
@@ -153,7 +157,7 @@ def scan_organization(options: ScanOptions, org: OrganizationOptions, settings: 
     failures = sorted([*failures, *result.failures], key=lambda f: f.key)
     for failure in failures:
         warn(f"could not list {failure.describe()}")
-    report = evaluate(settings.engine(), settings, result.resources, "aws", failures=failures)
+    report = evaluate(engine, settings, result.resources, "aws", failures=failures)
     report.notes.append(f"organisation scan: {len(accounts)} account(s), {result.units} unit(s) on the "
                         f"{org.executor} executor, {sum(result.api_calls.values())} API calls")
     return report, f"{options.endpoint_url or 'aws'}#org:{label}"
