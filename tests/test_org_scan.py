@@ -1,12 +1,15 @@
 """Organisation scans: an Organization of several accounts on the local cloud, roles assumed into
-each, scanned in-process and on real Celery workers (real Redis broker), with the history in a
-real PostgreSQL server."""
+each, scanned in-process and on real Celery workers with a real Redis broker (LUXGUARD_TEST_REDIS, or
+a redis-server started for the tests when none answers there), with the history in a real
+PostgreSQL server (LUXGUARD_TEST_POSTGRES)."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,16 +27,40 @@ REDIS = os.environ.get("LUXGUARD_TEST_REDIS", "redis://127.0.0.1:6379")
 POSTGRES = os.environ.get("LUXGUARD_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def _redis_available() -> bool:
+def _redis_answers(url: str) -> bool:
     try:
         import redis
 
-        return bool(redis.Redis.from_url(f"{REDIS}/0", socket_connect_timeout=2).ping())
-    except Exception:  # noqa: BLE001 - reported by the skip reason
+        return bool(redis.Redis.from_url(f"{url}/0", socket_connect_timeout=2).ping())
+    except Exception:  # noqa: BLE001 - any failure means: not there
         return False
 
 
-needs_redis = pytest.mark.skipif(not _redis_available(), reason=f"no Redis at {REDIS} (CI starts one)")
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The Redis at LUXGUARD_TEST_REDIS, or else a real redis-server started for these tests."""
+    if _redis_answers(REDIS):
+        yield REDIS
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip(f"no Redis at {REDIS} and no redis-server to start")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                               "--dir", str(tmp_path_factory.mktemp("redis"))],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while not _redis_answers(url):
+            assert time.monotonic() < deadline and server.poll() is None, "redis-server did not start"
+            time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def member_session(endpoint: str, account: str) -> boto3.Session:
@@ -152,13 +179,13 @@ approvals:
 
 
 @pytest.fixture
-def broker() -> Iterator[str]:
+def broker(redis_server: str) -> Iterator[str]:
     import redis
 
     db = 11
-    client = redis.Redis.from_url(f"{REDIS}/{db}")
+    client = redis.Redis.from_url(f"{redis_server}/{db}")
     client.flushdb()
-    yield f"{REDIS}/{db}"
+    yield f"{redis_server}/{db}"
     client.flushdb()
 
 
@@ -187,7 +214,6 @@ def warm_up(org: dict, tmp_path: Path) -> None:
     run_cli(scan_args(org["accounts"], org["endpoint"]), tmp_path, org["endpoint"])
 
 
-@needs_redis
 def test_celery_workers_give_the_same_findings_as_in_process(org, broker, tmp_path):
     warm_up(org, tmp_path)
     local = run_cli(scan_args(org["accounts"], org["endpoint"]), tmp_path, org["endpoint"])
@@ -203,7 +229,6 @@ def test_celery_workers_give_the_same_findings_as_in_process(org, broker, tmp_pa
     assert (sorted(d - l), sorted(l - d)) == ([], [])
 
 
-@needs_redis
 def test_a_worker_killed_mid_scan_loses_and_duplicates_nothing(org, broker, tmp_path):
     warm_up(org, tmp_path)
     local = json.loads(run_cli(scan_args(org["accounts"], org["endpoint"]), tmp_path, org["endpoint"]).stdout)
@@ -295,7 +320,6 @@ def test_throttling_that_never_ends_is_an_error_not_a_pass(org, tmp_path):
     assert all("RequestLimitExceeded" in json.dumps(f) for f in errors), errors[0]   # EC2's throttling code
 
 
-@needs_redis
 def test_celery_throttling_that_never_ends_is_an_error_as_in_process(org, broker, tmp_path, monkeypatch):
     """A unit throttled on every retry, on a real worker: once the (short) retry budget is spent,
     only the throttled listing is `error` and the unit's other listings are kept, exactly as the
