@@ -406,3 +406,32 @@ def test_the_trusted_zone_is_the_organisation(org, tmp_path):
     rows = findings_by(json.loads(done.stdout))
     assert ("LUX-ACC-011", "pass", ids["billing"], "AWS::S3::Bucket", "billing-shared", EU) in rows
     assert ("LUX-ACC-011", "fail", ids["web"], "AWS::S3::Bucket", "web-shared", EU) in rows
+
+
+def test_a_long_queue_behind_one_busy_worker_is_not_a_timeout(org, broker, tmp_path, monkeypatch):
+    """Units are timed from when a worker starts them: with one worker, the last of 14 units waits
+    in the queue longer than LUXGUARD_UNIT_TIMEOUT, and still none is given up."""
+    from luxguard.sources.celery_app import make_app
+
+    monkeypatch.setenv("LUXGUARD_UNIT_TIMEOUT", "10")
+    regions = [LU, EU, "eu-central-1", "eu-west-2", "eu-west-3", "eu-north-1"]
+    path = tmp_path / "many-regions.json"
+    path.write_text(json.dumps({"accounts": [{"id": org["ids"][name], "regions": regions} for name in ("billing", "web")]}))
+    warm_up({**org, "accounts": path}, tmp_path)
+    local = run_cli(scan_args(path, org["endpoint"]), tmp_path, org["endpoint"])
+    worker = start_worker(broker, "alone", org["endpoint"], tmp_path)
+    try:
+        app, deadline = make_app(broker), time.monotonic() + 120
+        while not app.control.ping(timeout=1) and time.monotonic() < deadline:
+            pass    # the worker is up before the scan starts: its start-up is not queue time
+        started = time.monotonic()
+        distributed = run_cli(scan_args(path, org["endpoint"], "--executor", "celery", "--broker", broker,
+                                        "--per-account", "8"), tmp_path, org["endpoint"])
+        elapsed = time.monotonic() - started
+    finally:
+        stop(worker)
+    assert elapsed > 10, "the queue did not outlast the unit timeout: the test shows nothing"
+    assert distributed.returncode == local.returncode == 1, distributed.stderr
+    assert "Timeout" not in distributed.stdout, [f["message"] for f in json.loads(distributed.stdout)["findings"]
+                                                 if "Timeout" in json.dumps(f)][:3]
+    assert findings_by(json.loads(distributed.stdout)) == findings_by(json.loads(local.stdout))

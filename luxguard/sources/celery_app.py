@@ -29,7 +29,7 @@ def make_app(broker: str, backend: Optional[str] = None) -> "Celery":
     app.conf.update(
         task_serializer="json", result_serializer="json", accept_content=["json"],
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
-        task_default_queue=QUEUE, task_track_started=False, result_expires=3600,
+        task_default_queue=QUEUE, task_track_started=True,   # the coordinator times a unit from its start result_expires=3600,
         broker_connection_retry_on_startup=True,
         # A unit whose worker vanished without rejecting it (the whole host gone) is re-delivered
         # after this long (LUXGUARD_VISIBILITY_TIMEOUT seconds); keep it above the slowest unit.
