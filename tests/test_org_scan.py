@@ -435,3 +435,13 @@ def test_a_long_queue_behind_one_busy_worker_is_not_a_timeout(org, broker, tmp_p
     assert "Timeout" not in distributed.stdout, [f["message"] for f in json.loads(distributed.stdout)["findings"]
                                                  if "Timeout" in json.dumps(f)][:3]
     assert findings_by(json.loads(distributed.stdout)) == findings_by(json.loads(local.stdout))
+
+
+@pytest.mark.parametrize("value", ["0", "x", "-1"])
+def test_a_bad_aws_max_attempts_is_one_line(tmp_path, value):
+    done = subprocess.run([sys.executable, "-c", "import cli; cli.main()", "scan", "--endpoint-url", "http://127.0.0.1:9",
+                           "--regions", LU, "--no-history"], cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(REPO), "AWS_MAX_ATTEMPTS": value},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stderr.strip().splitlines() == [
+        f"luxguard: error: AWS_MAX_ATTEMPTS={value!r}: give the attempts per API call as a whole number, 1 or more"]

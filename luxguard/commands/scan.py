@@ -73,6 +73,9 @@ def scan(endpoint_url: Optional[str], profile: Optional[str], regions: str, work
          result_backend: Optional[str], per_account: int, throttle_retries: Optional[int],
          throttle_backoff: Optional[float], **shared: Any) -> int:
     """Read live resources in every region and evaluate the rules; store the run in the history."""
+    from scanners.clients import call_retries
+
+    call_retries()   # a bad AWS_MAX_ATTEMPTS is one line here, not an error in every listing
     settings = make_settings(**shared)
     store = None if no_history else HistoryStore(db)
     options = ScanOptions(endpoint_url=endpoint_url, profile=profile, regions=regions, workers=workers)
