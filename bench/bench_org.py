@@ -4,13 +4,15 @@ in-process and on 1, 2 and 4 Celery workers (real Redis), against several moto s
 Usage:
     .venv/bin/python bench/bench_org.py [--accounts 10,50,100] [--workers 1,2,4] [--servers 4]
                                         [--regions eu-west-1,eu-central-1] [--redis redis://127.0.0.1:6379/12]
+                                        [--resources-per-account N]
 
 Each moto server (a separate process on loopback, so moto is not the bottleneck of a single GIL)
 holds a share of the accounts; the accounts file gives each account its server (endpoint_url).
 Each server holds an Organization whose member accounts are created through Organizations
 (CreateAccount), and each member is seeded through its OrganizationAccountAccessRole, assumed as
 in production: 3 buckets (one abroad, one public), 1 security group open to
-the world, 1 KMS key and 1 EBS volume per region. Then, for each size, the same accounts file is
+the world, 1 KMS key and 1 EBS volume per region (`--resources-per-account N`: N spread over the
+regions, the first of bucket, public bucket, open group, volume, key, bucket in each, cycling). Then, for each size, the same accounts file is
 scanned by the in-process executor and by N workers (`luxguard worker --concurrency 1` each), and
 the findings are compared. Figures: wall time, accounts/s, units/s ((account, region) units plus
 one global S3 unit per account), resources/s, and whether every run gave the same findings.
@@ -79,7 +81,11 @@ def create_accounts(endpoint: str, first: int, count: int) -> list[str]:
             ["CreateAccountStatus"]["AccountId"] for n in range(count)]
 
 
-def seed_account(account: str, endpoint: str, regions: list[str]) -> None:
+KINDS = ("data", "public", "ssh", "volume", "key", "export")
+
+
+def seed_account(account: str, endpoint: str, regions: list[str], per_region: int = len(KINDS)) -> None:
+    """The first `per_region` of KINDS in each region (the kinds cycle past six: more buckets, groups...)."""
     import boto3
 
     sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1",
@@ -89,18 +95,25 @@ def seed_account(account: str, endpoint: str, regions: list[str]) -> None:
                             aws_session_token=creds["SessionToken"])
     for number, region in enumerate(regions):
         s3 = session.client("s3", endpoint_url=endpoint, region_name=region)
-        for kind in ("data", "public", "export"):
-            bucket = f"b{account}-{number}-{kind}"
-            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
-            if kind != "public":
-                s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=ALL_BLOCKED)
         ec2 = session.client("ec2", endpoint_url=endpoint, region_name=region)
-        vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
-        group = ec2.create_security_group(GroupName="ssh", Description="ssh", VpcId=vpc)["GroupId"]
-        ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
-            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-        ec2.create_volume(AvailabilityZone=f"{region}a", Size=1)
-        session.client("kms", endpoint_url=endpoint, region_name=region).create_key()
+        kms = session.client("kms", endpoint_url=endpoint, region_name=region)
+        vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]    # moto makes the default VPC on first use: not in the scan
+        for index in range(per_region):
+            kind = KINDS[index % len(KINDS)]
+            suffix = f"{kind}{index // len(KINDS) or ''}"
+            if kind in ("data", "public", "export"):
+                bucket = f"b{account}-{number}-{suffix}"
+                s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+                if kind != "public":
+                    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=ALL_BLOCKED)
+            elif kind == "ssh":
+                group = ec2.create_security_group(GroupName=suffix, Description="ssh", VpcId=vpc)["GroupId"]
+                ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
+                    {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+            elif kind == "volume":
+                ec2.create_volume(AvailabilityZone=f"{region}a", Size=1)
+            else:
+                kms.create_key()
 
 
 def cli(*args: str) -> list[str]:
@@ -153,10 +166,13 @@ def main() -> None:
     parser.add_argument("--servers", type=int, default=4)
     parser.add_argument("--regions", default="eu-west-1,eu-central-1")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/12")
+    parser.add_argument("--resources-per-account", type=int, default=None,
+                        help="seeded resources per account, spread over the regions (default: 6 per region)")
     args = parser.parse_args()
     sizes = [int(n) for n in args.accounts.split(",")]
     worker_counts = [int(n) for n in args.workers.split(",")]
     regions = args.regions.split(",")
+    per_region = len(KINDS) if args.resources_per_account is None else max(1, -(-args.resources_per_account // len(regions)))
 
     import redis
 
@@ -171,13 +187,14 @@ def main() -> None:
             new = [(account, endpoint) for (_, endpoint), count in zip(servers, share)
                    for account in create_accounts(endpoint, seeded, count)]
             with ThreadPoolExecutor(8) as pool:
-                list(pool.map(lambda item: seed_account(item[0], item[1], regions), new))
+                list(pool.map(lambda item: seed_account(item[0], item[1], regions, per_region), new))
             entries += [{"id": account, "endpoint_url": endpoint, "regions": regions} for account, endpoint in new]
             seeded = size
             path = Path(tempfile.gettempdir()) / f"bench-org-{size}.json"
             path.write_text(json.dumps({"accounts": entries}))
             endpoint = servers[0][1]
-            scan(path, endpoint, regions, [])    # moto makes default VPCs on first use: warm once
+            if size == sizes[0]:
+                scan(path, endpoint, regions, [])    # warm the page cache and moto's lazily built backends once
             units = size * (len(regions) + 1)
             runs = [("in-process", [])] + [(f"celery x{n}", ["--executor", "celery", "--broker", args.redis])
                                             for n in worker_counts]
@@ -196,19 +213,21 @@ def main() -> None:
                              "units/s": units / elapsed, "resources/s": report["summary"]["resources"] / elapsed,
                              "resources": report["summary"]["resources"], "errors": report["summary"]["errors"],
                              "calls/resource": calls / max(1, report["summary"]["resources"]),
-                             "same": prints == reference})
-                print(f"{size:>4} accounts  {label:<11} {elapsed:7.1f} s  {size / elapsed:6.2f} accounts/s  "
+                             "s/account": elapsed / size, "load": os.getloadavg()[0], "same": prints == reference})
+                print(f"{size:>4} accounts  {label:<11} {elapsed:7.1f} s  {elapsed / size:5.2f} s/account  "
+                      f"{size / elapsed:6.2f} accounts/s  "
                       f"{units / elapsed:6.2f} units/s  {report['summary']['resources'] / elapsed:7.1f} resources/s  "
                       f"{calls / max(1, report['summary']['resources']):5.1f} calls/resource  "
-                      f"errors {report['summary']['errors']}  same findings: {prints == reference}", flush=True)
+                      f"errors {report['summary']['errors']}  same findings: {prints == reference}  "
+                      f"load {os.getloadavg()[0]:.2f}", flush=True)
     finally:
         stop([process for process, _ in servers])
         redis.Redis.from_url(args.redis).flushdb()
-    print("\nscaling (in-process seconds per account, relative to the smallest size):")
-    base = next(r for r in rows if r["run"] == "in-process")
-    for row in rows:
-        if row["run"] == "in-process":
-            print(f"  {row['accounts']:>4} accounts: {row['seconds'] / row['accounts'] / (base['seconds'] / base['accounts']):.2f}")
+    print("\nscaling (seconds per account, relative to the smallest size; 1.00 = linear):")
+    for label in dict.fromkeys(row["run"] for row in rows):
+        mine = [row for row in rows if row["run"] == label]
+        print(f"  {label:<11} " + "  ".join(f"{row['accounts']} accounts: {row['s/account'] / mine[0]['s/account']:.2f}"
+                                            for row in mine))
     print("speed-up over one worker:")
     for size in sizes:
         one = next((r for r in rows if r["accounts"] == size and r["run"] == "celery x1"), None)

@@ -9,6 +9,7 @@ Counting uses botocore events on each client:
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import Counter
 from typing import Any, Optional
@@ -17,13 +18,27 @@ from urllib.parse import urlsplit, urlunsplit
 import boto3
 from botocore.config import Config
 
+from luxguard.core.errors import LuxguardError
 from scanners.answers import check_answer
 from scanners.calls import html_error_page_as_status
 
 # botocore's `max_attempts` counts retries: 5 means 1 attempt + up to 5 retries (6 HTTP requests).
 MAX_ATTEMPTS = 5
+# The AWS SDKs' own setting, total attempts per call (1 = no retry), replaces it when set.
+ATTEMPTS_ENV = "AWS_MAX_ATTEMPTS"
 # Seconds to wait for an answer before the attempt counts as failed (and is retried).
 READ_TIMEOUT = 60
+
+
+def call_retries() -> dict[str, Any]:
+    """botocore's retries of one API call: MAX_ATTEMPTS retries, or AWS_MAX_ATTEMPTS attempts in all
+    (an organisation's retry budget is these times the unit's own retries, see org_scan.RetryPolicy)."""
+    given = os.environ.get(ATTEMPTS_ENV)
+    if given is None:
+        return {"mode": "standard", "max_attempts": MAX_ATTEMPTS}
+    if not given.strip().isdigit() or int(given) < 1:
+        raise LuxguardError(f"{ATTEMPTS_ENV}={given!r}: give the attempts per API call as a whole number, 1 or more")
+    return {"mode": "standard", "total_max_attempts": int(given)}
 
 
 def _operation_key(event_name: str) -> str:
@@ -54,7 +69,7 @@ class ClientFactory:
     def _create(self, service: str, region: str, single_attempt: bool) -> Any:
         config = Config(
             retries={"mode": "standard", "total_max_attempts": 1} if single_attempt
-            else {"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+            else call_retries(),
             max_pool_connections=max(10, self.max_workers),
             connect_timeout=5 if single_attempt else 60,
             read_timeout=READ_TIMEOUT,

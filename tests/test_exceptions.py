@@ -161,3 +161,26 @@ def test_a_waiver_limited_to_accounts_covers_only_their_findings(tmp_path):
     path.write_text(path.read_text().replace("'111111111111'", "'1111'"))
     with pytest.raises(LuxguardError, match="waivers.0.accounts.0"):
         load_waivers(path, load_rules())
+
+
+def test_an_approval_limited_to_accounts_covers_only_their_findings(tmp_path):
+    """`accounts` scopes an approval to findings in those accounts, for residency and
+    external-access findings alike (both go through the approval's scope)."""
+    from luxguard.core.errors import LuxguardError
+    from luxguard.core.model import Finding, Resource, Status
+    from luxguard.policy.exceptions import load_approvals
+
+    path = write_yaml(tmp_path / "a.yaml", {"approvals": [{**APPROVAL, "accounts": ["111111111111"]}]})
+    [approval] = load_approvals(path)
+
+    def finding(account):
+        return Finding("LUX-RES-001", "residency", "high", Status.FAIL,
+                       Resource("AWS::S3::Bucket", "acme-crm", region="eu-west-1", account=account), "abroad")
+
+    assert approval.in_scope(finding("111111111111"))
+    assert not approval.in_scope(finding("222222222222")) and not approval.in_scope(finding(None))
+    [everywhere] = load_approvals(write_yaml(tmp_path / "b.yaml", {"approvals": [APPROVAL]}))
+    assert everywhere.in_scope(finding("222222222222")) and everywhere.in_scope(finding(None))
+    write_yaml(path, {"approvals": [{**APPROVAL, "accounts": [111111111111]}]})   # unquoted in YAML: a number
+    with pytest.raises(LuxguardError, match="approvals.0.accounts.0: 111111111111 is not text, expected a 12-digit"):
+        load_approvals(path)

@@ -22,6 +22,11 @@ def _status(today: Any, start: Any, end: Any) -> str:
     return "expiring" if (end - today).days <= EXPIRY_WARNING_DAYS else "active"
 
 
+def _in(accounts: frozenset[str]) -> str:
+    """The accounts an approval or waiver is limited to, for `list` (nothing when it covers all)."""
+    return f"  accounts {','.join(sorted(accounts))}" if accounts else ""
+
+
 def _today(as_of: Any) -> date:
     return as_of.date() if as_of else date.today()
 
@@ -55,7 +60,7 @@ def approvals_list(file: Path, as_of: Any) -> int:
     for a in sorted(load_approvals(file), key=lambda a: a.id):
         where = ",".join(sorted(a.countries | a.regions))
         click.echo(f"{a.id}  {_status(today, a.granted, a.expires):<22}  {a.customer}  -> {where}  "
-                   f"[{'+'.join(sorted(a.data_categories))}]  {a.granted}..{a.expires}  {a.document}")
+                   f"[{'+'.join(sorted(a.data_categories))}]  {a.granted}..{a.expires}  {a.document}{_in(a.accounts)}")
     return EXIT_OK
 
 
@@ -85,7 +90,7 @@ def waivers_list(file: Path, as_of: Any) -> int:
     today = _today(as_of)
     for w in sorted(load_waivers(file, Settings().rules()), key=lambda w: w.id):
         click.echo(f"{w.id}  {_status(today, None, w.expires):<9}  {w.rule}  {w.resource}  {w.owner}  "
-                   f"until {w.expires}  {w.reason}")
+                   f"until {w.expires}  {w.reason}{_in(w.accounts)}")
     return EXIT_OK
 
 

@@ -52,6 +52,10 @@ def organization_options(fn: Callable) -> Callable:
         click.option("--result-backend", envvar="LUXGUARD_RESULT_BACKEND", help="Celery result backend (default: the broker)."),
         click.option("--per-account", type=click.IntRange(1, 64), default=4, show_default=True,
                      help="Units of one account in flight at once (API limits are per account)."),
+        click.option("--throttle-retries", type=click.IntRange(0, 20), envvar="LUXGUARD_THROTTLE_RETRIES",
+                     help="Runs again of a unit throttled past botocore's retries [default: 3 in-process, 5 on Celery]."),
+        click.option("--throttle-backoff", type=click.FloatRange(0, 600), envvar="LUXGUARD_THROTTLE_BACKOFF",
+                     metavar="SECONDS", help="Longest wait between those runs (1, 2, 4... s) [default: 10 in-process, 30 on Celery]."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -66,19 +70,24 @@ def scan(endpoint_url: Optional[str], profile: Optional[str], regions: str, work
          no_history: bool, fmt: str, output: Optional[Path], fail_on: Gate, organization: bool,
          accounts_file: Optional[Path], role_name: str, external_id: Optional[str], session_name: str,
          ous: tuple[str, ...], account_tags: tuple[tuple[str, str], ...], executor: str, broker: Optional[str],
-         result_backend: Optional[str], per_account: int, **shared: Any) -> int:
+         result_backend: Optional[str], per_account: int, throttle_retries: Optional[int],
+         throttle_backoff: Optional[float], **shared: Any) -> int:
     """Read live resources in every region and evaluate the rules; store the run in the history."""
+    from scanners.clients import call_retries
+
+    call_retries()   # a bad AWS_MAX_ATTEMPTS is one line here, not an error in every listing
     settings = make_settings(**shared)
     store = None if no_history else HistoryStore(db)
     options = ScanOptions(endpoint_url=endpoint_url, profile=profile, regions=regions, workers=workers)
     org = OrganizationOptions(organization=organization, accounts_file=accounts_file, role_name=role_name,
                               external_id=external_id, session_name=session_name, ous=ous,
                               account_tags=account_tags, executor=executor, broker=broker,
-                              result_backend=result_backend, per_account=per_account)
+                              result_backend=result_backend, per_account=per_account,
+                              throttle_retries=throttle_retries, throttle_backoff=throttle_backoff)
     if organization and accounts_file is not None:
         raise LuxguardError("give --organization or --accounts FILE, not both")
-    if not org.enabled and (ous or account_tags or executor != "local"):
-        raise LuxguardError("--ou, --account-tag and --executor apply to --organization/--accounts scans")
+    if not org.enabled and (ous or account_tags or executor != "local" or org.retry_policy()):
+        raise LuxguardError("--ou, --account-tag, --executor and --throttle-* apply to --organization/--accounts scans")
     with progress_reporter(interactive()) as progress:
         if org.enabled:
             report, target = scan_organization(options, org, settings, warn, progress)

@@ -74,8 +74,8 @@ def words(error: ValidationError) -> str:
         extra = sorted(k for k in value if k not in allowed) if isinstance(value, dict) else []
         known = f" (known fields: {', '.join(allowed)})" if allowed else ""
         return f"unknown field {_names(extra)}{known}"
-    if kind == "type":
-        return f"{shown(value)} is not {_type_words(expected)}"
+    if kind == "type":   # an unquoted account id in YAML is a number: say what the field wants
+        return f"{shown(value)} is not {_type_words(expected)}" + (f", expected {described}" if described else "")
     if kind in ("enum", "const"):
         choices = expected if kind == "enum" else [expected]
         return f"{shown(value)} is not one of: {', '.join(shown(c) for c in choices)}"

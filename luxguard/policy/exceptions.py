@@ -62,10 +62,13 @@ class Approval:
     approved_by: str
     granted: date
     expires: date
-    accounts: frozenset[str] = frozenset()   # a processor's AWS accounts that may be granted access
+    grantees: frozenset[str] = frozenset()   # destinations.accounts: a processor's accounts that may be granted access
+    accounts: frozenset[str] = frozenset()   # empty: every account; else only findings in these (as a waiver's)
 
     def in_scope(self, finding: Finding) -> bool:
         resource = finding.resource
+        if self.accounts and resource.account not in self.accounts:
+            return False   # a finding of no known account is not in a named one: the approval does not apply
         names = [n for n in (resource.id, resource.properties.get("name"), resource.arn) if n]
         if resource.id in self.resource_ids or (resource.arn and resource.arn in self.resource_ids):
             return True
@@ -121,7 +124,8 @@ def load_approvals(path: Path) -> list[Approval]:
         approvals.append(Approval(
             id=entry["id"], customer=entry["customer"], data_categories=frozenset(entry["data_categories"]),
             countries=frozenset(destinations.get("countries", [])), regions=frozenset(destinations.get("regions", [])),
-            accounts=frozenset(str(a) for a in destinations.get("accounts", [])),
+            grantees=frozenset(str(a) for a in destinations.get("accounts", [])),
+            accounts=frozenset(entry.get("accounts", [])),
             resource_ids=tuple(scope.get("resource_ids", [])), name_patterns=tuple(scope.get("name_patterns", [])),
             tags=tuple(sorted((scope.get("tags") or {}).items())), document=entry["document"],
             approved_by=entry["approved_by"], granted=granted, expires=expires))
@@ -233,7 +237,7 @@ class Exceptions:
                 self._apply_approval(finding, lambda a: all(a.covers_destination(r, locations) for r in places))
             elif rule is not None and external_principals(rule, finding):
                 grantees = external_principals(rule, finding)
-                self._apply_approval(finding, lambda a: "*" not in grantees and set(grantees) <= a.accounts)
+                self._apply_approval(finding, lambda a: "*" not in grantees and set(grantees) <= a.grantees)
             else:
                 self._apply_waiver(finding)
 

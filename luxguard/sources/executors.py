@@ -8,6 +8,7 @@ are per account and region, so no more than `per_account` units of one account a
 
 from __future__ import annotations
 
+import os
 import time
 from collections import defaultdict, deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -68,14 +69,19 @@ class LocalExecutor:
 
 
 class CeleryExecutor:
-    """Units as Celery tasks (late acknowledgement: a unit whose worker dies is run again)."""
+    """Units as Celery tasks (late acknowledgement: a unit whose worker dies is run again).
+
+    A unit is given up (an `error` result) when a worker has held it for `unit_timeout` seconds,
+    or when it has waited that long in the queue while no unit started or finished: a long queue
+    behind busy workers is not a timeout, a queue that nobody serves is."""
 
     def __init__(self, broker: str, backend: Optional[str] = None, per_account: int = 4,
-                 unit_timeout: float = 600.0):
+                 unit_timeout: Optional[float] = None):
         from luxguard.sources.celery_app import make_app
 
         self.app = make_app(broker, backend)
-        self.per_account, self.unit_timeout = per_account, unit_timeout
+        self.per_account = per_account
+        self.unit_timeout = unit_timeout if unit_timeout is not None else float(os.environ.get("LUXGUARD_UNIT_TIMEOUT", 600))
 
     def _check_broker(self) -> None:
         try:
@@ -85,10 +91,14 @@ class CeleryExecutor:
             raise LuxguardError(f"--broker: cannot reach the Celery broker ({type(error).__name__}: {error})") from None
 
     def run(self, units: list[Unit], progress: Progress) -> dict[str, Result]:
+        from celery.states import READY_STATES
+
         self._check_broker()
         queues, total = _windows(units, self.per_account)
         results: dict[str, Result] = {}
-        in_flight: dict[str, tuple[Any, Unit, float]] = {}
+        in_flight: dict[str, tuple[Any, Unit, float]] = {}   # handle, unit, sent (then: started) at
+        started: set[str] = set()
+        progressed = time.monotonic()    # when a unit last started or finished
         busy: dict[str, int] = defaultdict(int)
         while queues or in_flight:
             for account in sorted(queues):
@@ -99,7 +109,17 @@ class CeleryExecutor:
                     busy[account] += 1
                 if not queues[account]:
                     del queues[account]
-            finished = [task_id for task_id, (handle, _, _) in in_flight.items() if handle.ready()]
+            finished = []
+            for task_id, (handle, unit, since) in list(in_flight.items()):
+                state = handle.state
+                if state in READY_STATES:
+                    finished.append(task_id)
+                elif state == "STARTED" and task_id not in started:
+                    started.add(task_id)
+                    in_flight[task_id] = (handle, unit, time.monotonic())
+                    progressed = time.monotonic()
+            if finished:
+                progressed = time.monotonic()
             for task_id in finished:
                 handle, unit, _ = in_flight.pop(task_id)
                 busy[unit["account"]["id"]] -= 1
@@ -109,11 +129,14 @@ class CeleryExecutor:
                     results[unit_key(unit)] = failed_result(unit, type(error).__name__, str(error))
                 handle.forget()
                 progress(f"{len(results)}/{total} {unit_key(unit)}")
-            for task_id, (handle, unit, started) in list(in_flight.items()):
-                if time.monotonic() - started > self.unit_timeout:
+            for task_id, (handle, unit, since) in list(in_flight.items()):
+                clock = since if task_id in started else max(since, progressed)
+                if time.monotonic() - clock > self.unit_timeout:
                     in_flight.pop(task_id)
                     busy[unit["account"]["id"]] -= 1
-                    results[unit_key(unit)] = failed_result(unit, "Timeout", f"no worker finished it in {self.unit_timeout:.0f}s")
+                    why = (f"no worker finished it in {self.unit_timeout:.0f}s" if task_id in started else
+                           f"no worker took it in {self.unit_timeout:.0f}s while none took or finished a unit")
+                    results[unit_key(unit)] = failed_result(unit, "Timeout", why)
             if not finished:
                 time.sleep(0.05)
         return results

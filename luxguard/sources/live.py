@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import TYPE_CHECKING, Callable, Iterator, Optional
 
 from luxguard.core.errors import LuxguardError
 from luxguard.core.urls import redact_credentials
@@ -17,6 +17,9 @@ from luxguard.sinks.history import HistoryStore
 from luxguard.sinks.outputs import Report
 from luxguard.sinks.outputs.json_format import finding_to_dict
 from luxguard.pipeline import Settings, apply_exceptions, evaluate
+
+if TYPE_CHECKING:
+    from luxguard.sources.org_scan import RetryPolicy
 
 
 @dataclass
@@ -101,6 +104,18 @@ class OrganizationOptions:
     broker: Optional[str] = None
     result_backend: Optional[str] = None
     per_account: int = 4
+    throttle_retries: Optional[int] = None     # None: the executor's default (org_scan.LOCAL_RETRY, CELERY_RETRY)
+    throttle_backoff: Optional[float] = None
+
+    def retry_policy(self) -> Optional["RetryPolicy"]:
+        """The coordinator's retry policy for throttled units, or None for the executor's own."""
+        from luxguard.sources.org_scan import CELERY_RETRY, LOCAL_RETRY, RetryPolicy
+
+        if self.throttle_retries is None and self.throttle_backoff is None:
+            return None
+        default = CELERY_RETRY if self.executor == "celery" else LOCAL_RETRY
+        return RetryPolicy(default.retries if self.throttle_retries is None else self.throttle_retries,
+                           default.max_backoff if self.throttle_backoff is None else self.throttle_backoff)
 
     @property
     def enabled(self) -> bool:
@@ -116,14 +131,18 @@ def scan_organization(options: ScanOptions, org: OrganizationOptions, settings: 
     from luxguard.sources.organization import AccountFilter, list_organization_accounts, load_accounts_file, with_role
 
     base = base_session(options.profile)
+    engine = settings.engine()
     if org.accounts_file is not None:
         accounts = with_role(load_accounts_file(org.accounts_file), org.role_name, org.external_id)
         accounts = [a if a.endpoint_url else replace(a, endpoint_url=options.endpoint_url) for a in accounts]
         label = str(org.accounts_file)
+        organizations, members = organization_zone(base, options.endpoint_url)
+        engine.trust([*(a.id for a in accounts), *members], organizations)   # the file is the estate
     else:
         found = list_organization_accounts(base, options.endpoint_url, org.role_name,
                                            AccountFilter(org.ous, org.account_tags), org.external_id)
         accounts, label = list(found.accounts), found.id
+        engine.trust(found.member_ids, [found.id])   # every member, chosen by the filters or not
     locations = settings.locations()
     regions, failures = account_regions(
         accounts, lambda session, account: resolve_regions(session, options.regions, locations, account.endpoint_url, warn=warn),
@@ -134,11 +153,11 @@ def scan_organization(options: ScanOptions, org: OrganizationOptions, settings: 
         executor = CeleryExecutor(org.broker, org.result_backend, per_account=org.per_account)
     else:
         executor = LocalExecutor(run_unit_with_backoff, workers=options.workers, per_account=org.per_account)
-    result = scan_accounts(accounts, regions, executor, progress, options.profile, org.session_name)
+    result = scan_accounts(accounts, regions, executor, progress, options.profile, org.session_name, org.retry_policy())
     failures = sorted([*failures, *result.failures], key=lambda f: f.key)
     for failure in failures:
         warn(f"could not list {failure.describe()}")
-    report = evaluate(settings.engine(), settings, result.resources, "aws", failures=failures)
+    report = evaluate(engine, settings, result.resources, "aws", failures=failures)
     report.notes.append(f"organisation scan: {len(accounts)} account(s), {result.units} unit(s) on the "
                         f"{org.executor} executor, {sum(result.api_calls.values())} API calls")
     return report, f"{options.endpoint_url or 'aws'}#org:{label}"

@@ -40,6 +40,30 @@ class Throttled(Exception):
         self.result = result
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a throttled unit is retried: `retries` more runs, waiting 1, 2, 4... seconds, at most
+    `max_backoff`. It travels in the unit, so a Celery worker retries as the coordinator was told."""
+
+    retries: int
+    max_backoff: float
+
+    def delay(self, retry: int) -> float:
+        return min(2.0 ** retry, self.max_backoff)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"retries": self.retries, "max_backoff": self.max_backoff}
+
+    @classmethod
+    def of(cls, unit: Unit, default: "RetryPolicy") -> "RetryPolicy":
+        given = unit.get("retry")
+        return cls(int(given["retries"]), float(given["max_backoff"])) if given else default
+
+
+LOCAL_RETRY = RetryPolicy(retries=3, max_backoff=10)     # in-process: the scan waits, so retry briefly
+CELERY_RETRY = RetryPolicy(retries=5, max_backoff=30)    # a worker takes other units while one waits
+
+
 @dataclass
 class OrgScanResult:
     resources: list[Resource]
@@ -57,18 +81,20 @@ def base_session(profile: Optional[str] = None, region: Optional[str] = None) ->
 
 
 def plan_units(accounts: list[Account], regions: dict[str, list[str]], profile: Optional[str] = None,
-               session_name: str = DEFAULT_SESSION_NAME) -> list[Unit]:
-    """One unit per (account, region) and one global unit per account, sorted."""
+               session_name: str = DEFAULT_SESSION_NAME, retry: Optional[RetryPolicy] = None) -> list[Unit]:
+    """One unit per (account, region) and one global unit per account, sorted (without a retry
+    policy, each executor retries throttled units its own default way)."""
     units: list[Unit] = []
+    extra = {"retry": retry.to_dict()} if retry else {}
     for account in accounts:
         home = (regions[account.id] or [None])[0]
         units.append({"account": account.to_dict(), "region": GLOBAL, "listing": "global",
                       "listing_type": "AWS::S3::Bucket", "home": home, "profile": profile,
-                      "session_name": session_name})
+                      "session_name": session_name, **extra})
         for region in regions[account.id]:
             units.append({"account": account.to_dict(), "region": region, "listing": "regional",
                           "listing_type": "*", "home": region, "profile": profile,
-                          "session_name": session_name})
+                          "session_name": session_name, **extra})
     return sorted(units, key=unit_key)
 
 
@@ -112,15 +138,16 @@ def run_unit(unit: Unit) -> dict[str, Any]:
     return answer
 
 
-def run_unit_with_backoff(unit: Unit, attempts: int = 4) -> dict[str, Any]:
+def run_unit_with_backoff(unit: Unit) -> dict[str, Any]:
     """The in-process executor's retry of throttled units (Celery retries them itself)."""
-    for attempt in range(attempts):
+    policy = RetryPolicy.of(unit, LOCAL_RETRY)
+    for retry in range(policy.retries + 1):
         try:
             return run_unit(unit)
         except Throttled as error:
-            if attempt == attempts - 1:
-                return error.result
-            time.sleep(min(2 ** attempt, 10))
+            if retry == policy.retries:
+                return error.result   # retries spent: the throttled listings stay failures (`error`)
+            time.sleep(policy.delay(retry))
     raise AssertionError("unreachable")
 
 
@@ -152,10 +179,10 @@ def account_regions(accounts: list[Account], resolve: Callable[[boto3.Session, A
 
 def scan_accounts(accounts: list[Account], regions: dict[str, list[str]], executor: Executor,
                   progress: Progress = lambda _m: None, profile: Optional[str] = None,
-                  session_name: str = DEFAULT_SESSION_NAME) -> OrgScanResult:
+                  session_name: str = DEFAULT_SESSION_NAME, retry: Optional[RetryPolicy] = None) -> OrgScanResult:
     """Every unit of every reachable account through `executor`, merged (a unit run twice counts once)."""
     reachable = [a for a in accounts if a.id in regions]
-    units = plan_units(reachable, regions, profile, session_name)
+    units = plan_units(reachable, regions, profile, session_name, retry)
     results = executor.run(units, progress)
     resources: dict[tuple[str, str, str], Resource] = {}
     failures: dict[tuple[str, str, str], ListingFailure] = {}
