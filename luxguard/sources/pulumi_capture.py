@@ -68,6 +68,7 @@ class Capture:
     existing: list[CapturedResource] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)   # what the capture could not see
     peak_mib: float = field(default=0.0, compare=False)   # the program's process, for bench/
+    monitor_seconds: float = field(default=0.0, compare=False)   # the resource monitor's answering, for bench/
 
     FORMAT = "luxguard-plan"
     VERSION = 1
@@ -217,6 +218,7 @@ def capture_program(program_dir: Path, stack: str, timeout: float = DEFAULT_TIME
         raise LuxguardError(f"{main_file}: the program's process reported success, but the resource monitor never "
                             f"saw the run end (the stack's outputs and the SDK's shutdown signal): not trusted")
     capture = monitor.capture(str(program_dir))
+    capture.monitor_seconds = servicer.busy_seconds
     with contextlib.suppress(TypeError, ValueError):
         capture.peak_mib = float(result.get("peak_mib") or 0)   # the child's own figure, for bench/ only
     return capture
@@ -239,7 +241,8 @@ def _read_result(job: dict[str, Any], exitcode: Optional[int], program_dir: Path
         result = json.loads(Path(job["result"]).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         result = None
-    if isinstance(result, dict) and isinstance(result.get("ok"), bool) and (result["ok"] or isinstance(result.get("error"), str)):
+    readable = isinstance(result, dict) and isinstance(result.get("ok"), bool)
+    if readable and (result["ok"] or isinstance(result.get("error"), str)):
         if result.get("internal"):
             result["error"] = f"luxguard failed while running the program (a luxguard bug, please report it): {result['error']}"
         return result
