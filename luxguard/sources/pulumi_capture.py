@@ -18,6 +18,7 @@ import multiprocessing.context
 import os
 import signal
 import tempfile
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional
@@ -191,12 +192,14 @@ def capture_program(program_dir: Path, stack: str, timeout: float = DEFAULT_TIME
     from luxguard.sources.pulumi_child import run_job
     from luxguard.sources.pulumi_mocks import CaptureMonitor
     from luxguard.sources.pulumi_monitor_server import serve
+    from luxguard.sources.pulumi_placeholders import load_sdk
 
     program_dir = Path(program_dir).resolve()
     if not program_dir.exists():
         raise LuxguardError(f"{program_dir}: path not found")
     project, config, main_file = read_stack_config(program_dir, stack)
     monitor = CaptureMonitor(project, stack, config, stack_outputs or {})
+    threading.Thread(target=load_sdk, name="luxguard-sdk-import", daemon=True).start()
     with tempfile.TemporaryDirectory(prefix="luxguard-run-") as work, serve(monitor) as (address, servicer):
         job = {"program_dir": str(program_dir), "main_file": main_file, "project": project, "stack": stack,
                "config": config, "stack_outputs": stack_outputs or {}, "timeout": timeout, "monitor": address,

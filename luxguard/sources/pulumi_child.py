@@ -79,7 +79,10 @@ def _run(job: dict[str, Any]) -> dict[str, Any]:
             where = program_location(traceback.extract_tb(exc.__traceback__), program_dir)
             return {"ok": False, "error": f"the program exited with status {exc.code}" + (f" at {where}" if where else "")}
     except BaseException as exc:  # noqa: BLE001 - whatever the program raised is reported as one line
-        return {"ok": False, "error": describe_exception(exc, program_dir)}
+        # an exception re-raised for the stack's outputs (an export of a failed `.apply`) has lost
+        # its frames; the SDK kept those of the first failed RPC
+        first = runtime.settings._get_rpc_manager().exception_traceback
+        return {"ok": False, "error": describe_exception(exc, program_dir, also=[first])}
     return {"ok": True, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 

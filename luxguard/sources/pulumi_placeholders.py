@@ -150,6 +150,13 @@ def _fields(cls: type, output_type: bool) -> tuple[tuple[str, Any], ...]:
 _SDK_LOOKUP = threading.RLock()
 
 
+def load_sdk(package: str = "pulumi_aws") -> None:
+    """Import an SDK package for the monitor (in a thread while the program's child starts: the
+    first answers need its type information)."""
+    with _SDK_LOOKUP, contextlib.suppress(ImportError):
+        importlib.import_module(package)
+
+
 def resource_fields(type_token: str) -> tuple[tuple[str, Any], ...]:
     with _SDK_LOOKUP:
         cls = resource_class(type_token)
