@@ -69,7 +69,6 @@ class Capture:
     existing: list[CapturedResource] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)   # what the capture could not see
     peak_mib: float = field(default=0.0, compare=False)   # the program's process, for bench/
-    monitor_seconds: float = field(default=0.0, compare=False)   # the resource monitor's answering, for bench/
 
     FORMAT = "luxguard-plan"
     VERSION = 1
@@ -221,7 +220,6 @@ def capture_program(program_dir: Path, stack: str, timeout: float = DEFAULT_TIME
         raise LuxguardError(f"{main_file}: the program's process reported success, but the resource monitor never "
                             f"saw the run end (the stack's outputs and the SDK's shutdown signal): not trusted")
     capture = monitor.capture(str(program_dir))
-    capture.monitor_seconds = servicer.busy_seconds
     with contextlib.suppress(TypeError, ValueError):
         capture.peak_mib = float(result.get("peak_mib") or 0)   # the child's own figure, for bench/ only
     return capture

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterator
 
@@ -41,20 +40,15 @@ class MonitorServicer(resource_pb2_grpc.ResourceMonitorServicer):
     def __init__(self, monitor: CaptureMonitor):
         self.monitor = monitor
         self.failures: list[str] = []
-        self.busy_seconds = 0.0   # time spent answering, summed over the server's threads (bench/)
         self._lock = threading.Lock()
 
     def _answer(self, method: str, request: Any, context: grpc.ServicerContext) -> Any:
-        started = time.perf_counter()
         try:
             return getattr(self.monitor, method)(request)
         except Exception as exc:  # noqa: BLE001 - recorded, then the RPC fails in the program
             with self._lock:
                 self.failures.append(f"{method}: {type(exc).__name__}: {exc}")
             context.abort(grpc.StatusCode.INTERNAL, f"luxguard's resource monitor failed in {method}: {exc}")
-        finally:
-            with self._lock:
-                self.busy_seconds += time.perf_counter() - started
 
 
 def _forward(method: str) -> Callable[[MonitorServicer, Any, grpc.ServicerContext], Any]:
