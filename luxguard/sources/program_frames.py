@@ -12,6 +12,7 @@ import sys
 import sysconfig
 import traceback
 from pathlib import Path
+from types import TracebackType
 from typing import Iterable, Optional
 
 import luxguard
@@ -46,16 +47,17 @@ def program_location(frames: Iterable[traceback.FrameSummary], program_dir: Path
     return f"{own[-1].filename}:{own[-1].lineno}" if own else None
 
 
-def describe_exception(exc: BaseException, program_dir: Path) -> str:
+def describe_exception(exc: BaseException, program_dir: Path, also: Iterable[Optional[TracebackType]] = ()) -> str:
     """One line for an exception out of a program run: the program's line when it has one on the
-    stack (or on the stack of the exception it was raised from), else who raised it."""
+    stack (or on the stack of the exception it was raised from, or in `also`: where the SDK saw it
+    first), else who raised it."""
     chain: list[BaseException] = []
     current: Optional[BaseException] = exc
     while current is not None and current not in chain:
         chain.append(current)
         current = current.__cause__ or current.__context__
-    for candidate in chain:
-        where = program_location(traceback.extract_tb(candidate.__traceback__), program_dir)
+    for tb in [c.__traceback__ for c in chain] + list(also):
+        where = program_location(traceback.extract_tb(tb), program_dir)
         if where:
             return f"the program raised {type(exc).__name__}: {_first_line(exc)} at {where}"
     frames = traceback.extract_tb(exc.__traceback__)

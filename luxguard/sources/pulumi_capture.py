@@ -1,8 +1,10 @@
 """Run a Pulumi Python program as `pulumi preview` would, without the CLI, and record every resource.
 
 A CI gate must not need the Pulumi CLI or cloud credentials: the program runs in a child process
-(pulumi_child) under a resource monitor that records each registration (type, name, inputs,
-provider, parent, source line) and answers like a preview (pulumi_mocks). This module is the
+(pulumi_child) whose SDK talks over gRPC to a resource monitor in this process
+(pulumi_monitor_server), which records each registration (type, name, inputs, provider, parent,
+source line) and answers like a preview (pulumi_mocks). The capture is built here from what the
+monitor received; the child only says whether the program ran to its end. This module is the
 parent's side (the saved-plan format, the stack config, the child's lifetime) and what every
 stage shares about captures.
 """
@@ -16,6 +18,7 @@ import multiprocessing.context
 import os
 import signal
 import tempfile
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional
@@ -177,24 +180,28 @@ def _runner() -> multiprocessing.context.BaseContext:
     """Programs run in children forked from a server that has imported the SDK once, so each
     capture starts in milliseconds yet shares nothing with the one before."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["luxguard.sources.pulumi_child", "luxguard.sources.pulumi_mocks",
-                                    "luxguard.sources.pulumi_preload"])
+    context.set_forkserver_preload(["luxguard.sources.pulumi_child", "luxguard.sources.pulumi_preload"])
     return context
 
 
 def capture_program(program_dir: Path, stack: str, timeout: float = DEFAULT_TIMEOUT,
                     stack_outputs: Optional[dict[str, dict[str, Any]]] = None) -> Capture:
     """Run the program in `program_dir` with stack `stack`'s config in a child process and
-    capture its resources; the child is killed after `timeout` seconds."""
+    capture what it sent to the resource monitor; the child is killed after `timeout` seconds."""
     from luxguard.sources.pulumi_child import run_job
+    from luxguard.sources.pulumi_mocks import CaptureMonitor
+    from luxguard.sources.pulumi_monitor_server import serve
+    from luxguard.sources.pulumi_placeholders import load_sdk
 
     program_dir = Path(program_dir).resolve()
     if not program_dir.exists():
         raise LuxguardError(f"{program_dir}: path not found")
     project, config, main_file = read_stack_config(program_dir, stack)
-    with tempfile.TemporaryDirectory(prefix="luxguard-run-") as work:
+    monitor = CaptureMonitor(project, stack, config, stack_outputs or {})
+    threading.Thread(target=load_sdk, name="luxguard-sdk-import", daemon=True).start()
+    with tempfile.TemporaryDirectory(prefix="luxguard-run-") as work, serve(monitor) as (address, servicer):
         job = {"program_dir": str(program_dir), "main_file": main_file, "project": project, "stack": stack,
-               "config": config, "stack_outputs": stack_outputs or {}, "timeout": timeout,
+               "config": config, "stack_outputs": stack_outputs or {}, "timeout": timeout, "monitor": address,
                "environment": dict(os.environ), "result": os.path.join(work, "result.json"),
                "log": os.path.join(work, "stderr.log"), "hang": os.path.join(work, "hang.txt")}
         child = _runner().Process(target=run_job, args=(job,), name=f"luxguard program {program_dir.name}")
@@ -204,10 +211,17 @@ def capture_program(program_dir: Path, stack: str, timeout: float = DEFAULT_TIME
             _kill(child.pid)
             child.join()
         result = _read_result(job, child.exitcode, program_dir)
+    if servicer.failures:
+        raise LuxguardError(f"{main_file}: luxguard failed while running the program (a luxguard bug, please "
+                            f"report it): the resource monitor's {sorted(servicer.failures)[0]}")
     if not result.get("ok"):
         raise LuxguardError(f"{main_file}: {result['error']}")
-    capture = Capture.from_dict(result["capture"])
-    capture.peak_mib = float(result.get("peak_mib") or 0)
+    if not monitor.finished:
+        raise LuxguardError(f"{main_file}: the program's process reported success, but the resource monitor never "
+                            f"saw the run end (the stack's outputs and the SDK's shutdown signal): not trusted")
+    capture = monitor.capture(str(program_dir))
+    with contextlib.suppress(TypeError, ValueError):
+        capture.peak_mib = float(result.get("peak_mib") or 0)   # the child's own figure, for bench/ only
     return capture
 
 
@@ -228,10 +242,13 @@ def _read_result(job: dict[str, Any], exitcode: Optional[int], program_dir: Path
         result = json.loads(Path(job["result"]).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         result = None
-    if isinstance(result, dict):
+    readable = isinstance(result, dict) and isinstance(result.get("ok"), bool)
+    if readable and (result["ok"] or isinstance(result.get("error"), str)):
         if result.get("internal"):
             result["error"] = f"luxguard failed while running the program (a luxguard bug, please report it): {result['error']}"
         return result
+    if result is not None or os.path.exists(job["result"]):
+        return {"ok": False, "error": f"the program's process left an unreadable result (status {exitcode}): not trusted"}
     dump = Path(job["hang"]).read_text(encoding="utf-8", errors="replace") if os.path.exists(job["hang"]) else ""
     where = location_from_dump(dump, program_dir)
     at = f" at {where}" if where else ""

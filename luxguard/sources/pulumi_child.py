@@ -1,9 +1,11 @@
 """The child process a Pulumi program runs in, so that it cannot steer the verdict.
 
 The program's stdout and stderr go nowhere near the report, `os._exit`, a crash, a hang or a
-thread left running end only this process, and monkeypatching cannot reach the engine (which
-runs in the parent). The child writes one JSON result file: the capture, or a one-line error
-naming the program's own file and line.
+thread left running end only this process, and monkeypatching cannot reach the resource monitor:
+the SDK is configured as `pulumi preview` configures it, with the address of the monitor luxguard
+serves in the parent (pulumi_monitor_server), which builds the capture from what it receives.
+The child writes one JSON result file: ok (the parent still checks that its monitor saw the run
+end), or a one-line error naming the program's own file and line.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from luxguard.sources.pulumi_capture import Capture
 from luxguard.sources.program_frames import describe_exception, program_location
 
 _real_exit: Callable[[int], Any] = os._exit
@@ -61,33 +62,28 @@ def _guard_exit(result_path: str, program_dir: Path) -> None:
 
 def _run(job: dict[str, Any]) -> dict[str, Any]:
     import pulumi.runtime as runtime
-    from pulumi.runtime import mocks
-    from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
 
-    from luxguard.sources.pulumi_mocks import CaptureMonitor
-
     program_dir = Path(job["program_dir"])
-    monitor = CaptureMonitor(job["config"], job["stack_outputs"])
+    runtime.reset_options(project=job["project"], stack=job["stack"], monitor_address=job["monitor"],
+                          preview=True, organization="organization", root_directory=str(program_dir))
     runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in job["config"].items()})
-    mocks.set_mocks(monitor.mocks, project=job["project"], stack=job["stack"], preview=True, monitor=monitor)
     _patch_stack_reference()
     os.chdir(program_dir)
     sys.path.insert(0, str(program_dir))
     sys.argv = [job["main_file"]]
     try:
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(job["main_file"], run_name="__main__")))
+        _sync_await(runtime.run_in_stack(lambda: runpy.run_path(job["main_file"], run_name="__main__")))
     except SystemExit as exc:
         if exc.code not in (0, None):
             where = program_location(traceback.extract_tb(exc.__traceback__), program_dir)
             return {"ok": False, "error": f"the program exited with status {exc.code}" + (f" at {where}" if where else "")}
     except BaseException as exc:  # noqa: BLE001 - whatever the program raised is reported as one line
-        return {"ok": False, "error": describe_exception(exc, program_dir)}
-    capture = Capture(project=job["project"], stack=job["stack"], config=job["config"],
-                      resources=sorted(monitor.declared, key=lambda r: r.urn), program_dir=str(program_dir),
-                      existing=sorted(monitor.existing, key=lambda r: r.urn), notes=sorted(monitor.notes))
-    return {"ok": True, "capture": capture.to_dict(),
-            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+        # an exception re-raised for the stack's outputs (an export of a failed `.apply`) has lost
+        # its frames; the SDK kept those of the first failed RPC
+        first = runtime.settings._get_rpc_manager().exception_traceback
+        return {"ok": False, "error": describe_exception(exc, program_dir, also=[first])}
+    return {"ok": True, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def run_job(job: dict[str, Any]) -> None:

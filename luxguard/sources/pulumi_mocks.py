@@ -1,10 +1,11 @@
 """The resource monitor a captured program talks to: it records, and answers like a preview.
 
-It subclasses pulumi's `MockMonitor` but answers registrations, reads and invokes itself,
-straight from the wire format: nothing is deserialised into SDK objects on the SDK's worker
-threads (resource references rebuilt there are bound to that thread's event loop: the source of
-"Future attached to a different loop"), and every recorded input is plain data (a Resource
-input becomes its id, an Asset its path/text/uri), so a capture always saves as JSON.
+It runs in luxguard's process behind a gRPC server (pulumi_monitor_server), never in the
+program's, and subclasses pulumi's `MockMonitor` but answers registrations, reads and invokes
+itself, straight from the wire format: nothing is deserialised into SDK objects, and every
+recorded input is plain data (a Resource input becomes its id, an Asset its path/text/uri), so a
+capture always saves as JSON. The capture is what this monitor received, nothing the program
+says about itself.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import threading
 from typing import Any, Optional
 from urllib.parse import unquote, urlparse
 
-from google.protobuf import struct_pb2
+from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime import mocks
 from pulumi.runtime.proto import resource_pb2
 
@@ -22,6 +23,7 @@ from luxguard.sources.pulumi_capture import (
     DEFAULT_ACCOUNT,
     PHYSICAL_NAME_INPUT,
     PROVIDER_PREFIX,
+    Capture,
     CapturedResource,
 )
 from luxguard.sources.pulumi_invokes import answer
@@ -34,6 +36,7 @@ RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
 ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
 OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+STACK = "pulumi:pulumi:Stack"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 GET_RESOURCE = "pulumi:pulumi:getResource"
 
@@ -112,8 +115,10 @@ class CaptureMonitor(mocks.MockMonitor):
     """Records what the program registers (declared), reads (`Resource.get`, existing) and
     which components run remotely; answers with placeholders (see pulumi_placeholders)."""
 
-    def __init__(self, config: dict[str, Any], stack_outputs: dict[str, dict[str, Any]]):
+    def __init__(self, project: str, stack: str, config: dict[str, Any], stack_outputs: dict[str, dict[str, Any]]):
         super().__init__(_NoMocks())
+        self.project = project
+        self.stack = stack
         self.config = config
         self.stack_outputs = stack_outputs
         self.account = str(config.get("luxguard:accountId") or DEFAULT_ACCOUNT)
@@ -123,8 +128,32 @@ class CaptureMonitor(mocks.MockMonitor):
         self.provider_regions: dict[str, Optional[str]] = {}
         self._lock = threading.Lock()
         self._states: dict[str, tuple[str, struct_pb2.Struct]] = {}
+        # The SDK's end of a run: the root Stack's outputs (sent even when the program raised),
+        # then, only when it did not and every RPC is done, SignalAndWaitForShutdown.
+        self.stack_urn: Optional[str] = None
+        self.stack_outputs_registered = False
+        self.shutdown_signalled = False
+
+    @property
+    def finished(self) -> bool:
+        """The SDK ran the program to its end without an error, as seen from here."""
+        return self.stack_outputs_registered and self.shutdown_signalled
+
+    def capture(self, program_dir: str) -> Capture:
+        """What the program declared and read, sorted: the same capture every run."""
+        with self._lock:
+            return Capture(project=self.project, stack=self.stack, config=self.config,
+                           resources=sorted(self.declared, key=lambda r: r.urn), program_dir=program_dir,
+                           existing=sorted(self.existing, key=lambda r: r.urn), notes=sorted(self.notes))
 
     # --- helpers -----------------------------------------------------------------------------
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """MockMonitor's URN, of this run's stack and project (the SDK's globals in this process
+        are not the program's)."""
+        if parent:
+            type_ = parent.split("::")[2].split("$").pop() + "$" + type_
+        return "urn:pulumi:" + "::".join([self.stack, self.project, type_, name])
 
     def region_for(self, inputs: dict, provider: Optional[str]) -> str:
         if inputs.get("region"):
@@ -152,7 +181,9 @@ class CaptureMonitor(mocks.MockMonitor):
 
     def RegisterResource(self, request):
         urn = self.make_urn(request.parent, request.type, request.name)
-        if request.type == "pulumi:pulumi:Stack":
+        if request.type == STACK:
+            with self._lock:
+                self.stack_urn = urn
             return resource_pb2.RegisterResourceResponse(urn=urn)
         inputs, unknown = decode_inputs(request.object)
         provider = self._provider_urn(request.provider)
@@ -218,3 +249,22 @@ class CaptureMonitor(mocks.MockMonitor):
         site = site_for(seed, request.tok, "", self.region_for(args, provider), self.account)
         result = _struct(answer(request.tok, args, site))
         return resource_pb2.ResourceInvokeResponse(**{"return": result, "failures": []})
+
+    def RegisterResourceOutputs(self, request):
+        with self._lock:
+            if request.urn and request.urn == self.stack_urn:
+                self.stack_outputs_registered = True
+        return empty_pb2.Empty()
+
+    def SignalAndWaitForShutdown(self, request):
+        with self._lock:
+            self.shutdown_signalled = True
+        return empty_pb2.Empty()
+
+    def SupportsFeature(self, request):
+        """The legacy feature query (the SDK asks GetDeploymentInfo first), as a real response:
+        MockMonitor's answers with an ad-hoc object that does not serialise over gRPC."""
+        from pulumi.runtime.settings import _LEGACY_FEATURE_MAPPING
+
+        supported = self.GetDeploymentInfo(request).supportedFeatures
+        return resource_pb2.SupportsFeatureResponse(hasSupport=_LEGACY_FEATURE_MAPPING.get(request.id) in supported)

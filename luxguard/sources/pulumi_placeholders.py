@@ -16,10 +16,12 @@ normaliser resolves those references.
 from __future__ import annotations
 
 import collections.abc
+import contextlib
 import enum
 import functools
 import importlib
 import re
+import threading
 import typing
 import zlib
 from dataclasses import dataclass
@@ -89,12 +91,17 @@ def _package(token: str) -> Optional[str]:
 
 @functools.cache
 def resource_class(type_token: str) -> Optional[type]:
-    """The Python class the SDK registered for a resource type token, if its package is loaded."""
+    """The Python class the SDK registered for a resource type token, if its package is installed
+    (loaded here: the monitor runs in luxguard's process, not in the program's that imported it)."""
     from pulumi.runtime.rpc import get_resource_module
 
     parts = type_token.split(":")
     if len(parts) != 3:
         return None
+    package = _package(type_token)
+    if package:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(package)
     module = get_resource_module(parts[0], parts[1], "")
     info = getattr(module, "mod_info", None) or {}
     class_name = (info.get("classes") or {}).get(type_token)
@@ -138,14 +145,28 @@ def _fields(cls: type, output_type: bool) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted(hints.items()))
 
 
+# The monitor answers on many threads at once; the SDK's classes load and resolve their
+# annotations lazily, and a look-up racing another's half-done import would be cached empty.
+_SDK_LOOKUP = threading.RLock()
+
+
+def load_sdk(package: str = "pulumi_aws") -> None:
+    """Import an SDK package for the monitor (in a thread while the program's child starts: the
+    first answers need its type information)."""
+    with _SDK_LOOKUP, contextlib.suppress(ImportError):
+        importlib.import_module(package)
+
+
 def resource_fields(type_token: str) -> tuple[tuple[str, Any], ...]:
-    cls = resource_class(type_token)
-    return _fields(cls, False) if cls is not None else ()
+    with _SDK_LOOKUP:
+        cls = resource_class(type_token)
+        return _fields(cls, False) if cls is not None else ()
 
 
 def result_fields(token: str) -> tuple[tuple[str, Any], ...]:
-    cls = invoke_result_class(token)
-    return _fields(cls, True) if cls is not None else ()
+    with _SDK_LOOKUP:
+        cls = invoke_result_class(token)
+        return _fields(cls, True) if cls is not None else ()
 
 
 # --- values ----------------------------------------------------------------------------------
