@@ -24,7 +24,7 @@ EXAMPLES = {rule.id: rule.examples for rule in load_rules() if rule.examples and
 
 # CloudFormation has no resource type for these; their examples exist in two forms only.
 NOT_IN_CLOUDFORMATION = {"LUX-ENC-007": "EBS snapshots", "LUX-ACC-008": "EBS snapshot permissions",
-                         "LUX-ACC-012": "EBS snapshot permissions",
+                         "LUX-ACC-012": "EBS snapshot permissions", "LUX-ACC-013": "the account password policy",
                          "LUX-ENC-010": "EBS encryption by default", "LUX-ACC-006": "default security groups",
                          "LUX-ENC-015": "SecureString parameters (CloudFormation creates String and StringList only)"}
 

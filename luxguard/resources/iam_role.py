@@ -1,0 +1,71 @@
+"""AWS::IAM::Role: what a role's policies (inline `inlinePolicies`, `RolePolicy`, attached managed
+policies) let whoever assumes it read without a condition (LUX-ACC-017)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from luxguard.core.model import Resource
+from luxguard.resources.base import CloudFormationForm, CloudFormationType, LiveCollector, PulumiType, ResourceType, \
+    TerraformForm
+from luxguard.resources.cloudformation_forms import policy_json, tags
+from luxguard.resources.iam_identity import ACCESS_ITEMS, ACCESS_PROPERTIES, ROLE_TYPE, add_documents, \
+    declared_policy_document, identity_resource, policy_children
+from luxguard.resources.planned import inputs
+
+if TYPE_CHECKING:
+    from luxguard.sources.pulumi_capture import CapturedResource
+
+PULUMI_TYPE = "aws:iam/role:Role"
+
+
+def convert(res: "CapturedResource", index: Any) -> Resource:
+    resource = identity_resource(res, index, ROLE_TYPE)
+    documents = [(f"inline {p.get('name')}", p.get("policy")) for p in res.inputs.get("inlinePolicies") or []
+                 if isinstance(p, dict) and p.get("policy")]
+    documents += [(str(arn), declared_policy_document(arn, index)) for arn in res.inputs.get("managedPolicyArns") or []]
+    add_documents(resource, documents)
+    return resource
+
+
+def cfn_role(p: dict, context: Any) -> list[tuple[str, str, dict]]:
+    name = p.get("RoleName") or context.own_id
+    return [(PULUMI_TYPE, "", {
+        "name": name, "tags": tags(p), "assumeRolePolicy": policy_json(p.get("AssumeRolePolicyDocument")),
+        "managedPolicyArns": p.get("ManagedPolicyArns") or [],
+        "inlinePolicies": [{"name": q.get("PolicyName"), "policy": policy_json(q.get("PolicyDocument"))}
+                           for q in p.get("Policies") or []]})]
+
+
+def cfn_role_policy(p: dict, context: Any) -> list[tuple[str, str, dict]]:
+    roles = p.get("Roles") or []
+    return [("aws:iam/rolePolicy:RolePolicy", f"#{n}" if n else "", {
+        "role": role, "name": p.get("PolicyName"), "policy": policy_json(p.get("PolicyDocument"))})
+        for n, role in enumerate(roles if isinstance(roles, list) else [roles])]
+
+
+def cfn_managed_policy(p: dict, context: Any) -> list[tuple[str, str, dict]]:
+    return [("aws:iam/policy:Policy", "", {"name": p.get("ManagedPolicyName") or context.own_id,
+                                           "policy": policy_json(p.get("PolicyDocument"))})]
+
+
+DESCRIPTOR = ResourceType(
+    cfn_type=ROLE_TYPE,
+    kind="IAM role",
+    properties=dict(ACCESS_PROPERTIES),
+    items=dict(ACCESS_ITEMS),
+    pulumi=(PulumiType(PULUMI_TYPE, convert=convert, physical_name="name", terraform="aws_iam_role",
+                       terraform_blocks={"inline_policy": "inlinePolicies"},
+                       inputs=inputs(name=("name",), inlinePolicies=("access",), managedPolicyArns=("access",))),
+            *policy_children(PULUMI_TYPE, "role", "role", "role"),
+            # a customer managed policy only helps resolve attachments (it reads nothing by itself)
+            PulumiType("aws:iam/policy:Policy", terraform="aws_iam_policy")),
+    arn=lambda region, account, name: f"arn:aws:iam::{account}:role/{name}",
+    live=LiveCollector("scanners.iam", "collect_roles", scope="global", listing="iam roles"),
+    terraform=TerraformForm("aws_iam_role"),
+    cloudformation=CloudFormationForm(types=(
+        CloudFormationType("AWS::IAM::Role", cfn_role, physical_name="RoleName"),
+        CloudFormationType("AWS::IAM::RolePolicy", cfn_role_policy),
+        CloudFormationType("AWS::IAM::Policy", cfn_role_policy),
+        CloudFormationType("AWS::IAM::ManagedPolicy", cfn_managed_policy, physical_name="ManagedPolicyName"))),
+)
