@@ -229,7 +229,7 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
             clients[service, region] = boto3.client(service, region_name=region, endpoint_url=endpoint)
         return clients[service, region]
 
-    for service in ("sqs", "sns", "logs", "secretsmanager", "ssm", "kinesis"):   # clients first (not thread-safe to create)
+    for service in ("sqs", "sns", "logs", "secretsmanager", "ssm", "kinesis", "iam"):   # clients first (not thread-safe to create)
         for region in REGIONS:
             c(service, region)
 
@@ -249,18 +249,27 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
         c("ssm", region).put_parameter(Name=f"/bench/p-{i}", Value="x", Type="SecureString" if i % 2 else "String",
                                        Tags=tag_list, **({"KeyId": key} if key and i % 2 else {}))
         c("kinesis", region).create_stream(StreamName=f"bench-k-{i}", ShardCount=1)
+        iam = c("iam", REGIONS[0])   # IAM is global: users with a policy and a key, half with a console password
+        iam.create_user(UserName=f"bench-u-{i}")
+        iam.put_user_policy(UserName=f"bench-u-{i}", PolicyName="read", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+                                                     "Resource": f"arn:aws:s3:::bench-{i}/*"}]}))
+        iam.create_access_key(UserName=f"bench-u-{i}")
+        if i % 2:
+            iam.create_login_profile(UserName=f"bench-u-{i}", Password="Bench-Passw0rd!-not-secret")
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(store, range(count)))
     return {"queues": count, "topics": count, "log_groups": count, "secrets": count, "parameters": count,
-            "streams": count}
+            "streams": count, "users": count}
 
 
 # API calls of each new type: the services' own operations (the shared tagging pass separately).
 SERVICE_TYPES = {"sqs": "AWS::SQS::Queue", "sns": "AWS::SNS::Topic", "cloudwatch-logs": "AWS::Logs::LogGroup",
                  "secrets-manager": "AWS::SecretsManager::Secret", "ssm": "AWS::SSM::Parameter",
                  "kinesis": "AWS::Kinesis::Stream", "dynamodb": "AWS::DynamoDB::Table",
-                 "rds": "AWS::RDS::DBInstance", "cloudtrail": "AWS::CloudTrail::Trail", "kms": "AWS::KMS::Key"}
+                 "rds": "AWS::RDS::DBInstance", "cloudtrail": "AWS::CloudTrail::Trail", "kms": "AWS::KMS::Key",
+                 "iam": "AWS::IAM::User"}   # IAM's calls also list groups, roles, the password policy and root
 
 
 def calls_per_type(figures: dict[str, Any]) -> str:

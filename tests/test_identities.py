@@ -219,3 +219,25 @@ def test_check_and_scan_agree_on_identities(fresh_cloud, tmp_path):
 
 def _plain(report) -> dict[tuple[str, str, str], str]:
     return {(f.rule_id, f.resource.type, f.resource.id): f.status.value for f in report.findings if f.rule_id in IAM_RULES}
+
+
+def test_drift_finds_a_password_policy_weakened_or_deleted_by_hand(capsys, fresh_cloud, tmp_path):
+    from tests.helpers import run_cli
+
+    capture = capture_program(write_program(tmp_path / "p", "t.password_policy()\nt.user(name='d-user')"), "test")
+    state = provision_capture(capture, fresh_cloud).write_state(tmp_path / "state.json")
+
+    def drift() -> set[tuple]:
+        code, out, err = run_cli(capsys, "drift", "--state", state, "--endpoint-url", fresh_cloud, "--format", "json",
+                                 "--no-history")
+        assert code in (0, 1), err
+        return {(f["rule_id"], f["resource"]["id"], f["drift"].get("property") or f["drift"].get("kind"))
+                for f in json.loads(out)["findings"] if f["status"] == "fail"}
+
+    assert drift() == set()
+    iam = client(fresh_cloud, "iam")
+    iam.update_account_password_policy(**{**STRONG, "MinimumPasswordLength": 8, "RequireSymbols": False})
+    assert drift() == {("DRIFT-IAM-PASSWORD-POLICY", "account-password-policy", "minimum_length"),
+                       ("DRIFT-IAM-PASSWORD-POLICY", "account-password-policy", "require_symbols")}
+    iam.delete_account_password_policy()
+    assert ("DRIFT-IAM-PASSWORD-POLICY", "account-password-policy", "present") in drift()

@@ -23,6 +23,12 @@ def convert(res: "CapturedResource", index: Any) -> Resource:
     return identity_resource(res, index, GROUP_TYPE)
 
 
+def provision(provisioner: Any, res: "CapturedResource", values: dict, region: str) -> tuple[str, dict]:
+    name = values.get("name") or res.name
+    arn = provisioner.client("iam", region).create_group(GroupName=name)["Group"]["Arn"]
+    return name, {"name": name, "arn": arn}
+
+
 def cfn_group(p: dict, context: Any) -> list[tuple[str, str, dict]]:
     name = p.get("GroupName") or context.own_id
     out = [(PULUMI_TYPE, "", {"name": name})]
@@ -34,16 +40,22 @@ def cfn_group(p: dict, context: Any) -> list[tuple[str, str, dict]]:
     return out
 
 
+def cfn_group_policy(p: dict, context: Any) -> list[tuple[str, str, dict]]:
+    return [("aws:iam/groupPolicy:GroupPolicy", "", {"group": p.get("GroupName"), "name": p.get("PolicyName"),
+                                                     "policy": policy_json(p.get("PolicyDocument"))})]
+
+
 DESCRIPTOR = ResourceType(
     cfn_type=GROUP_TYPE,
     kind="IAM group",
     properties=dict(ACCESS_PROPERTIES),
     items=dict(ACCESS_ITEMS),
     pulumi=(PulumiType(PULUMI_TYPE, convert=convert, physical_name="name", terraform="aws_iam_group",
-                       inputs=inputs(name=("name",))),
+                       inputs=inputs(name=("name",)), sandbox=provision, sandbox_rank=70),
             *policy_children(PULUMI_TYPE, "group", "group", "group")),
     arn=lambda region, account, name: f"arn:aws:iam::{account}:group/{name}",
     live=LiveCollector("scanners.iam", "collect_groups", scope="global", listing="iam groups"),
     terraform=TerraformForm("aws_iam_group"),
-    cloudformation=CloudFormationForm(types=(CloudFormationType("AWS::IAM::Group", cfn_group, physical_name="GroupName"),)),
+    cloudformation=CloudFormationForm(types=(CloudFormationType("AWS::IAM::Group", cfn_group, physical_name="GroupName"),
+                                             CloudFormationType("AWS::IAM::GroupPolicy", cfn_group_policy))),
 )

@@ -65,14 +65,51 @@ def _attachment_folder(res: "CapturedResource", parent: Resource, index: Any) ->
     add_documents(parent, [(str(arn), declared_policy_document(arn, index))])
 
 
+def _put_inline(kind: str) -> Any:
+    """Sandbox: Put<Kind>Policy on the identity the policy names."""
+    camel = kind[0].upper() + kind[1:]
+
+    def put(provisioner: Any, res: "CapturedResource", values: dict, region: str) -> tuple[str, dict]:
+        from luxguard.resources.resource_policy import policy_text
+
+        owner, name = name_key(str(values.get(kind))), values.get("name") or res.name
+        getattr(provisioner.client("iam", region), f"put_{kind}_policy")(
+            **{f"{camel}Name": owner, "PolicyName": name, "PolicyDocument": policy_text(values.get("policy")) or ""})
+        return f"{owner}:{name}", {kind: owner, "name": name}
+    return put
+
+
+def _attach(kind: str) -> Any:
+    """Sandbox: Attach<Kind>Policy (the policy ARN as the sandbox created it)."""
+    camel = kind[0].upper() + kind[1:]
+
+    def attach(provisioner: Any, res: "CapturedResource", values: dict, region: str) -> tuple[str, dict]:
+        owner, arn = name_key(str(values.get(kind))), str(values.get("policyArn"))
+        getattr(provisioner.client("iam", region), f"attach_{kind}_policy")(**{f"{camel}Name": owner, "PolicyArn": arn})
+        return f"{owner}:{arn}", {kind: owner, "policyArn": arn}
+    return attach
+
+
 def policy_children(parent_type: str, parent_input: str, kind: str, terraform_kind: str) -> tuple[PulumiType, ...]:
     """`<Kind>Policy` (inline) and `<Kind>PolicyAttachment` (managed) of a user, group or role."""
     camel = kind[0].upper() + kind[1:]
     return (PulumiType(f"aws:iam/{kind}Policy:{camel}Policy", terraform=f"aws_iam_{terraform_kind}_policy",
-                       fold=Folding(parent_type, parent_input, ("access",), _inline_folder, parent_key=name_key)),
+                       fold=Folding(parent_type, parent_input, ("access",), _inline_folder, parent_key=name_key),
+                       sandbox=_put_inline(kind), sandbox_rank=74),
             PulumiType(f"aws:iam/{kind}PolicyAttachment:{camel}PolicyAttachment",
                        terraform=f"aws_iam_{terraform_kind}_policy_attachment",
-                       fold=Folding(parent_type, parent_input, ("access",), _attachment_folder, parent_key=name_key)))
+                       fold=Folding(parent_type, parent_input, ("access",), _attachment_folder, parent_key=name_key),
+                       sandbox=_attach(kind), sandbox_rank=75))
+
+
+def create_managed_policy(provisioner: Any, res: "CapturedResource", values: dict, region: str) -> tuple[str, dict]:
+    from luxguard.resources.resource_policy import policy_text
+
+    name = values.get("name") or res.name
+    arn = provisioner.client("iam", region).create_policy(
+        PolicyName=name, PolicyDocument=policy_text(values.get("policy")) or "")["Policy"]["Arn"]
+    provisioner.exact[res.id] = arn
+    return arn, {"arn": arn, "name": name}
 
 
 def identity_resource(res: "CapturedResource", index: Any, cfn_type: str, **properties: Any) -> Resource:

@@ -62,15 +62,6 @@ def provision_access_key(provisioner: Any, res: "CapturedResource", values: dict
     return key, {"user": user}
 
 
-def provision_user_policy(provisioner: Any, res: "CapturedResource", values: dict, region: str) -> tuple[str, dict]:
-    from luxguard.resources.resource_policy import policy_text
-
-    user, name = name_key(str(values.get("user"))), values.get("name") or res.name
-    provisioner.client("iam", region).put_user_policy(UserName=user, PolicyName=name,
-                                                      PolicyDocument=policy_text(values.get("policy")) or "")
-    return f"{user}:{name}", {"user": user, "name": name}
-
-
 def cfn_user(p: dict, context: Any) -> list[tuple[str, str, dict]]:
     name = p.get("UserName") or context.own_id
     out = [(PULUMI_TYPE, "", {"name": name, "tags": tags(p)})]
@@ -93,8 +84,6 @@ def cfn_user_policy(p: dict, context: Any) -> list[tuple[str, str, dict]]:
                                                    "policy": policy_json(p.get("PolicyDocument"))})]
 
 
-inline_policy, attachment = policy_children(PULUMI_TYPE, "user", "user", "user")
-
 DESCRIPTOR = ResourceType(
     cfn_type=USER_TYPE,
     kind="IAM user",
@@ -107,9 +96,7 @@ DESCRIPTOR = ResourceType(
                                                      parent_key=name_key)),
             PulumiType(ACCESS_KEY_TYPE, terraform="aws_iam_access_key", sandbox=provision_access_key, sandbox_rank=72,
                        fold=Folding(PULUMI_TYPE, "user", ("access_keys",), fold_access_key, parent_key=name_key)),
-            PulumiType(inline_policy.type, fold=inline_policy.fold, terraform=inline_policy.terraform,
-                       sandbox=provision_user_policy, sandbox_rank=73),
-            attachment),
+            *policy_children(PULUMI_TYPE, "user", "user", "user")),
     arn=lambda region, account, name: f"arn:aws:iam::{account}:user/{name}",
     live=LiveCollector("scanners.iam", "collect_users", scope="global", listing="iam users"),
     terraform=TerraformForm("aws_iam_user"),
