@@ -9,8 +9,8 @@ from luxguard.core.model import Resource
 from luxguard.resources.base import CloudFormationForm, CloudFormationType, LiveCollector, PulumiType, ResourceType, \
     TerraformForm
 from luxguard.resources.cloudformation_forms import policy_json
-from luxguard.resources.iam_identity import ACCESS_ITEMS, ACCESS_PROPERTIES, GROUP_TYPE, identity_resource, \
-    policy_children
+from luxguard.resources.iam_identity import ACCESS_ITEMS, ACCESS_PROPERTIES, GROUP_TYPE, cfn_inline_policy, iam_arn, \
+    identity_resource, policy_children
 from luxguard.resources.planned import inputs
 
 if TYPE_CHECKING:
@@ -40,11 +40,6 @@ def cfn_group(p: dict, context: Any) -> list[tuple[str, str, dict]]:
     return out
 
 
-def cfn_group_policy(p: dict, context: Any) -> list[tuple[str, str, dict]]:
-    return [("aws:iam/groupPolicy:GroupPolicy", "", {"group": p.get("GroupName"), "name": p.get("PolicyName"),
-                                                     "policy": policy_json(p.get("PolicyDocument"))})]
-
-
 DESCRIPTOR = ResourceType(
     cfn_type=GROUP_TYPE,
     kind="IAM group",
@@ -53,9 +48,9 @@ DESCRIPTOR = ResourceType(
     pulumi=(PulumiType(PULUMI_TYPE, convert=convert, physical_name="name", terraform="aws_iam_group",
                        inputs=inputs(name=("name",)), sandbox=provision, sandbox_rank=70),
             *policy_children(PULUMI_TYPE, "group", "group", "group")),
-    arn=lambda region, account, name: f"arn:aws:iam::{account}:group/{name}",
+    arn=iam_arn("group"),
     live=LiveCollector("scanners.iam", "collect_groups", scope="global", listing="iam groups"),
     terraform=TerraformForm("aws_iam_group"),
     cloudformation=CloudFormationForm(types=(CloudFormationType("AWS::IAM::Group", cfn_group, physical_name="GroupName"),
-                                             CloudFormationType("AWS::IAM::GroupPolicy", cfn_group_policy))),
+                                             CloudFormationType("AWS::IAM::GroupPolicy", cfn_inline_policy("group")))),
 )

@@ -102,6 +102,23 @@ def policy_children(parent_type: str, parent_input: str, kind: str, terraform_ki
                        sandbox=_attach(kind), sandbox_rank=75))
 
 
+def cfn_inline_policy(kind: str) -> Any:
+    """AWS::IAM::<Kind>Policy (`<Kind>Name`, `PolicyName`, `PolicyDocument`) -> the pulumi-aws inline policy."""
+    from luxguard.resources.cloudformation_forms import policy_json
+
+    camel = kind[0].upper() + kind[1:]
+
+    def convert(p: dict, context: Any) -> list[tuple[str, str, dict]]:
+        return [(f"aws:iam/{kind}Policy:{camel}Policy", "", {
+            kind: p.get(f"{camel}Name"), "name": p.get("PolicyName"), "policy": policy_json(p.get("PolicyDocument"))})]
+    return convert
+
+
+def iam_arn(kind: str) -> Any:
+    """IAM ARNs have no region: arn:aws:iam::ACCOUNT:<kind>/NAME."""
+    return lambda region, account, name: f"arn:aws:iam::{account}:{kind}/{name}"
+
+
 def create_managed_policy(provisioner: Any, res: "CapturedResource", values: dict, region: str) -> tuple[str, dict]:
     from luxguard.resources.resource_policy import policy_text
 

@@ -10,7 +10,7 @@ from luxguard.resources.base import CloudFormationForm, CloudFormationType, Live
     TerraformForm
 from luxguard.resources.cloudformation_forms import policy_json, tags
 from luxguard.resources.iam_identity import ACCESS_ITEMS, ACCESS_PROPERTIES, ROLE_TYPE, add_documents, \
-    create_managed_policy, declared_policy_document, identity_resource, policy_children
+    create_managed_policy, declared_policy_document, iam_arn, identity_resource, policy_children
 from luxguard.resources.planned import inputs
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ DESCRIPTOR = ResourceType(
             *policy_children(PULUMI_TYPE, "role", "role", "role"),
             # a customer managed policy only helps resolve attachments (it reads nothing by itself)
             PulumiType("aws:iam/policy:Policy", terraform="aws_iam_policy", sandbox=create_managed_policy, sandbox_rank=69)),
-    arn=lambda region, account, name: f"arn:aws:iam::{account}:role/{name}",
+    arn=iam_arn("role"),
     live=LiveCollector("scanners.iam", "collect_roles", scope="global", listing="iam roles"),
     terraform=TerraformForm("aws_iam_role"),
     cloudformation=CloudFormationForm(types=(

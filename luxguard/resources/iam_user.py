@@ -13,8 +13,8 @@ from luxguard.core.model import Resource
 from luxguard.resources.base import CloudFormationForm, CloudFormationType, Folding, LiveCollector, PulumiType, \
     ResourceType, TerraformForm
 from luxguard.resources.cloudformation_forms import policy_json, tags
-from luxguard.resources.iam_identity import ACCESS_ITEMS, ACCESS_PROPERTIES, USER_TYPE, identity_resource, \
-    policy_children
+from luxguard.resources.iam_identity import ACCESS_ITEMS, ACCESS_PROPERTIES, USER_TYPE, cfn_inline_policy, iam_arn, \
+    identity_resource, policy_children
 from luxguard.resources.planned import inputs
 from luxguard.resources.resource_policy import name_key
 
@@ -79,11 +79,6 @@ def cfn_access_key(p: dict, context: Any) -> list[tuple[str, str, dict]]:
     return [(ACCESS_KEY_TYPE, "", {"user": p.get("UserName"), "status": p.get("Status") or "Active"})]
 
 
-def cfn_user_policy(p: dict, context: Any) -> list[tuple[str, str, dict]]:
-    return [("aws:iam/userPolicy:UserPolicy", "", {"user": p.get("UserName"), "name": p.get("PolicyName"),
-                                                   "policy": policy_json(p.get("PolicyDocument"))})]
-
-
 DESCRIPTOR = ResourceType(
     cfn_type=USER_TYPE,
     kind="IAM user",
@@ -97,11 +92,11 @@ DESCRIPTOR = ResourceType(
             PulumiType(ACCESS_KEY_TYPE, terraform="aws_iam_access_key", sandbox=provision_access_key, sandbox_rank=72,
                        fold=Folding(PULUMI_TYPE, "user", ("access_keys",), fold_access_key, parent_key=name_key)),
             *policy_children(PULUMI_TYPE, "user", "user", "user")),
-    arn=lambda region, account, name: f"arn:aws:iam::{account}:user/{name}",
+    arn=iam_arn("user"),
     live=LiveCollector("scanners.iam", "collect_users", scope="global", listing="iam users"),
     terraform=TerraformForm("aws_iam_user"),
     cloudformation=CloudFormationForm(types=(
         CloudFormationType("AWS::IAM::User", cfn_user, physical_name="UserName"),
         CloudFormationType("AWS::IAM::AccessKey", cfn_access_key),
-        CloudFormationType("AWS::IAM::UserPolicy", cfn_user_policy))),
+        CloudFormationType("AWS::IAM::UserPolicy", cfn_inline_policy("user")))),
 )
