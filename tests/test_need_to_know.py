@@ -87,9 +87,10 @@ def _reached(statements) -> dict[str, list[str]]:
     reads = to_model(data_reads([("p", json.dumps(document))]))
     found: dict[str, set[str]] = {}
     for line in personal_data_reads(reads, STORES):
-        action, rest = line.split(" on ", 1)
+        actions, rest = line.split(" on ", 1)
         reached = ["*"] if rest.startswith("* ") else rest.split(": ", 1)[1].split(", ")
-        found.setdefault(action, set()).update(reached)
+        for action in DATA_READ_ACTIONS if actions == "every data-reading action" else actions.split(", "):
+            found.setdefault(action, set()).update(reached)
     if len(found) == len(DATA_READ_ACTIONS) and all(v == {"*"} for v in found.values()):
         return {"*": ["*"]}   # every data-reading action on everything
     return {a: sorted(v) for a, v in found.items()}
@@ -106,6 +107,8 @@ def test_policies_of_an_identity_are_combined_and_named():
     assert reads == []   # a Deny in another policy of the same identity subtracts
     reads = to_model(data_reads([("inline a", {"Statement": [allow("kms:Decrypt")]})]))
     assert personal_data_reads(reads, []) == ["kms:Decrypt on * (inline a)"]
+    reads = to_model(data_reads([("admin", {"Statement": [allow("*")]})]))
+    assert personal_data_reads(reads, STORES) == ["every data-reading action on * (admin)"]
 
 
 @pytest.mark.parametrize("document", [None, "not json", json.dumps({"Version": "x"}),

@@ -146,17 +146,22 @@ def reaches(read: DataRead, store: Store) -> bool:
 
 
 def personal_data_reads(reads: Iterable[dict], stores: Iterable[Store]) -> list[str]:
-    """The reads (model data) that reach `*` or one of `stores`, described for the finding."""
+    """The reads (model data) that reach `*` or one of `stores`, described for the finding: one line
+    per Resource pattern and policy, its actions joined ("every data-reading action" for all)."""
     stores = list(stores)
-    found = set()
+    grouped: dict[tuple[str, str, str], set[str]] = {}
     for raw in reads:
         read = DataRead(str(raw["action"]), str(raw["resource"]), str(raw["policy"]))
         reached = sorted(s.name for s in stores if reaches(read, s))
-        if read.resource == "*":
-            found.add(read.describe())
-        elif reached:
-            found.add(f"{read.describe()}: {', '.join(reached)}")
-    return sorted(found)
+        if read.resource != "*" and not reached:
+            continue
+        target = "" if read.resource == "*" else f": {', '.join(reached)}"
+        grouped.setdefault((read.resource, read.policy, target), set()).add(read.action)
+    lines = []
+    for (resource, policy, target), actions in grouped.items():
+        named = "every data-reading action" if len(actions) == len(DATA_READ_ACTIONS) else ", ".join(sorted(actions))
+        lines.append(f"{named} on {resource} ({policy}){target}")
+    return sorted(lines)
 
 
 def to_model(reads: Iterable[DataRead]) -> list[dict[str, str]]:
