@@ -118,3 +118,19 @@ def test_policies_of_an_identity_are_combined_and_named():
 def test_what_cannot_be_read_is_an_error_never_no_reads(document):
     with pytest.raises(PolicyError):
         data_reads([("p", document)])
+
+
+def test_the_stores_of_a_run_and_the_keys_that_encrypt_them():
+    from luxguard.core.model import Resource
+    from luxguard.core.need_to_know import personal_data_stores
+
+    key = "arn:aws:kms:lu-central-1:123456789012:key/k-9"
+    resources = [Resource("AWS::SQS::Queue", "orders-q", "lu-central-1", {"name": "orders-q", "classification": ["contact"],
+                                                                           "kms_key_id": key}),
+                 Resource("AWS::S3::Bucket", "logs", "lu-central-1", {"name": "logs", "classification": []}),
+                 Resource("AWS::S3::Bucket", "cards", "lu-central-1", {"name": "cards", "classification": ["cardholder"],
+                                                                       "encryption": {"kms_key_id": "alias/cards"}})]
+    stores = personal_data_stores(resources)
+    assert stores == [Store("AWS::KMS::Key", key, "the key of orders-q"), Store("AWS::S3::Bucket", "arn:aws:s3:::cards", "cards")]
+    reads = to_model(data_reads([("p", {"Statement": [allow("kms:Decrypt", key), allow("s3:GetObject", "arn:aws:s3:::logs/*")]})]))
+    assert personal_data_reads(reads, stores) == [f"kms:Decrypt on {key} (p): the key of orders-q"]

@@ -175,16 +175,33 @@ _ARN_FORMS = {"AWS::S3::Bucket": "arn:aws:s3:::{id}", "AWS::DynamoDB::Table": "a
               "AWS::RDS::DBInstance": "arn:aws:rds:{region}:{account}:db:{id}"}
 
 
+def _key_of(resource: Any, name: str) -> list[Store]:
+    """The KMS key encrypting a personal-data store: who may decrypt with it reads the store's data
+    (a key named by alias is not matched; the alias's key is found by its own tag, if any)."""
+    from luxguard.core.model import lookup
+
+    ref = resource.properties.get("kms_key_id") or lookup(resource.properties, "encryption.kms_key_id")
+    if not isinstance(ref, str) or not ref or "alias/" in ref:
+        return []
+    arn = ref if ref.startswith("arn:") else f"arn:aws:kms:{resource.region or ''}:{resource.account or ''}:key/{ref}"
+    return [Store("AWS::KMS::Key", arn, f"the key of {name}")]
+
+
 def personal_data_stores(resources: Iterable[Any]) -> list[Store]:
-    """The run's stores that hold personal data: a data-classification tag naming a category."""
+    """The run's stores that hold personal data (a data-classification tag naming a category), and
+    the keys that encrypt them."""
     stores = []
     for resource in resources:
+        if not resource.properties.get("classification"):
+            continue
+        name = str(resource.properties.get("name") or resource.id)
+        stores += _key_of(resource, name)
         form = _ARN_FORMS.get(resource.type)
-        if form is None or not resource.properties.get("classification"):
+        if form is None:
             continue
         arn = resource.arn or form.format(id=resource.id, region=resource.region or "", account=resource.account or "")
-        stores.append(Store(resource.type, str(arn), str(resource.properties.get("name") or resource.id)))
-    return sorted(stores, key=lambda s: (s.type, s.arn))
+        stores.append(Store(resource.type, str(arn), name))
+    return sorted(set(stores), key=lambda s: (s.type, s.arn, s.name))
 
 
 def localise_data_reads(properties: dict[str, Any], stores: list[Store]) -> None:
