@@ -236,7 +236,7 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
             clients[service, region] = boto3.client(service, region_name=region, endpoint_url=endpoint)
         return clients[service, region]
 
-    for service in ("sqs", "sns", "logs", "secretsmanager", "ssm", "kinesis", "lambda"):   # clients first (not thread-safe to create)
+    for service in ("sqs", "sns", "logs", "secretsmanager", "ssm", "kinesis", "lambda", "iam"):   # clients first (not thread-safe to create)
         for region in REGIONS:
             c(service, region)
 
@@ -263,11 +263,19 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
         if i % 4 == 0:
             c("lambda", region).add_permission(FunctionName=f"bench-f-{i}", StatementId="invoke",
                                                Action="lambda:InvokeFunction", Principal="123456789012")
+        iam = c("iam", REGIONS[0])   # IAM is global: users with a policy and a key, half with a console password
+        iam.create_user(UserName=f"bench-u-{i}")
+        iam.put_user_policy(UserName=f"bench-u-{i}", PolicyName="read", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+                                                     "Resource": f"arn:aws:s3:::bench-{i}/*"}]}))
+        iam.create_access_key(UserName=f"bench-u-{i}")
+        if i % 2:
+            iam.create_login_profile(UserName=f"bench-u-{i}", Password="Bench-Passw0rd!-not-secret")
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(store, range(count)))
     return {"queues": count, "topics": count, "log_groups": count, "secrets": count, "parameters": count,
-            "streams": count, "functions": count}
+            "streams": count, "functions": count, "users": count}
 
 
 # API calls of each new type: the services' own operations (the shared tagging pass separately).
@@ -275,7 +283,8 @@ SERVICE_TYPES = {"sqs": "AWS::SQS::Queue", "sns": "AWS::SNS::Topic", "cloudwatch
                  "secrets-manager": "AWS::SecretsManager::Secret", "ssm": "AWS::SSM::Parameter",
                  "kinesis": "AWS::Kinesis::Stream", "dynamodb": "AWS::DynamoDB::Table",
                  "rds": "AWS::RDS::DBInstance", "cloudtrail": "AWS::CloudTrail::Trail", "kms": "AWS::KMS::Key",
-                 "lambda": "AWS::Lambda::Function"}
+                 "lambda": "AWS::Lambda::Function",
+                 "iam": "AWS::IAM::User"}   # IAM's calls also list groups, roles, the password policy and root
 
 
 def calls_per_type(figures: dict[str, Any]) -> str:

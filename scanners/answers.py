@@ -68,6 +68,11 @@ EXPECTED: dict[str, Expected] = {
     "dynamodb.ListTagsOfResource": Expected(("Tags",)),
     "cloudtrail.DescribeTrails": Expected(("trailList",)),
     "cloudtrail.GetTrailStatus": Expected(("IsLogging",)),
+    "iam.GetAccountPasswordPolicy": Expected(("PasswordPolicy",)),
+    "iam.GetAccountSummary": Expected(("SummaryMap",)),
+    "iam.GenerateCredentialReport": Expected(("State",)),
+    "iam.GetCredentialReport": Expected(("Content",)),
+    "iam.GetAccountAuthorizationDetails": Expected(("IsTruncated",)),
 }
 
 

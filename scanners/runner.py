@@ -2,8 +2,8 @@
 buckets, instances, tables, trails in parallel on one bounded thread pool.
 
 The regional collectors are the ones the resource-type descriptors name (`live`), all with one
-signature, `collect(shared, region)`; S3 is the one global listing (ListBuckets, then a worker
-per bucket)."""
+signature, `collect(shared, region)`. Global listings (IAM) run once per account, with the home
+region's client; S3's is its own (ListBuckets, then a worker per bucket)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ class Listing:
     resource_type: str
     label: str
     collect: Callable[[Shared, str], list[Resource]]   # (shared, region) -> resources
+    scope: str = "regional"                            # "global": once per account (a failure covers every region)
 
 
 # The key index every other collector resolves against: listed before everything else.
@@ -45,6 +46,12 @@ def regional_listings() -> list[Listing]:
     """Every descriptor's regional collector, in registry order."""
     return [Listing(d.cfn_type, d.live.listing, collector(d.live)) for d in all_types()
             if d.live is not None and d.live.scope == "regional"]
+
+
+def global_listings() -> list[Listing]:
+    """Every descriptor's account-wide collector but S3's (its inventory is the runner's own phase)."""
+    return [Listing(d.cfn_type, d.live.listing, collector(d.live), "global") for d in all_types()
+            if d.live is not None and d.live.scope == "global" and d.cfn_type != s3.TYPE]
 
 
 @dataclass
@@ -92,11 +99,11 @@ class _Scan:
         return self.pool.submit(self._guarded, listing, shared, region)
 
     def _guarded(self, listing: Listing, shared: Shared, region: str) -> list[Resource]:
-        label = f"{listing.label} {region}"
+        label = listing.label if listing.scope == "global" else f"{listing.label} {region}"
         try:
             found = listing.collect(shared, region)
         except Exception as error:  # noqa: BLE001 - one listing failing must not stop the scan
-            self._failed(listing.resource_type, region, error)
+            self._failed(listing.resource_type, None if listing.scope == "global" else region, error)
             self.progress(f"{label}: failed ({describe_error(error)})")
             return []
         self.progress(f"{label}: {len(found)} resource(s)")
@@ -149,6 +156,8 @@ class _Scan:
             jobs = [self.pool.submit(self._bucket, name, context) for name in listed]
             jobs += [self.submit(listing, shared, r) for r in self.regions for listing in listings
                      if listing.resource_type not in FIRST]
+            if self.scope != "regional":
+                jobs += [self.submit(listing, shared, self.home) for listing in global_listings()]
             self.gather(jobs)
         for resource in self.resources:
             resource.account = resource.account or account
@@ -166,9 +175,10 @@ SCOPES = ("all", "regional", "global")
 
 
 def listed_types(scope: str = "all") -> list[str]:
-    """The resource types a scan of `scope` lists: regional listings, the global one (S3), or both."""
+    """The resource types a scan of `scope` lists: regional listings, the global ones (S3, IAM), or both."""
     regional = [listing.resource_type for listing in regional_listings()]
-    return {"regional": regional, "global": [s3.TYPE], "all": [*regional, s3.TYPE]}[scope]
+    account_wide = [s3.TYPE, *(listing.resource_type for listing in global_listings())]
+    return {"regional": regional, "global": account_wide, "all": [*regional, *account_wide]}[scope]
 
 
 def collect(
@@ -182,7 +192,7 @@ def collect(
     """Every supported resource in `regions` (S3 buckets: all of the account's, once).
 
     `scope` splits one account's scan into units (organisation scans): "regional" leaves out the
-    account-wide S3 inventory, "global" is that inventory alone (pass no regions).
+    account-wide listings (S3's inventory, IAM), "global" is those alone (pass no regions).
     Raises LuxguardError before any work when the endpoint or the credentials do not work.
     `progress` is called from worker threads with one line per finished listing.
     """

@@ -130,6 +130,7 @@ def test_attribute_names_are_terraform_names():
             ingress=[{"protocol": "tcp", "fromPort": 22.0, "toPort": 22.0, "cidrBlocks": ["0.0.0.0/0"]}]),
         res("aws:dynamodb/table:Table", "t", "t", attributes=[{"name": "id", "type": "S"}],
             serverSideEncryption={"enabled": True}, tags={"data-classification": "billing"}),
+        res("aws:iam/role:Role", "r", "r", inlinePolicies=[{"name": "read", "policy": "{}"}]),
     ])
     plan = capture_to_plan(capture).document
     values = {r["address"]: r["values"] for r in plan["planned_values"]["root_module"]["resources"]}
@@ -142,6 +143,7 @@ def test_attribute_names_are_terraform_names():
     table = values["aws_dynamodb_table.t"]
     assert table["attribute"] == [{"name": "id", "type": "S"}] and table["server_side_encryption"] == [{"enabled": True}]
     assert table["tags"] == {"data-classification": "billing"} and table["region"] == "lu-central-1"
+    assert values["aws_iam_role.r"]["inline_policy"] == [{"name": "read", "policy": "{}"}]
     assert plan["terraform_version"] and "planned_values" in plan
     config = {r["address"]: r["expressions"] for r in plan["configuration"]["root_module"]["resources"]}
     sse_expr = config["aws_s3_bucket_server_side_encryption_configuration.sse"]

@@ -31,12 +31,19 @@ from tests.moto_cloud import LU, client, reset, tls_policy
 S3, KMS, SG = "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::EC2::SecurityGroup"
 VOLUME, SNAPSHOT, EBS = "AWS::EC2::Volume", "AWS::EC2::Snapshot", "AWS::EC2::EBSEncryptionByDefault"
 RDS, DDB, TRAIL = "AWS::RDS::DBInstance", "AWS::DynamoDB::Table", "AWS::CloudTrail::Trail"
+USER, GROUP, ROLE = "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role"
+PASSWORDS, ROOT = "AWS::IAM::AccountPasswordPolicy", "AWS::IAM::RootUser"
+GLOBAL = {S3, USER, GROUP, ROLE, PASSWORDS, ROOT}   # listed once per account: a failure covers every region
 
 # Each collector's listing: the call whose failure hides every resource of the type in a region.
 LISTINGS = {
     S3: ("s3", "ListBuckets"), KMS: ("kms", "ListKeys"), SG: ("ec2", "DescribeSecurityGroups"),
     VOLUME: ("ec2", "DescribeVolumes"), SNAPSHOT: ("ec2", "DescribeSnapshots"), EBS: ("ec2", "GetEbsEncryptionByDefault"),
     RDS: ("rds", "DescribeDBInstances"), DDB: ("dynamodb", "ListTables"), TRAIL: ("cloudtrail", "DescribeTrails"),
+    # users, groups and roles are three listings of one answer
+    USER: ("iam", "GetAccountAuthorizationDetails"), GROUP: ("iam", "GetAccountAuthorizationDetails"),
+    ROLE: ("iam", "GetAccountAuthorizationDetails"), PASSWORDS: ("iam", "GetAccountPasswordPolicy"),
+    ROOT: ("iam", "GetAccountSummary"),
 }
 # Every per-resource read, and the properties (model groups) each type gets from them; with all of
 # them broken, a rule reading any of these groups must not pass.
@@ -46,7 +53,8 @@ READS = {("s3", op) for op in ("GetBucketLocation", "GetBucketEncryption", "GetP
                                "GetBucketReplication", "GetBucketTagging")} | {
     ("s3-control", "GetPublicAccessBlock"), ("kms", "DescribeKey"), ("kms", "GetKeyPolicy"),
     ("kms", "GetKeyRotationStatus"), ("ec2", "DescribeSnapshotAttribute"), ("ec2", "GetEbsDefaultKmsKeyId"),
-    ("dynamodb", "DescribeTable"), ("dynamodb", "ListTagsOfResource"), ("cloudtrail", "GetTrailStatus")}
+    ("dynamodb", "DescribeTable"), ("dynamodb", "ListTagsOfResource"), ("cloudtrail", "GetTrailStatus"),
+    ("iam", "GenerateCredentialReport"), ("iam", "GetCredentialReport")}
 UNREAD_WHEN_READS_FAIL = {
     S3: {"region", "encryption", "public_access_block", "policy", "ownership", "acl", "versioning", "logging",
          "lifecycle", "object_lock", "replication", "tags", "classification", "role"},
@@ -55,6 +63,7 @@ UNREAD_WHEN_READS_FAIL = {
     DDB: {"sse", "kms_key_id", "kms_key_region", "customer_managed_key", "replica_regions", "tags",
           "classification", "role"},
     TRAIL: {"logging", "s3_bucket_region"}, EBS: {"kms_key_id"}, SG: set(),
+    USER: {"console_access", "mfa_enabled", "access_keys"}, GROUP: set(), ROLE: set(), PASSWORDS: set(), ROOT: set(),
 }
 CODES = {"denied": {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"},
          "throttled": {"SlowDown", "RequestLimitExceeded", "ThrottlingException", "Throttling"}}
@@ -95,6 +104,14 @@ def _seed(endpoint: str) -> None:
         TableName="fp-table", AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
     client(endpoint, "cloudtrail").create_trail(Name="fp-trail", S3BucketName="fp-private")
+    iam = client(endpoint, "iam")
+    iam.create_user(UserName="fp-console")
+    iam.create_login_profile(UserName="fp-console", Password="Long-Enough-Passw0rd!")
+    iam.create_group(GroupName="fp-admins")
+    iam.put_group_policy(GroupName="fp-admins", PolicyName="all", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    iam.create_role(RoleName="fp-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "ec2.amazonaws.com"}}]}))
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +210,7 @@ def test_faults_never_pass_and_never_resolve(cloud, clean, capsys, tmp_path, fas
             listing = finding["listing"]
             assert finding["status"] == "error" and finding["resource"]["id"] == "*"
             assert listing["account"] == "123456789012"
-            assert listing["region"] == (None if listing["resource_type"] == S3 else LU)
+            assert listing["region"] == (None if listing["resource_type"] in GLOBAL else LU)
             if fault in CODES:
                 assert listing["code"] in CODES[fault], listing
     # Counted, and the default gate fails on it (stderr says why).

@@ -11,6 +11,7 @@ from luxguard.core.listing import ListingFailure
 from luxguard.core.locations import Locations
 from luxguard.core.messages import render_template
 from luxguard.core.model import Finding, Resource, Status, sort_findings
+from luxguard.core.need_to_know import Store, localise_data_reads, personal_data_stores
 from luxguard.core.rules import Rule
 
 
@@ -48,15 +49,17 @@ class Engine:
     def context(self) -> Context:
         return Context(self.locations, self.pinned_country)
 
-    def localise(self, resource: Resource) -> None:
+    def localise(self, resource: Resource, stores: Iterable[Store] = ()) -> None:
         """Fill what depends on the run, not the source: `country` from the catalogue (None for an
-        unknown region) and which grants reach outside the trusted zone."""
+        unknown region), which grants reach outside the trusted zone, and which of an identity's
+        data reads reach the run's personal-data `stores` (need to know)."""
         resource.properties["region"] = resource.region
         resource.properties["country"] = self.locations.country_of(resource.region)
         zone = self.trusted_zone
         if resource.account and resource.account not in zone.accounts:   # a resource's own account is trusted
             zone = TrustedZone(zone.accounts | {resource.account}, zone.organizations)
         localise_grants(resource.properties, zone)
+        localise_data_reads(resource.properties, list(stores))
 
     def evaluate_rule(self, rule: Rule, resource: Resource) -> Optional[Finding]:
         """The rule's verdict on one resource, or None when the rule does not apply to it."""
@@ -108,8 +111,10 @@ class Engine:
             for rtype in rule.resource_types:
                 by_type.setdefault(rtype, []).append(rule)
         findings: list[Finding] = self.listing_errors(failures)
+        resources = list(resources)
+        stores = personal_data_stores(resources)
         for resource in resources:
-            self.localise(resource)
+            self.localise(resource, stores)
             for rule in by_type.get(resource.type, ()):
                 finding = self.evaluate_rule(rule, resource)
                 if finding is not None:

@@ -113,7 +113,8 @@ NOT_IN_CLOUDFORMATION = {"aws:ebs/snapshot:Snapshot", "aws:ebs/snapshotCopy:Snap
                          "aws:ebs/encryptionByDefault:EncryptionByDefault",
                          "aws:ec2/snapshotCreateVolumePermission:SnapshotCreateVolumePermission",
                          "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
-                         "aws:ssm/parameter:Parameter"}   # CloudFormation creates no SecureString
+                         "aws:ssm/parameter:Parameter",   # CloudFormation creates no SecureString
+                         "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"}
 CANNED = {"private": "Private", "public-read": "PublicRead", "public-read-write": "PublicReadWrite",
           "authenticated-read": "AuthenticatedRead", "log-delivery-write": "LogDeliveryWrite"}
 
@@ -271,11 +272,47 @@ def _put(t: _Templates, res: CapturedResource) -> None:
             "FunctionName": Ref(str(function).split(".")[0]) if isinstance(function, GetAtt) else function,
             "Action": i.get("action"), "Principal": i.get("principal"), "SourceAccount": i.get("sourceAccount"),
             "SourceArn": i.get("sourceArn")})
+    elif res.type in IAM_FORMS:
+        _iam(t, res)
     elif res.type == "aws:cloudtrail/trail:Trail":
         t.put(res, "AWS::CloudTrail::Trail", {
             "TrailName": i.get("name"), "S3BucketName": t.link(i.get("s3BucketName"), res), "IsLogging": True,
             "IsMultiRegionTrail": bool(i.get("isMultiRegionTrail")),
             "EnableLogFileValidation": bool(i.get("enableLogFileValidation"))})
+
+
+def _document(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+# IAM users, their login profiles, keys and inline policies, roles, groups and their policies.
+IAM_FORMS = {"aws:iam/user:User", "aws:iam/userLoginProfile:UserLoginProfile", "aws:iam/accessKey:AccessKey",
+             "aws:iam/userPolicy:UserPolicy", "aws:iam/role:Role", "aws:iam/group:Group", "aws:iam/groupPolicy:GroupPolicy"}
+
+
+def _iam(t: _Templates, res: CapturedResource) -> None:
+    i = res.inputs
+    if res.type == "aws:iam/user:User":
+        t.put(res, "AWS::IAM::User", {"UserName": i.get("name"), "Tags": _tags(i)})
+    elif res.type == "aws:iam/userLoginProfile:UserLoginProfile":
+        user = t.templates[t.region(res)]["Resources"][logical_id(str(i.get("user")))]
+        user["Properties"]["LoginProfile"] = {"Password": "not-a-real-password-1!"}
+    elif res.type == "aws:iam/accessKey:AccessKey":
+        t.put(res, "AWS::IAM::AccessKey", {"UserName": t.link(i.get("user"), res), "Status": i.get("status") or "Active"})
+    elif res.type == "aws:iam/userPolicy:UserPolicy":
+        t.put(res, "AWS::IAM::UserPolicy", {"UserName": t.link(i.get("user"), res), "PolicyName": i.get("name"),
+                                            "PolicyDocument": _document(i.get("policy"))})
+    elif res.type == "aws:iam/role:Role":
+        t.put(res, "AWS::IAM::Role", {"RoleName": i.get("name"),
+                                      "AssumeRolePolicyDocument": _document(i.get("assumeRolePolicy")),
+                                      "Policies": [{"PolicyName": p.get("name"), "PolicyDocument": _document(p.get("policy"))}
+                                                   for p in i.get("inlinePolicies") or []] or None})
+    elif res.type == "aws:iam/group:Group":
+        t.put(res, "AWS::IAM::Group", {"GroupName": i.get("name")})
+    elif res.type == "aws:iam/groupPolicy:GroupPolicy":
+        group = t.templates[t.region(res)]["Resources"][logical_id(str(i.get("group")))]
+        group["Properties"].setdefault("Policies", []).append(
+            {"PolicyName": i.get("name"), "PolicyDocument": _document(i.get("policy"))})
 
 
 # Queues, topics, log groups, secrets, streams: (CloudFormation type, name property, key property).

@@ -296,3 +296,43 @@ def db_snapshot(name="db-nightly", region="lu-central-1", encrypted=True, public
     return aws.rds.Snapshot(name, db_instance_identifier=db.identifier, db_snapshot_identifier=name,
                             shared_accounts=accounts or None, tags={"data-classification": "contact"},
                             opts=opts(region))
+
+
+# IAM: a password policy meeting LUX-ACC-013, users, and identities that read data.
+STRONG_PASSWORDS = dict(minimum_password_length=14, require_uppercase_characters=True,
+                        require_lowercase_characters=True, require_numbers=True, require_symbols=True,
+                        password_reuse_prevention=24, max_password_age=90)
+
+
+def password_policy(**overrides):
+    return aws.iam.AccountPasswordPolicy("password-policy", **{**STRONG_PASSWORDS, **overrides}, opts=opts())
+
+
+def user(name="app-user", console=False, keys=0):
+    """console: a login profile (a console password); keys: how many access keys."""
+    created = aws.iam.User(name, name=name, opts=opts())
+    if console:
+        aws.iam.UserLoginProfile(f"{name}-login", user=created.name, opts=opts())
+    for n in range(keys):
+        aws.iam.AccessKey(f"{name}-key{n}", user=created.name, opts=opts())
+    return created
+
+
+def reader(name="analyst", kind="user", resource="*", actions=("s3:GetObject",), condition=None):
+    """A user, role or group whose inline policy allows `actions` on `resource` (with `condition`)."""
+    statement = {"Sid": "Read", "Effect": "Allow", "Action": list(actions), "Resource": resource}
+    if condition:
+        statement["Condition"] = condition
+    document = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    if kind == "role":
+        trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                                    "Principal": {"Service": "ec2.amazonaws.com"}}]})
+        return aws.iam.Role(name, name=name, assume_role_policy=trust,
+                            inline_policies=[{"name": "read", "policy": document}], opts=opts())
+    if kind == "group":
+        group = aws.iam.Group(name, name=name, opts=opts())
+        aws.iam.GroupPolicy(f"{name}-read", group=group.name, name="read", policy=document, opts=opts())
+        return group
+    created = aws.iam.User(name, name=name, opts=opts())
+    aws.iam.UserPolicy(f"{name}-read", user=created.name, name="read", policy=document, opts=opts())
+    return created

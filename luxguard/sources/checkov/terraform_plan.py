@@ -55,6 +55,7 @@ PLURAL_BLOCKS: dict[str, str] = {
     "lifecycleRules": "lifecycle_rule",
     "corsRules": "cors_rule",
     "globalSecondaryIndexes": "global_secondary_index",
+    "inlinePolicies": "inline_policy",
     "localSecondaryIndexes": "local_secondary_index",
     "eventSelectors": "event_selector",
     "advancedEventSelectors": "advanced_event_selector",
