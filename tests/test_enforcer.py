@@ -21,15 +21,12 @@ READ_ONLY = re.compile(r"^(Get|List|Describe|Head)")
 ALLOWED_WRITES = {
     "PutBucketEncryption", "PutPublicAccessBlock", "PutBucketPolicy", "PutBucketVersioning", "PutBucketAcl",
     "PutBucketTagging", "EnableKeyRotation", "TagResource", "RevokeSecurityGroupIngress", "ModifyDBInstance",
-    "EnableEbsEncryptionByDefault", "ModifySnapshotAttribute", "CreateTags", "AddTagsToResource",
+    "EnableEbsEncryptionByDefault", "ModifySnapshotAttribute", "ModifyDBSnapshotAttribute", "RemovePermission", "CreateTags", "AddTagsToResource",
     "RevokeSecurityGroupEgress", "SetQueueAttributes", "SetTopicAttributes", "PutResourcePolicy", "PutKeyPolicy",
 }
-# A policy whose only statements were public grants: removing it is the repair (never a resource or data).
-POLICY_REMOVALS = {"DeleteBucketPolicy", "DeleteResourcePolicy"}
-ALLOWED_WRITES |= POLICY_REMOVALS
 # The removals that are the repair itself: a world-open ingress range, a public ACL grant, the
-# default security group's rules (CIS 5.4), a policy left with no statement.
-ALLOWED_REMOVALS = {"RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress", "PutBucketAcl"} | POLICY_REMOVALS
+# default security group's rules (CIS 5.4). Nothing is ever deleted, not even an emptied policy.
+ALLOWED_REMOVALS = {"RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress", "PutBucketAcl", "RemovePermission"}
 DESTRUCTIVE = re.compile(r"^(Delete|Remove|Terminate|Revoke|Disable|Deregister|Purge|Detach|Disassociate|"
                          r"Cancel|Schedule|Stop|Restore|Copy|Move|Restore)")
 
@@ -187,7 +184,7 @@ def test_whole_estate_dry_run_then_apply_deletes_nothing_and_a_second_run_plans_
     made = writes(calls)
     assert made and {op for _, op in made} <= ALLOWED_WRITES, {op for _, op in made} - ALLOWED_WRITES
     assert [op for _, op in made if DESTRUCTIVE.match(op) and op not in ALLOWED_REMOVALS] == []
-    assert not any(op.startswith("Delete") and op not in POLICY_REMOVALS for _, op, _ in calls)
+    assert not any(op.startswith("Delete") for _, op, _ in calls)
     after = inventory(fresh_cloud)
     assert after.keys() == before.keys()
     for kind, existing in before.items():   # server access logging may add log objects; nothing goes

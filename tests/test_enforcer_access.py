@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from luxguard.resources.lambda_function import _zip
 from tests.helpers import run_cli
 from tests.moto_cloud import ACCOUNT, LU, client
 from tests.test_enforcer import calls, deny, enforce, planned, result_of, writes  # noqa: F401 - fixture
@@ -65,6 +66,19 @@ def seed(endpoint: str) -> dict[str, str]:
     snapshot = ec2.create_snapshot(VolumeId=volume)["SnapshotId"]
     ec2.modify_snapshot_attribute(SnapshotId=snapshot, Attribute="createVolumePermission", OperationType="add",
                                   GroupNames=["all"], UserIds=[STRANGER])
+    rds = client(endpoint, "rds")
+    rds.create_db_instance(DBInstanceIdentifier="crm-db", Engine="postgres", DBInstanceClass="db.t3.micro",
+                           MasterUsername="app", MasterUserPassword="not-a-secret-1", AllocatedStorage=20)
+    rds.create_db_snapshot(DBInstanceIdentifier="crm-db", DBSnapshotIdentifier="crm-nightly")
+    rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="crm-nightly", AttributeName="restore",
+                                     ValuesToAdd=["all", STRANGER])
+    lam = client(endpoint, "lambda")
+    role = client(endpoint, "iam").create_role(RoleName="crm-export", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    lam.create_function(FunctionName="crm-export", Runtime="python3.12", Role=role, Handler="index.handler",
+                        Code={"ZipFile": _zip()})
+    lam.add_permission(FunctionName="crm-export", StatementId="Anyone", Action="lambda:InvokeFunction", Principal="*")
+    lam.add_permission(FunctionName="crm-export", StatementId="Partner", Action="lambda:InvokeFunction",
+                       Principal=STRANGER)
     sqs = client(endpoint, "sqs")
     url = sqs.create_queue(QueueName="orders")["QueueUrl"]
     queue_arn = f"arn:aws:sqs:{LU}:{ACCOUNT}:orders"
@@ -98,6 +112,17 @@ def bucket_statements(endpoint: str) -> list[dict]:
 def shares(endpoint: str, snapshot: str) -> list[dict]:
     return client(endpoint, "ec2").describe_snapshot_attribute(
         SnapshotId=snapshot, Attribute="createVolumePermission")["CreateVolumePermissions"]
+
+
+def invokers(endpoint: str) -> list[str]:
+    policy = json.loads(client(endpoint, "lambda").get_policy(FunctionName="crm-export")["Policy"])
+    return sorted(s["Sid"] for s in policy["Statement"])
+
+
+def restorers(endpoint: str) -> list[str]:
+    answer = client(endpoint, "rds").describe_db_snapshot_attributes(DBSnapshotIdentifier="crm-nightly")
+    return sorted(v for a in answer["DBSnapshotAttributesResult"]["DBSnapshotAttributes"]
+                  if a["AttributeName"] == "restore" for v in a["AttributeValues"])
 
 
 def default_rules(endpoint: str, group: str) -> tuple[list, list]:
@@ -138,7 +163,10 @@ def test_public_grants_go_foreign_ones_are_reported_and_approved_ones_stay(fresh
     by_id = {c["resource"]["id"]: c for c in plan["plan"]}
     assert [c["operation"] for c in by_id["orders"]["calls"]] == ["SetQueueAttributes"]
     assert [c["operation"] for c in by_id["alerts"]["calls"]] == ["SetTopicAttributes"]
-    assert [c["operation"] for c in by_id["db-password"]["calls"]] == ["DeleteResourcePolicy"]
+    # the secret's only statement was public: the policy keeps a TLS-only Deny, it is never deleted
+    (secret_call,) = by_id["db-password"]["calls"]
+    assert secret_call["operation"] == "PutResourcePolicy"
+    assert [s["Effect"] for s in json.loads(secret_call["params"]["ResourcePolicy"])["Statement"]] == ["Deny"]
     sg_calls = by_id[ids["sg"]]["calls"]
     assert [c["operation"] for c in sg_calls] == ["RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress"]
     assert {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
@@ -147,12 +175,20 @@ def test_public_grants_go_foreign_ones_are_reported_and_approved_ones_stay(fresh
     assert [c["operation"] for c in by_id[ids["key"]]["calls"]] == ["PutKeyPolicy"]
     assert bucket_statements(fresh_cloud) == [PUBLIC, TLS, APPROVED, FOREIGN]
     assert {p.get("Group") or p.get("UserId") for p in shares(fresh_cloud, ids["snapshot"])} == {"all", STRANGER}
+    assert [c["operation"] for c in by_id["crm-nightly"]["calls"]] == ["ModifyDBSnapshotAttribute"]
+    assert "- restore attribute group all (public)" in by_id["crm-nightly"]["diff"]
+    assert restorers(fresh_cloud) == sorted(["all", STRANGER])
+    assert [(c["operation"], c["params"]["StatementId"]) for c in by_id["crm-export"]["calls"]] == [
+        ("RemovePermission", "Anyone")]
+    assert invokers(fresh_cloud) == ["Anyone", "Partner"]
 
     # Applied: no public grant, every other statement kept, the stranger kept (reported).
     code, applied, err = enforce(capsys, fresh_cloud, tmp_path, *rules, "--apply", "--yes")
     assert code == 0, err
     assert bucket_statements(fresh_cloud) == [TLS, APPROVED, FOREIGN]
     assert shares(fresh_cloud, ids["snapshot"]) == [{"UserId": STRANGER}]
+    assert restorers(fresh_cloud) == [STRANGER]
+    assert invokers(fresh_cloud) == ["Partner"]
     assert default_rules(fresh_cloud, ids["sg"]) == ([], [])
     queue = json.loads(client(fresh_cloud, "sqs").get_queue_attributes(
         QueueUrl=ids["queue"], AttributeNames=["Policy"])["Attributes"]["Policy"])
@@ -162,7 +198,10 @@ def test_public_grants_go_foreign_ones_are_reported_and_approved_ones_stay(fresh
     assert result_of(applied, "LUX-ACC-011", "alerts")["verification"].startswith("partly: external grants kept")
     key_policy = json.loads(client(fresh_cloud, "kms").get_key_policy(KeyId=ids["key"], PolicyName="default")["Policy"])
     assert [s["Sid"] for s in key_policy["Statement"]] == ["Owner"]
-    assert "ResourcePolicy" not in client(fresh_cloud, "secretsmanager").get_resource_policy(SecretId=ids["secret"])
+    secret_policy = json.loads(client(fresh_cloud, "secretsmanager").get_resource_policy(
+        SecretId=ids["secret"])["ResourcePolicy"])
+    assert [(s["Effect"], s["Condition"]) for s in secret_policy["Statement"]] == [
+        ("Deny", {"Bool": {"aws:SecureTransport": "false"}})]
     assert result_of(applied, "LUX-ACC-002", BUCKET)["verification"] == "now passes"
     assert result_of(applied, "LUX-ACC-006", ids["sg"])["verification"] == "now passes"
     # The audit keeps the default group's rules as they were, to authorise them again.
@@ -194,6 +233,7 @@ def test_public_grants_go_foreign_ones_are_reported_and_approved_ones_stay(fresh
     topic = json.loads(client(fresh_cloud, "sns").get_topic_attributes(TopicArn=ids["topic"])["Attributes"]["Policy"])
     assert [s["Sid"] for s in topic["Statement"]] == ["Owner"]
     assert shares(fresh_cloud, ids["snapshot"]) == []
+    assert restorers(fresh_cloud) == []
     failing = {(f["rule_id"], f["resource"]["id"]) for f in scan(capsys, fresh_cloud, tmp_path) if f["status"] == "fail"}
     assert not {("LUX-ACC-011", BUCKET), ("LUX-ACC-011", "alerts"), ("LUX-ACC-012", ids["snapshot"])} & failing
     code, last, _ = enforce(capsys, fresh_cloud, tmp_path, *rules, "--remove-external-grants")

@@ -176,13 +176,19 @@ class Tagging:
 class PolicyAccess:
     """How the enforcer reads and rewrites a resource's own policy: `read(client, resource)` ->
     the document (None when there is none), `write(resource, document)` -> (operation,
-    parameters) of the one call that replaces it, `remove(resource)` -> the call that deletes
-    a policy left with no statement (None where the service needs one: keys, topics)."""
+    parameters) of the one call that replaces it. A policy left with no statement is either
+    cleared by `remove(resource)` (a Set call, never a Delete: SQS) or keeps `floor(resource)`,
+    a statement that grants nothing (S3, Secrets Manager: deny requests without TLS, which the
+    catalogue asks of them anyway); with neither (keys, topics) the repair is refused."""
 
     service: str
     read: Callable[[Any, Resource], Optional[dict]]
     write: Callable[[Resource, dict], tuple[str, dict[str, Any]]]
     remove: Optional[Callable[[Resource], tuple[str, dict[str, Any]]]] = None
+    floor: Optional[Callable[[Resource], dict[str, Any]]] = None
+    # A policy edited statement by statement, never replaced whole (Lambda: RemovePermission by
+    # Sid): the calls that take these statements out; `write` is then unused.
+    remove_statements: Optional[Callable[[Resource, list[dict[str, Any]]], list[tuple[str, dict[str, Any]]]]] = None
     max_bytes: Optional[int] = None
     by_arn: bool = False          # the API names the resource by ARN (the finding must carry one)
 

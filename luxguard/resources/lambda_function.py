@@ -20,6 +20,7 @@ from luxguard.resources.base import (
     Drift,
     Folding,
     LiveCollector,
+    PolicyAccess,
     PulumiType,
     ResourceType,
     Tagging,
@@ -166,6 +167,26 @@ def provision_permission(provisioner: Any, res: "CapturedResource", values: dict
     return statement_id, {}
 
 
+def read_policy(client: Any, function: Resource) -> Optional[dict[str, Any]]:
+    """The function's policy as GetPolicy answers it (None: it has none), principals in policy form."""
+    try:
+        return live_document(client.get_policy(FunctionName=function.arn).get("Policy"))
+    except client.exceptions.ResourceNotFoundException:
+        return None
+
+
+def remove_permissions(function: Resource, statements: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """RemovePermission per statement: Lambda has no call that replaces the whole policy."""
+    missing = [s for s in statements if not s.get("Sid")]
+    if missing:
+        raise ValueError("a statement without a Sid cannot be removed with RemovePermission")
+    return [("RemovePermission", {"FunctionName": function.arn, "StatementId": str(s["Sid"])}) for s in statements]
+
+
+def _never_written(function: Resource, document: dict) -> tuple[str, dict[str, Any]]:
+    raise ValueError("a Lambda function's policy is never replaced whole")
+
+
 def write_tags(function: Resource, current: dict[str, str], new: dict[str, str]) -> tuple[str, dict[str, Any]]:
     return "TagResource", {"Resource": function.arn, "Tags": dict(sorted(new.items()))}
 
@@ -209,4 +230,6 @@ DESCRIPTOR = ResourceType(
         CloudFormationType("AWS::Lambda::Function", cfn_function, physical_name="FunctionName"),
         CloudFormationType("AWS::Lambda::Permission", cfn_permission))),
     tagging=Tagging("lambda", read_tags, write_tags, by_arn=True),
+    resource_policy=PolicyAccess("lambda", read_policy, _never_written, remove_statements=remove_permissions,
+                                 by_arn=True),
 )

@@ -367,8 +367,14 @@ def write_policy(bucket: Resource, document: dict) -> tuple[str, dict[str, Any]]
     return "PutBucketPolicy", {"Bucket": bucket.id, "Policy": compact(document)}
 
 
-def remove_policy(bucket: Resource) -> tuple[str, dict[str, Any]]:
-    return "DeleteBucketPolicy", {"Bucket": bucket.id}
+TLS_SID = "DenyInsecureTransport"
+
+
+def tls_only_statement(bucket: Resource) -> dict[str, Any]:
+    """Deny every request without TLS (LUX-ENC-003): grants nothing, so it may stand alone."""
+    bucket_arn = f"arn:aws:s3:::{bucket.id}"
+    return {"Sid": TLS_SID, "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
 
 
 def write_tags(bucket: Resource, current: dict[str, str], new: dict[str, str]) -> tuple[str, dict[str, Any]]:
@@ -551,5 +557,6 @@ DESCRIPTOR = ResourceType(
         CloudFormationType("AWS::S3::Bucket", cfn_bucket, physical_name="BucketName"),
         CloudFormationType("AWS::S3::BucketPolicy", cfn_bucket_policy))),
     tagging=Tagging("s3", read_tags, write_tags, max_tags=50),
-    resource_policy=PolicyAccess("s3", read_policy, write_policy, remove_policy, max_bytes=20 * 1024),
+    resource_policy=PolicyAccess("s3", read_policy, write_policy, floor=tls_only_statement,
+                                 max_bytes=20 * 1024),
 )

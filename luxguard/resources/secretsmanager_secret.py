@@ -104,8 +104,10 @@ def write_policy(secret: Resource, document: dict) -> tuple[str, dict[str, Any]]
     return "PutResourcePolicy", {"SecretId": secret.arn, "ResourcePolicy": compact(document)}
 
 
-def remove_policy(secret: Resource) -> tuple[str, dict[str, Any]]:
-    return "DeleteResourcePolicy", {"SecretId": secret.arn}
+def tls_only_statement(secret: Resource) -> dict[str, Any]:
+    """Deny reading the secret without TLS: grants nothing, so it may stand alone."""
+    return {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "secretsmanager:*",
+            "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
 
 
 def cfn_secret(p: dict, context: Any) -> list[tuple[str, str, dict]]:
@@ -132,5 +134,6 @@ DESCRIPTOR = ResourceType(
     cloudformation=CloudFormationForm(types=(CloudFormationType("AWS::SecretsManager::Secret", cfn_secret, physical_name="Name"),
                                              CloudFormationType("AWS::SecretsManager::ResourcePolicy", cfn_secret_policy))),
     tagging=Tagging("secretsmanager", read_tags, write_tags, by_arn=True),
-    resource_policy=PolicyAccess("secretsmanager", read_policy, write_policy, remove_policy, by_arn=True),
+    resource_policy=PolicyAccess("secretsmanager", read_policy, write_policy, floor=tls_only_statement,
+                                 by_arn=True),
 )

@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from scanners.calls import error_code
 
+from luxguard.resources.s3_bucket import TLS_SID, tls_only_statement
 from luxguard.core.model import Finding, Resource
 from luxguard.core.policy_documents import denies_insecure_transport, statements
 from luxguard.resources import PolicyAccess, Tagging, all_types, by_cfn_type
@@ -27,7 +28,6 @@ PUBLIC_GROUPS = ("http://acs.amazonaws.com/groups/global/AllUsers",
                  "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
 PAB_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 WORLD_V4, WORLD_V6 = "0.0.0.0/0", "::/0"
-TLS_SID = "DenyInsecureTransport"
 QUARANTINE_SID = "LuxguardQuarantineDenyWrites"
 # Writes only. Never s3:Delete* (that is not our call to make) and never s3:Put* (it would
 # also deny PutBucketPolicy, locking out whoever has to lift the quarantine).
@@ -163,9 +163,7 @@ def sid_taken(policy: dict | None, sid: str) -> dict | None:
 
 
 def tls_statement(resource: Resource) -> dict:
-    arn = bucket_arn(resource)
-    return {"Sid": TLS_SID, "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-            "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    return tls_only_statement(resource)
 
 
 @register
@@ -297,14 +295,38 @@ class EnableEbsDefaultEncryption(Action):
                            {"EbsEncryptionByDefault": True}, [f"~ EBS encryption by default in {region}: off -> on"])
 
 
+RDS_SNAPSHOT = "AWS::RDS::DBSnapshot"
+# What a snapshot's shares are called: EBS's createVolumePermission, RDS's restore attribute.
+SHARE_NAME = {"AWS::EC2::Snapshot": "createVolumePermission", RDS_SNAPSHOT: "restore attribute"}
+
+
+def share_call(resource: Resource, groups: list[str], accounts: list[str]) -> ApiCall:
+    """The one call that takes `groups` (`all`) and `accounts` off the snapshot's shares."""
+    if resource.type == RDS_SNAPSHOT:
+        return ApiCall("rds", resource.region, "ModifyDBSnapshotAttribute",
+                       {"DBSnapshotIdentifier": resource.id, "AttributeName": "restore",
+                        "ValuesToRemove": [*groups, *accounts]})
+    remove = {**({"GroupNames": groups} if groups else {}), **({"UserIds": accounts} if accounts else {})}
+    return ApiCall("ec2", resource.region, "ModifySnapshotAttribute",
+                   {"SnapshotId": resource.id, "Attribute": "createVolumePermission", "OperationType": "remove",
+                    **remove})
+
+
 @register
 class UnshareSnapshot(Action):
-    """Remove only the createVolumePermission of group `all`; shares with named accounts stay."""
+    """Remove only the public share (group `all`) of an EBS or RDS snapshot; shares with named
+    accounts stay. Both kinds of share read as EBS's permission list ({Group}|{UserId})."""
 
     name = "ebs_unshare_snapshot"
-    resource_types = ("AWS::EC2::Snapshot",)
+    resource_types = ("AWS::EC2::Snapshot", RDS_SNAPSHOT)
 
     def read(self, resource: Resource, ctx: EnforceContext) -> Any:
+        if resource.type == RDS_SNAPSHOT:
+            answer = ctx.client("rds", resource.region).describe_db_snapshot_attributes(
+                DBSnapshotIdentifier=resource.id)["DBSnapshotAttributesResult"]
+            values = sorted(v for a in answer.get("DBSnapshotAttributes", []) if a.get("AttributeName") == "restore"
+                            for v in a.get("AttributeValues", []))
+            return {"CreateVolumePermissions": [{"Group": "all"} if v == "all" else {"UserId": v} for v in values]}
         response = ctx.client("ec2", resource.region).describe_snapshot_attribute(
             SnapshotId=resource.id, Attribute="createVolumePermission")
         return {"CreateVolumePermissions": response.get("CreateVolumePermissions", [])}
@@ -314,11 +336,9 @@ class UnshareSnapshot(Action):
         if not any(p.get("Group") == "all" for p in permissions):
             return None
         r = finding.resource
-        return self.change(finding, [ApiCall("ec2", r.region, "ModifySnapshotAttribute",
-                                             {"SnapshotId": r.id, "Attribute": "createVolumePermission",
-                                              "OperationType": "remove", "GroupNames": ["all"]})],
+        return self.change(finding, [share_call(r, ["all"], [])],
                            {"CreateVolumePermissions": [p for p in permissions if p.get("Group") != "all"]},
-                           ["- createVolumePermission group all (public)"])
+                           [f"- {SHARE_NAME[r.type]} group all (public)"])
 
 
 # ------------------------------------------------------------------------------ security groups

@@ -10,8 +10,8 @@ of who a grant lets in, the policy's Deny statements subtracted):
 - an approved processor's account, or the trusted zone: never touched.
 
 A statement loses only the principals that go; it disappears when none is left. A policy left
-with no statement is removed where the service allows it (S3, SQS, Secrets Manager), refused
-where it needs one (KMS keys, SNS topics).
+with no statement keeps a TLS-only Deny (S3, Secrets Manager: nothing is deleted), is cleared
+with SetQueueAttributes (SQS), and is refused where the service needs a grant (KMS keys, SNS).
 """
 
 from __future__ import annotations
@@ -167,23 +167,43 @@ class RemovePublicGrants(Action):
             return None
         untouched = len([s for s in kept_stmts if any(s is t for t in stmts)])
         diff.insert(0, f"= {untouched} other statement(s) kept verbatim")
-        change = self._calls(finding.resource, current, kept_stmts)
-        planned = self.change(finding, [change[0]], change[1], diff)
+        calls, after = self._calls(finding.resource, current, kept_stmts)
+        planned = self.change(finding, calls, after, diff)
         planned.kept = kept_notes
         return planned
 
-    def _calls(self, resource: Resource, current: dict, kept_stmts: list[dict]) -> tuple[ApiCall, dict | None]:
+    def _calls(self, resource: Resource, current: dict, kept_stmts: list[dict]) -> tuple[list[ApiCall], dict | None]:
         access = policy_access(resource)
+        if access.remove_statements is not None:
+            return self._statement_calls(access, resource, current, kept_stmts)
+        if not kept_stmts and access.floor is not None:
+            kept_stmts = [access.floor(resource)]
         if not kept_stmts:
             if access.remove is None:
                 raise Blocked(f"refused: removing the public grants would leave the {resource.type} policy with no "
                               f"statement, and {access.service.upper()} needs one; rewrite it by hand")
             operation, params = access.remove(resource)
-            return ApiCall(access.service, resource.region, operation, params), None
+            return [ApiCall(access.service, resource.region, operation, params)], None
         after = copy.deepcopy(current)
         after["Statement"] = kept_stmts
         operation, params = access.write(resource, after)
         size = len(json.dumps(after, separators=(",", ":")).encode())
         if access.max_bytes is not None and size > access.max_bytes:
             raise Blocked(f"refused: the rewritten policy would be {size} bytes, over the limit of {access.max_bytes}")
-        return ApiCall(access.service, resource.region, operation, params), after
+        return [ApiCall(access.service, resource.region, operation, params)], after
+
+    @staticmethod
+    def _statement_calls(access: PolicyAccess, resource: Resource, current: dict,
+                         kept_stmts: list[dict]) -> tuple[list[ApiCall], dict | None]:
+        """A policy of separate permissions: whole statements go, none is rewritten."""
+        stmts = statements(current)
+        if any(not any(k is s for s in stmts) for k in kept_stmts):
+            raise Blocked(f"refused: a permission of {resource.id} grants to several principals and only some "
+                          f"would go; {resource.type} permissions are removed whole, so review it by hand")
+        removed = [s for s in stmts if not any(s is k for k in kept_stmts)]
+        try:
+            removals = access.remove_statements(resource, removed)
+        except ValueError as error:
+            raise Blocked(f"refused: {error}; review the policy of {resource.id} by hand") from None
+        calls = [ApiCall(access.service, resource.region, operation, params) for operation, params in removals]
+        return calls, ({**current, "Statement": kept_stmts} if kept_stmts else None)

@@ -1,16 +1,16 @@
-"""`ebs_remove_external_shares`: the createVolumePermission shares of an EBS snapshot that reach
-outside the trusted zone. Group `all` (public) is removed; an account no approval in force covers
-is reported with the exact change and removed only with `--remove-external-grants`; the trusted
-zone's and approved processors' accounts are never touched. (AMI launch permissions and RDS
-snapshot restore attributes are not modelled yet.)"""
+"""`ebs_remove_external_shares`: the shares of an EBS snapshot (createVolumePermission) or an
+RDS snapshot (restore attribute) that reach outside the trusted zone. Group `all` (public) is
+removed; an account no approval in force covers is reported with the exact change and removed
+only with `--remove-external-grants`; the trusted zone's and approved processors' accounts are
+never touched. (AMI launch permissions are not modelled yet.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from luxguard.core.model import Finding
-from luxguard.actors.enforcer.actions import UnshareSnapshot
-from luxguard.actors.enforcer.base import ApiCall, Blocked, EnforceContext, PlannedChange, register
+from luxguard.actors.enforcer.actions import SHARE_NAME, UnshareSnapshot, share_call
+from luxguard.actors.enforcer.base import Blocked, EnforceContext, PlannedChange, register
 
 FLAG = "--remove-external-grants"
 
@@ -30,26 +30,19 @@ class RemoveExternalShares(UnshareSnapshot):
         public = any(p.get("Group") == "all" for p in permissions)
         accounts = sorted({str(p["UserId"]) for p in permissions if p.get("UserId")})
         foreign = [a for a in accounts if a not in approved.accounts]
-        diff = ["- createVolumePermission group all (public)"] if public else []
-        diff += [f"= createVolumePermission account {a} (approved processor: never touched)"
+        share = SHARE_NAME[finding.resource.type]
+        diff = [f"- {share} group all (public)"] if public else []
+        diff += [f"= {share} account {a} (approved processor: never touched)"
                  for a in accounts if a in approved.accounts and a not in zone.accounts]
         kept = [] if ctx.remove_external_grants else [
-            f"createVolumePermission account {a} (outside the trusted zone; {FLAG} would remove it)" for a in foreign]
+            f"{share} account {a} (outside the trusted zone; {FLAG} would remove it)" for a in foreign]
         gone = foreign if ctx.remove_external_grants else []
-        diff += [f"- createVolumePermission account {a} (outside the trusted zone)" for a in gone]
+        diff += [f"- {share} account {a} (outside the trusted zone)" for a in gone]
         diff += [f"! kept {note}" for note in kept]
         if not public and not gone:
             return PlannedChange(action=self.name, finding=finding, after=current, diff=diff, kept=kept) if kept else None
-        remove: dict[str, Any] = {}
-        if public:
-            remove["GroupNames"] = ["all"]
-        if gone:
-            remove["UserIds"] = gone
-        r = finding.resource
         after = {"CreateVolumePermissions": [p for p in permissions if p.get("Group") != "all"
                                              and p.get("UserId") not in gone]}
-        change = self.change(finding, [ApiCall("ec2", r.region, "ModifySnapshotAttribute",
-                                               {"SnapshotId": r.id, "Attribute": "createVolumePermission",
-                                                "OperationType": "remove", **remove})], after, diff)
+        change = self.change(finding, [share_call(finding.resource, ["all"] if public else [], gone)], after, diff)
         change.kept = kept
         return change
