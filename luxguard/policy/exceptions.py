@@ -275,7 +275,7 @@ class Exceptions:
         enforcer never touches their grants)."""
         categories = set(finding.resource.properties.get("classification") or [])
         return frozenset(account for a in self.approvals if a.in_scope(finding) and self._in_force(a, categories)
-                         for account in a.accounts)
+                         for account in a.grantees)
 
     def _apply_waiver(self, finding: Finding) -> None:
         for waiver in self.waivers:
