@@ -215,7 +215,7 @@ def test_public_grants_go_foreign_ones_are_reported_and_approved_ones_stay(fresh
     failing = {(f["rule_id"], f["resource"]["id"]) for f in findings if f["status"] == "fail"}
     assert not {("LUX-ACC-002", BUCKET), ("LUX-ACC-008", ids["snapshot"]), ("LUX-ACC-006", ids["sg"])} & failing
     acc011 = [f for f in findings if f["rule_id"] == "LUX-ACC-011" and f["status"] == "fail"]
-    assert sorted(f["resource"]["id"] for f in acc011) == ["alerts", BUCKET]
+    assert sorted(f["resource"]["id"] for f in acc011) == ["alerts", "crm-export", BUCKET]
     assert not any("*" in f["message"] for f in acc011)
     assert ("LUX-ACC-012", ids["snapshot"]) in failing
 
