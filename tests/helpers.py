@@ -44,3 +44,27 @@ def pulumi_examples(variant: str) -> list[str]:
     """Ids of the built-in rules whose `examples.<variant>` has a Pulumi program, sorted."""
     return [rule.id for rule in load_rules()
             if rule.examples and "pulumi" in getattr(rule.examples, variant)]
+
+
+def scan_findings(capsys, endpoint: str, regions: str, *args: str, expect: int = 1) -> list[dict]:
+    """`scan --format json --no-history` of `regions` at `endpoint`: its findings (exit code checked)."""
+    code, out, err = run_cli(capsys, "scan", "--endpoint-url", endpoint, "--regions", regions, "--format", "json",
+                             "--no-history", *args)
+    assert code == expect, err
+    return json.loads(out)["findings"]
+
+
+def scan_with_approvals(capsys, endpoint: str, regions: str, approvals_yaml: str, tmp_path: Path) -> list[dict]:
+    """The findings of a scan judged against the approvals file `approvals_yaml`."""
+    approvals = tmp_path / "approvals.yaml"
+    approvals.write_text(approvals_yaml, encoding="utf-8")
+    return scan_findings(capsys, endpoint, regions, "--approvals", str(approvals))
+
+
+def scan_refusing(capsys, endpoint: str, regions: str, service: str, operation: str) -> list[dict]:
+    """The findings of a scan through the fault proxy, with every `service` `operation` call denied."""
+    from tests.fault_proxy import FaultProxy
+
+    with FaultProxy(endpoint) as proxy:
+        proxy.inject("denied", {(service, operation)})
+        return scan_findings(capsys, proxy.url, regions)

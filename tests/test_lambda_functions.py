@@ -13,8 +13,7 @@ from luxguard.pipeline import Settings, check_capture, evaluate
 from luxguard.sandbox.provision import provision_capture
 from luxguard.sources.pulumi_capture import capture_program
 from scanners import collect
-from tests.fault_proxy import FaultProxy
-from tests.helpers import run_cli, write_program
+from tests.helpers import run_cli, scan_refusing, scan_with_approvals, write_program
 from tests.moto_cloud import EU, LU, client
 
 FUNCTION = "AWS::Lambda::Function"
@@ -99,12 +98,7 @@ def test_check_and_scan_agree_rule_for_rule(deployed):
 
 def test_an_approved_processor_is_waived_and_a_stranger_fails(capsys, deployed, tmp_path):
     _, _, endpoint = deployed
-    approvals = tmp_path / "approvals.yaml"
-    approvals.write_text(APPROVALS, encoding="utf-8")
-    code, out, err = run_cli(capsys, "scan", "--endpoint-url", endpoint, "--regions", f"{LU},{EU}", "--format",
-                             "json", "--approvals", str(approvals), "--no-history")
-    assert code == 1, err
-    access = {f["resource"]["id"]: f for f in json.loads(out)["findings"]
+    access = {f["resource"]["id"]: f for f in scan_with_approvals(capsys, endpoint, f"{LU},{EU}", APPROVALS, tmp_path)
               if f["rule_id"] == "LUX-ACC-011" and f["resource"]["type"] == FUNCTION}
     assert access["fn-processor"]["status"] == "waived" and "APR-2026-PAYROLL" in json.dumps(access["fn-processor"])
     assert access["fn-foreign-caller"]["status"] == "fail" and "999999999999" in access["fn-foreign-caller"]["message"]
@@ -138,12 +132,8 @@ def test_drift_when_functions_are_changed_by_hand(capsys, deployed, tmp_path):
 
 def test_a_refused_get_policy_is_an_error_for_the_access_rule_only(capsys, deployed):
     _, _, endpoint = deployed
-    with FaultProxy(endpoint) as proxy:
-        proxy.inject("denied", {("lambda", "GetPolicy")})
-        code, out, err = run_cli(capsys, "scan", "--endpoint-url", proxy.url, "--regions", LU, "--format", "json",
-                                 "--no-history")
-    assert code == 1, err
-    functions = [f for f in json.loads(out)["findings"] if f["resource"]["type"] == FUNCTION]
+    functions = [f for f in scan_refusing(capsys, endpoint, LU, "lambda", "GetPolicy")
+                 if f["resource"]["type"] == FUNCTION]
     access = [f for f in functions if f["rule_id"] == "LUX-ACC-011"]
     assert access and {f["status"] for f in access} == {"error"}
     assert all("AccessDenied" in f["message"] for f in access)
@@ -154,11 +144,7 @@ def test_a_refused_get_policy_is_an_error_for_the_access_rule_only(capsys, deplo
 
 def test_a_refused_listing_is_an_error_for_every_function_rule(capsys, deployed):
     _, _, endpoint = deployed
-    with FaultProxy(endpoint) as proxy:
-        proxy.inject("denied", {("lambda", "ListFunctions")})
-        code, out, err = run_cli(capsys, "scan", "--endpoint-url", proxy.url, "--regions", LU, "--format", "json",
-                                 "--no-history")
-    assert code == 1, err
-    functions = [f for f in json.loads(out)["findings"] if f["resource"]["type"] == FUNCTION]
+    functions = [f for f in scan_refusing(capsys, endpoint, LU, "lambda", "ListFunctions")
+                 if f["resource"]["type"] == FUNCTION]
     assert {f["rule_id"] for f in functions} >= {"LUX-ACC-011", "LUX-ENC-017", "LUX-RES-001", "LUX-CLS-001"}
     assert {f["status"] for f in functions} == {"error"}

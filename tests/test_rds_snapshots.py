@@ -13,8 +13,7 @@ from luxguard.pipeline import Settings, check_capture, evaluate
 from luxguard.sandbox.provision import provision_capture
 from luxguard.sources.pulumi_capture import capture_program
 from scanners import collect
-from tests.fault_proxy import FaultProxy
-from tests.helpers import run_cli, write_program
+from tests.helpers import scan_refusing, scan_with_approvals, write_program
 from tests.moto_cloud import EU, LU
 
 SNAPSHOT = "AWS::RDS::DBSnapshot"
@@ -92,12 +91,7 @@ def test_check_and_scan_agree_rule_for_rule(deployed):
 
 def test_an_approved_processor_is_waived_and_a_stranger_fails(capsys, deployed, tmp_path):
     _, _, endpoint = deployed
-    approvals = tmp_path / "approvals.yaml"
-    approvals.write_text(APPROVALS, encoding="utf-8")
-    code, out, err = run_cli(capsys, "scan", "--endpoint-url", endpoint, "--regions", f"{LU},{EU}", "--format",
-                             "json", "--approvals", str(approvals), "--no-history")
-    assert code == 1, err
-    shares = {f["resource"]["id"]: f for f in json.loads(out)["findings"]
+    shares = {f["resource"]["id"]: f for f in scan_with_approvals(capsys, endpoint, f"{LU},{EU}", APPROVALS, tmp_path)
               if f["rule_id"] == "LUX-ACC-012" and f["resource"]["type"] == SNAPSHOT}
     assert shares["snap-processor"]["status"] == "waived" and "APR-2026-BACKUP" in json.dumps(shares["snap-processor"])
     assert shares["snap-stranger"]["status"] == "fail" and "999999999999" in shares["snap-stranger"]["message"]
@@ -106,12 +100,8 @@ def test_an_approved_processor_is_waived_and_a_stranger_fails(capsys, deployed, 
 
 def test_a_refused_attribute_read_is_an_error_for_the_sharing_rules(capsys, deployed):
     _, _, endpoint = deployed
-    with FaultProxy(endpoint) as proxy:
-        proxy.inject("denied", {("rds", "DescribeDBSnapshotAttributes")})
-        code, out, err = run_cli(capsys, "scan", "--endpoint-url", proxy.url, "--regions", LU, "--format", "json",
-                                 "--no-history")
-    assert code == 1, err
-    manual = [f for f in json.loads(out)["findings"] if f["resource"]["type"] == SNAPSHOT
+    manual = [f for f in scan_refusing(capsys, endpoint, LU, "rds", "DescribeDBSnapshotAttributes")
+              if f["resource"]["type"] == SNAPSHOT
               and f["resource"]["id"].startswith("snap-")]
     sharing = [f for f in manual if f["rule_id"] in ("LUX-ACC-008", "LUX-ACC-012")]
     assert sharing and {f["status"] for f in sharing} == {"error"}
