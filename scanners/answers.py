@@ -73,6 +73,23 @@ EXPECTED: dict[str, Expected] = {
     "iam.GenerateCredentialReport": Expected(("State",)),
     "iam.GetCredentialReport": Expected(("Content",)),
     "iam.GetAccountAuthorizationDetails": Expected(("IsTruncated",)),
+    "rds.DescribeDBSnapshots": Expected(("DBSnapshots",)),
+    "rds.DescribeDBSnapshotAttributes": Expected(("DBSnapshotAttributesResult",)),
+    "lambda.ListFunctions": Expected(("Functions",)),
+    "lambda.GetPolicy": Expected(("Policy",)),
+    "sqs.ListQueues": Expected(),                      # no QueueUrls at all when there is no queue
+    "sqs.GetQueueAttributes": Expected(),
+    "sns.ListTopics": Expected(),
+    "sns.GetTopicAttributes": Expected(("Attributes",)),
+    "cloudwatch-logs.DescribeLogGroups": Expected(("logGroups",)),
+    "secrets-manager.ListSecrets": Expected(("SecretList",)),
+    "secrets-manager.DescribeSecret": Expected(("ARN",)),
+    "secrets-manager.GetResourcePolicy": Expected(("ARN",)),
+    "ssm.DescribeParameters": Expected(("Parameters",)),
+    "kinesis.ListStreams": Expected(("StreamNames",)),
+    "kinesis.DescribeStreamSummary": Expected(("StreamDescriptionSummary",)),
+    "kinesis.ListTagsForStream": Expected(("Tags",)),
+    "resource-groups-tagging-api.GetResources": Expected(("ResourceTagMappingList",)),
 }
 
 
@@ -103,7 +120,7 @@ def problem(key: str, protocol: str, operation: str, body: bytes, parsed: dict[s
     if expected is None:   # not a read luxguard believes (e.g. the enforcer's writes)
         return None
     try:
-        if protocol == "json" or expected.json_body:
+        if protocol in ("json", "rest-json") or expected.json_body:
             missing = [name for name in expected.json_body if name not in _json_object(body)]
             if missing:
                 return f"a JSON document without {', '.join(missing)}"

@@ -262,6 +262,26 @@ def _seed_stores(endpoint: str, keys: dict[str, str]) -> None:
     kinesis.start_stream_encryption(StreamName="lux-clickstream", EncryptionType="KMS", KeyId=cmk)
 
 
+def _seed_identities(endpoint: str, keys: dict[str, str]) -> None:
+    """A user, a group and a function's execution role that read no personal data, and the
+    function (environment under the Luxembourg CMK): the identity and compute types, compliant."""
+    from luxguard.resources.lambda_function import _zip
+
+    iam = client(endpoint, "iam", "us-east-1")
+    iam.create_user(UserName="lux-deployer", Tags=[{"Key": "team", "Value": "platform"}])
+    iam.create_group(GroupName="lux-operators")
+    role = iam.create_role(RoleName="lux-fn-role", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"Service": "lambda.amazonaws.com"}}]}))
+    iam.put_role_policy(RoleName="lux-fn-role", PolicyName="logs", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                                                "Resource": "*"}]}))
+    client(endpoint, "lambda", LU).create_function(
+        FunctionName="lux-fn", Runtime="python3.12", Handler="index.handler", Role=role["Role"]["Arn"],
+        Code={"ZipFile": _zip()}, KMSKeyArn=keys["kms_lu_cmk"], Environment={"Variables": {"STAGE": "prod"}},
+        Tags={"data-classification": "contact"})
+
+
 def seed_estate(endpoint: str) -> dict[str, Any]:
     """Create a mixed estate; returns {'ids': label -> id, 'compliant': [ids],
     'violating': violation -> [ids]} (ids are bucket names, key ids, sg-/vol-/snap- ids...)."""
@@ -272,6 +292,7 @@ def seed_estate(endpoint: str) -> dict[str, Any]:
     _seed_databases(endpoint, keys)
     _seed_trails(endpoint)
     _seed_stores(endpoint, keys)
+    _seed_identities(endpoint, keys)
     client(endpoint, "s3control").put_public_access_block(
         AccountId=ACCOUNT, PublicAccessBlockConfiguration={"BlockPublicAcls": True})
     return {
@@ -279,7 +300,7 @@ def seed_estate(endpoint: str) -> dict[str, Any]:
         "compliant": ["lux-compliant", "lux-accounting", ids["kms_lu_cmk"], ids["sg_web_ok"],
                       ids["vol_encrypted"], ids["snap_private"], LU, "lux-db-ok", "lux-orders", "lux-trail",
                       "lux-orders-queue", "lux-order-events", "/lux/app", "lux-api-credentials", "/lux/export-token",
-                      "lux-clickstream"],
+                      "lux-clickstream", "lux-deployer", "lux-operators", "lux-fn-role", "lux-fn"],
         "violating": {
             "bucket_outside_lu": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "us-legacy"],
             "bucket_without_cmk": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "lux-public-acl",

@@ -31,6 +31,7 @@ from tests.moto_cloud import LU, client, reset, tls_policy
 S3, KMS, SG = "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::EC2::SecurityGroup"
 VOLUME, SNAPSHOT, EBS = "AWS::EC2::Volume", "AWS::EC2::Snapshot", "AWS::EC2::EBSEncryptionByDefault"
 RDS, DDB, TRAIL = "AWS::RDS::DBInstance", "AWS::DynamoDB::Table", "AWS::CloudTrail::Trail"
+DB_SNAPSHOT, FUNCTION = "AWS::RDS::DBSnapshot", "AWS::Lambda::Function"
 USER, GROUP, ROLE = "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role"
 PASSWORDS, ROOT = "AWS::IAM::AccountPasswordPolicy", "AWS::IAM::RootUser"
 GLOBAL = {S3, USER, GROUP, ROLE, PASSWORDS, ROOT}   # listed once per account: a failure covers every region
@@ -39,7 +40,8 @@ GLOBAL = {S3, USER, GROUP, ROLE, PASSWORDS, ROOT}   # listed once per account: a
 LISTINGS = {
     S3: ("s3", "ListBuckets"), KMS: ("kms", "ListKeys"), SG: ("ec2", "DescribeSecurityGroups"),
     VOLUME: ("ec2", "DescribeVolumes"), SNAPSHOT: ("ec2", "DescribeSnapshots"), EBS: ("ec2", "GetEbsEncryptionByDefault"),
-    RDS: ("rds", "DescribeDBInstances"), DDB: ("dynamodb", "ListTables"), TRAIL: ("cloudtrail", "DescribeTrails"),
+    RDS: ("rds", "DescribeDBInstances"), DB_SNAPSHOT: ("rds", "DescribeDBSnapshots"),
+    FUNCTION: ("lambda", "ListFunctions"), DDB: ("dynamodb", "ListTables"), TRAIL: ("cloudtrail", "DescribeTrails"),
     # users, groups and roles are three listings of one answer
     USER: ("iam", "GetAccountAuthorizationDetails"), GROUP: ("iam", "GetAccountAuthorizationDetails"),
     ROLE: ("iam", "GetAccountAuthorizationDetails"), PASSWORDS: ("iam", "GetAccountPasswordPolicy"),
@@ -54,12 +56,13 @@ READS = {("s3", op) for op in ("GetBucketLocation", "GetBucketEncryption", "GetP
     ("s3-control", "GetPublicAccessBlock"), ("kms", "DescribeKey"), ("kms", "GetKeyPolicy"),
     ("kms", "GetKeyRotationStatus"), ("ec2", "DescribeSnapshotAttribute"), ("ec2", "GetEbsDefaultKmsKeyId"),
     ("dynamodb", "DescribeTable"), ("dynamodb", "ListTagsOfResource"), ("cloudtrail", "GetTrailStatus"),
-    ("iam", "GenerateCredentialReport"), ("iam", "GetCredentialReport")}
+    ("iam", "GenerateCredentialReport"), ("iam", "GetCredentialReport"), ("rds", "DescribeDBSnapshotAttributes")}
 UNREAD_WHEN_READS_FAIL = {
     S3: {"region", "encryption", "public_access_block", "policy", "ownership", "acl", "versioning", "logging",
          "lifecycle", "object_lock", "replication", "tags", "classification", "role"},
     KMS: {"key_manager", "state", "rotation_enabled", "policy"},
     VOLUME: {"customer_managed_key"}, SNAPSHOT: {"public", "customer_managed_key"}, RDS: {"customer_managed_key"},
+    DB_SNAPSHOT: {"public", "sharing"}, FUNCTION: set(),
     DDB: {"sse", "kms_key_id", "kms_key_region", "customer_managed_key", "replica_regions", "tags",
           "classification", "role"},
     TRAIL: {"logging", "s3_bucket_region"}, EBS: {"kms_key_id"}, SG: set(),
@@ -100,6 +103,10 @@ def _seed(endpoint: str) -> None:
         DBInstanceIdentifier="fp-db", Engine="postgres", DBInstanceClass="db.t3.micro", MasterUsername="admin",
         MasterUserPassword="not-a-secret-1", AllocatedStorage=20, StorageEncrypted=True, KmsKeyId=rotated["Arn"],
         PubliclyAccessible=True)
+    rds = client(endpoint, "rds")
+    rds.create_db_snapshot(DBSnapshotIdentifier="fp-db-manual", DBInstanceIdentifier="fp-db")
+    rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="fp-db-manual", AttributeName="restore",
+                                     ValuesToAdd=["all"])
     client(endpoint, "dynamodb").create_table(
         TableName="fp-table", AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
@@ -190,6 +197,8 @@ def test_faults_never_pass_and_never_resolve(cloud, clean, capsys, tmp_path, fas
         if status != "pass":
             continue
         assert plan == "reads", (rule_id, rtype, rid)
+        if rtype == DB_SNAPSHOT and rid.startswith("rds:"):
+            continue   # an automated snapshot cannot be shared: there is nothing to read
         unread = _rule_groups(rule_id) & UNREAD_WHEN_READS_FAIL[rtype]
         assert not unread, f"{rule_id} passed on {rtype} {rid} without reading {sorted(unread)}"
     # No violation of the clean run disappears: it fails again, or is undecided (on the resource,
@@ -229,7 +238,7 @@ def test_faults_never_pass_and_never_resolve(cloud, clean, capsys, tmp_path, fas
 # Refusals that hide every critical violation of the estate (SSH open to the world, a public-read
 # bucket, a public database, a public snapshot).
 HIDING_CRITICAL = {("ec2", "DescribeSecurityGroups"), ("s3", "GetBucketAcl"), ("rds", "DescribeDBInstances"),
-                   ("ec2", "DescribeSnapshotAttribute")}
+                   ("ec2", "DescribeSnapshotAttribute"), ("rds", "DescribeDBSnapshotAttributes")}
 
 
 def test_undecided_critical_findings_fail_the_critical_gate_unless_errors_are_allowed(cloud, clean, capsys, tmp_path):

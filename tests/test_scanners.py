@@ -16,6 +16,7 @@ from luxguard.core.locations import load_locations
 from luxguard.core.model import Resource
 from luxguard.resources import property_kind, vocabulary
 from scanners import ScanResult, collect, open_session, resolve_regions
+from scanners.answers import EXPECTED
 from scanners.dynamodb import table_properties
 from scanners.keys import KeyResolver
 from scanners.s3 import region_from_location
@@ -31,6 +32,8 @@ from tests.moto_cloud import (
 )
 
 REGIONS = [LU, EU, US]
+# Settings of the account (or of a region in it), which have no ARN of their own.
+ACCOUNT_SETTINGS = {"AWS::EC2::EBSEncryptionByDefault", "AWS::IAM::AccountPasswordPolicy"}
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +66,14 @@ def test_scan_covers_every_type_sorted_and_within_the_vocabulary(estate):
     assert result.failures == []
     assert [(r.type, r.id) for r in result.resources] == sorted((r.type, r.id) for r in result.resources)
     assert {r.type for r in result.resources} == set(vocabulary()["types"])
+    # every read is believed only once it is checked to be the API's answer (scanners/answers.py)
+    assert set(result.api_calls) <= set(EXPECTED), sorted(set(result.api_calls) - set(EXPECTED))
     for resource in result.resources:
-        assert resource.region and resource.properties["region"] == resource.region
-        assert resource.type == "AWS::EC2::EBSEncryptionByDefault" or resource.arn
+        if resource.type.startswith("AWS::IAM::"):          # IAM is global: no region to report
+            assert resource.region is None and resource.properties.get("region") is None
+        else:
+            assert resource.region and resource.properties["region"] == resource.region
+        assert resource.type in ACCOUNT_SETTINGS or resource.arn
         for path in _leaf_paths(resource.properties):
             assert property_kind(resource.type, path), f"{resource.type}: {path} not in model.yaml"
 
@@ -440,8 +448,11 @@ def test_api_calls_grow_linearly_with_buckets(fresh_cloud, versioned, owner_enfo
         totals[count] = result.total_api_calls
     fixed = totals[2] - per_bucket * 2
     assert totals[5] == fixed + per_bucket * 5
-    # STS + s3 list + s3control + per region: KMS 2, EC2 4, RDS 1, DynamoDB 1, CloudTrail 1.
-    assert fixed == 3 + 9 + 6   # and one listing each for queues, topics, log groups, secrets, parameters, streams
+    # STS + s3 list + s3control; IAM once per account (authorization details, password policy,
+    # account summary); per region: KMS 2, EC2 4, RDS 2 (instances, snapshots), DynamoDB 1,
+    # CloudTrail 1, Lambda 1; and one listing each for queues, topics, log groups, secrets,
+    # parameters, streams.
+    assert fixed == 3 + 3 + 11 + 6
 
 
 # -------------------------------------------------------------------------- regions
