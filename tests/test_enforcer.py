@@ -16,7 +16,8 @@ from tests.helpers import run_cli
 from tests.moto_cloud import ACCOUNT, EU, LU, US, client, seed_estate
 
 REGIONS = f"{LU},{EU},{US}"
-READ_ONLY = re.compile(r"^(Get|List|Describe|Head)")
+# GenerateCredentialReport changes nothing: IAM asks for it before GetCredentialReport (keys, MFA).
+READ_ONLY = re.compile(r"^(Get|List|Describe|Head|GenerateCredentialReport$)")
 # Every mutating call the enforcer may make (anything else fails the safety test).
 ALLOWED_WRITES = {
     "PutBucketEncryption", "PutPublicAccessBlock", "PutBucketPolicy", "PutBucketVersioning", "PutBucketAcl",
@@ -192,12 +193,16 @@ def test_whole_estate_dry_run_then_apply_deletes_nothing_and_a_second_run_plans_
 
     for rule_id, resource_id in [
         ("LUX-ENC-001", "lux-public-acl"), ("LUX-ENC-001", "lux-trail-logs"), ("LUX-ACC-001", "lux-public-policy"),
-        ("LUX-ENC-003", "lux-public-policy"), ("LUX-ACC-003", "lux-public-acl"), ("LUX-RET-001", "lux-ledger"),
+        ("LUX-ACC-002", "lux-public-policy"), ("LUX-ACC-003", "lux-public-acl"), ("LUX-RET-001", "lux-ledger"),
         ("LUX-ENC-005", ids["kms_lu_no_rotation"]), ("LUX-ACC-004", ids["sg_open_admin"]),
         ("LUX-ACC-008", ids["snap_public"]), ("LUX-ENC-010", EU), ("LUX-ENC-010", US),
     ]:
         result = result_of(document, rule_id, resource_id)
         assert (result["outcome"], result["verification"]) == ("succeeded", "now passes"), (rule_id, resource_id)
+    # Removing the public statement left the TLS-only Deny in its place: the TLS repair finds
+    # nothing to do when it re-reads the policy.
+    tls = result_of(document, "LUX-ENC-003", "lux-public-policy")
+    assert tls["outcome"] == "no-op" and "by an earlier action" in tls["detail"]
     rds = result_of(document, "LUX-ACC-007", "lux-db-public")
     assert rds["outcome"] == "succeeded" and rds["verification"] in (
         "now passes", "pending (the cloud applies it asynchronously)")
