@@ -240,3 +240,24 @@ def test_drift_finds_a_password_policy_weakened_or_deleted_by_hand(capsys, fresh
                        ("DRIFT-IAM-PASSWORD-POLICY", "account-password-policy", "require_symbols")}
     iam.delete_account_password_policy()
     assert ("DRIFT-IAM-PASSWORD-POLICY", "account-password-policy", "present") in drift()
+
+
+MANAGED = """
+import json
+import pulumi_aws as aws
+trust = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+for name, arn in [("basic", "service-role/AWSLambdaBasicExecutionRole"), ("s3-reader", "AmazonS3ReadOnlyAccess"),
+                  ("ddb-admin", "AmazonDynamoDBFullAccess")]:
+    role = aws.iam.Role(name, assume_role_policy=trust)
+    aws.iam.RolePolicyAttachment(f"{name}-policy", role=role.name, policy_arn=f"arn:aws:iam::aws:policy/{arn}")
+"""
+
+
+def test_well_known_aws_managed_policies_are_judged_by_their_document_in_check(tmp_path):
+    """Programs attach AWS managed policies by ARN: the common ones are known by content (their
+    published documents), any other stays undecided, never a pass."""
+    capture = capture_program(write_program(tmp_path / "p", MANAGED), "test")
+    report = check_capture(capture, Settings())
+    need_to_know = {f.resource.id: f.status.value for f in report.findings if f.rule_id == "LUX-ACC-017"}
+    assert need_to_know == {"basic": "pass", "s3-reader": "fail", "ddb-admin": "error"}
