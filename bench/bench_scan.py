@@ -223,9 +223,9 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
     one function in four with an invoke permission."""
     import boto3
 
-    from luxguard.resources.lambda_function import _zip
+    from luxguard.resources.lambda_function import deployment_package
 
-    package = _zip()
+    package = deployment_package()
     role = boto3.client("iam", region_name="us-east-1", endpoint_url=endpoint).create_role(
         RoleName="bench-lambda", AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}')["Role"]["Arn"]
 

@@ -265,7 +265,7 @@ def _seed_stores(endpoint: str, keys: dict[str, str]) -> None:
 def _seed_identities(endpoint: str, keys: dict[str, str]) -> None:
     """A user, a group and a function's execution role that read no personal data, and the
     function (environment under the Luxembourg CMK): the identity and compute types, compliant."""
-    from luxguard.resources.lambda_function import _zip
+    from luxguard.resources.lambda_function import deployment_package
 
     iam = client(endpoint, "iam", "us-east-1")
     iam.create_user(UserName="lux-deployer", Tags=[{"Key": "team", "Value": "platform"}])
@@ -278,7 +278,7 @@ def _seed_identities(endpoint: str, keys: dict[str, str]) -> None:
                                                 "Resource": "*"}]}))
     client(endpoint, "lambda", LU).create_function(
         FunctionName="lux-fn", Runtime="python3.12", Handler="index.handler", Role=role["Role"]["Arn"],
-        Code={"ZipFile": _zip()}, KMSKeyArn=keys["kms_lu_cmk"], Environment={"Variables": {"STAGE": "prod"}},
+        Code={"ZipFile": deployment_package()}, KMSKeyArn=keys["kms_lu_cmk"], Environment={"Variables": {"STAGE": "prod"}},
         Tags={"data-classification": "contact"})
 
 

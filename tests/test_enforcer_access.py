@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from luxguard.resources.lambda_function import _zip
+from luxguard.resources.lambda_function import deployment_package
 from tests.helpers import run_cli
 from tests.moto_cloud import ACCOUNT, LU, client
 from tests.test_enforcer import calls, deny, enforce, planned, result_of, writes  # noqa: F401 - fixture
@@ -75,7 +75,7 @@ def seed(endpoint: str) -> dict[str, str]:
     lam = client(endpoint, "lambda")
     role = client(endpoint, "iam").create_role(RoleName="crm-export", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     lam.create_function(FunctionName="crm-export", Runtime="python3.12", Role=role, Handler="index.handler",
-                        Code={"ZipFile": _zip()})
+                        Code={"ZipFile": deployment_package()})
     lam.add_permission(FunctionName="crm-export", StatementId="Anyone", Action="lambda:InvokeFunction", Principal="*")
     lam.add_permission(FunctionName="crm-export", StatementId="Partner", Action="lambda:InvokeFunction",
                        Principal=STRANGER)

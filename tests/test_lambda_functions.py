@@ -123,9 +123,9 @@ def test_drift_when_functions_are_changed_by_hand(capsys, deployed, tmp_path):
     lam.untag_resource(Resource=f"arn:aws:lambda:{LU}:123456789012:function:fn-ok", TagKeys=["data-classification"])
     lam.delete_function(FunctionName="fn-aws-key")
     role = lam.get_function(FunctionName="fn-no-env")["Configuration"]["Role"]
-    from luxguard.resources.lambda_function import _zip
+    from luxguard.resources.lambda_function import deployment_package
     lam.create_function(FunctionName="hand-made", Runtime="python3.12", Role=role, Handler="index.handler",
-                        Code={"ZipFile": _zip()})
+                        Code={"ZipFile": deployment_package()})
     assert drifted() == {("DRIFT-CLASSIFICATION", "fn-ok", "classification"),
                          ("DRIFT-MISSING", "fn-aws-key", "missing"), ("DRIFT-UNMANAGED", "hand-made", "unmanaged")}
 

@@ -120,7 +120,7 @@ def _function_name(reference: str) -> str:
     return name_key(text)
 
 
-def _zip() -> bytes:
+def deployment_package() -> bytes:
     """A trivial deployment package: the sandbox creates functions, it never runs them."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -150,7 +150,7 @@ def provision(provisioner: Any, res: "CapturedResource", values: dict, region: s
         extra["Environment"] = {"Variables": {str(k): str(v) for k, v in variables.items()}}
     created = client.create_function(
         FunctionName=name, Runtime=values.get("runtime") or "python3.12", Handler=values.get("handler") or "index.handler",
-        Role=_sandbox_role(provisioner, values.get("role")), Code={"ZipFile": _zip()},
+        Role=_sandbox_role(provisioner, values.get("role")), Code={"ZipFile": deployment_package()},
         Tags={str(k): str(v) for k, v in (values.get("tags") or {}).items()}, **extra)
     provisioner.exact[res.id] = name
     return name, {"arn": created["FunctionArn"], "name": name}
