@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import functools
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from luxguard.core.datafiles import DATA_DIR
 from luxguard.core.external_access import PolicyError
 from luxguard.core.model import Resource
 from luxguard.core.need_to_know import data_reads, to_model
@@ -51,7 +51,7 @@ def add_documents(resource: Resource, documents: list[tuple[str, Any]]) -> None:
 @functools.cache
 def aws_managed_documents() -> dict[str, Any]:
     """The AWS managed policies programs attach most (luxguard/data/aws_managed_policies.json)."""
-    table = json.loads((Path(__file__).parent.parent / "data" / "aws_managed_policies.json").read_text())
+    table = json.loads((DATA_DIR / "aws_managed_policies.json").read_text())
     return {arn: document for arn, document in table.items() if arn.startswith("arn:")}
 
 
@@ -59,8 +59,9 @@ def declared_policy_document(policy_arn: Any, index: Any) -> Any:
     """The document of a managed policy an attachment names: a policy declared in the program (by
     its name at the end of the ARN), or a well-known AWS managed one; None for any other (another
     stack's, or an AWS managed policy luxguard does not know), which cannot be judged from code."""
-    if str(policy_arn) in aws_managed_documents():
-        return aws_managed_documents()[str(policy_arn)]
+    known = aws_managed_documents().get(str(policy_arn))
+    if known is not None:
+        return known
     wanted = name_key(str(policy_arn))
     for (pulumi_type, _rid), res in index.by_type_id.items():
         if pulumi_type == POLICY_TYPE and name_key(str(res.inputs.get("name") or res.id)) == wanted:
