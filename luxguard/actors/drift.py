@@ -112,6 +112,28 @@ def _atom_text(atom: tuple) -> str:
     return f"{protocol}{ports} {source}"
 
 
+def _grant_atoms(grants: Optional[list[dict]], owner: Optional[str]) -> set[str]:
+    """Grants as "who: action" atoms: statement ids and how statements are split or merged (which
+    AWS may rewrite) do not move them; a caller gaining or losing an action does. Grants to the
+    owning account alone are left out: AWS writes them itself (the default SNS topic policy, a
+    key's root statement) and the account's IAM policies decide who there may call; drift of a
+    resource policy is about who else may."""
+    atoms = set()
+    for grant in grants or []:
+        constraints = [[str(v) for v in c] for c in grant.get("constraints") or []]
+        if owner and constraints and all(c == ["account", owner] for c in constraints):
+            continue
+        who = " & ".join(sorted(" ".join(c) for c in constraints)) or "anyone"
+        atoms.update(f"{who}: {action}" for action in grant.get("actions") or ())
+    return atoms
+
+
+def _owner(resource: Resource) -> Optional[str]:
+    """The account in the live resource's ARN (None when it has no account field)."""
+    parts = str(resource.arn or "").split(":")
+    return parts[4] if len(parts) > 5 and parts[4] else None
+
+
 def _safer(resource_type: str) -> Mapping[str, Any]:
     """The safe value of each property of the type (a change towards it is "stricter than declared")."""
     descriptor = by_cfn_type(resource_type)
@@ -141,6 +163,16 @@ def _differences(declared: Resource, live: Resource, rule: DriftRule) -> Iterabl
                              "actual": sort_rules(list(live.get(path) or [])),
                              "added": [_atom_text(a) for a in added],
                              "removed": [_atom_text(a) for a in removed]}, not added
+            continue
+        if path.endswith(".grants"):
+            if declared.get(path) is None:     # no policy declared (a KMS key's default): nothing to hold to
+                continue
+            owner = _owner(live)
+            want_atoms, have_atoms = _grant_atoms(declared.get(path), owner), _grant_atoms(live.get(path), owner)
+            if want_atoms != have_atoms:
+                added, removed = sorted(have_atoms - want_atoms), sorted(want_atoms - have_atoms)
+                yield path, {"property": path, "declared": sorted(want_atoms), "actual": sorted(have_atoms),
+                             "added": added, "removed": removed}, not added
             continue
         if path == "region":
             want, have = declared.region, live.region
@@ -261,13 +293,14 @@ def _show(value: Any) -> str:
 
 def _change_message(want: Resource, path: str, drift: dict[str, Any], stricter: bool) -> str:
     head = f"{_kind(want.type)} {want.id}: {path}"
-    if path in ("ingress", "egress"):
+    if "added" in drift:          # rule atoms (security groups) or grant atoms (policies, shares)
         parts = []
         if drift["added"]:
             parts.append("added by hand: " + ", ".join(drift["added"]))
         if drift["removed"]:
             parts.append("removed by hand: " + ", ".join(drift["removed"]))
-        text = f"{head} rules differ from the stack ({'; '.join(parts)})"
+        what = " rules" if path in ("ingress", "egress") else ""
+        text = f"{head}{what} differ from the stack ({'; '.join(parts)})"
     else:
         text = f"{head} is {_show(drift['actual'])}, the stack declares {_show(drift['declared'])}"
     return text + (" (stricter than declared; `pulumi up` would revert it)" if stricter else "")

@@ -48,9 +48,16 @@ def declared_policy(res: "CapturedResource", resource: Resource) -> None:
         set_policy(resource, res.inputs["policy"], f"the policy input of {res.name}")
 
 
+# Secrets Manager appends "-" and six random characters to the name in a secret's ARN.
+SECRET_ARN = re.compile(r"^arn:aws[\w-]*:secretsmanager:[^:]*:[^:]*:secret:(?P<name>.+)-[A-Za-z0-9]{6}$")
+
+
 def name_key(reference: str) -> str:
     """A queue URL, a topic or secret ARN or a plain name -> the name at its end, so a child
-    naming its parent by URL or ARN finds the parent a preview or a plan knows by name."""
+    naming its parent by URL or ARN finds the parent a preview, a plan or a state knows by name."""
+    secret = SECRET_ARN.match(str(reference))
+    if secret:
+        return secret.group("name")
     return re.split(r"[/:]", str(reference).rstrip("/"))[-1]
 
 
