@@ -63,6 +63,7 @@ EXPECTED: dict[str, Expected] = {
     "kms.DescribeKey": Expected(("KeyMetadata",)),
     "kms.GetKeyPolicy": Expected(("Policy",)),
     "kms.GetKeyRotationStatus": Expected(("KeyRotationEnabled",)),
+    "kms.ListGrants": Expected(("Grants",)),
     "dynamodb.ListTables": Expected(("TableNames",)),
     "dynamodb.DescribeTable": Expected(("Table",)),
     "dynamodb.ListTagsOfResource": Expected(("Tags",)),

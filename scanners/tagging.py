@@ -18,7 +18,7 @@ from scanners.calls import describe_error, tag_dict
 from scanners.clients import ClientFactory
 
 # GetResources ResourceTypeFilters of the collectors that read their tags here.
-TAGGED_SERVICES = ("lambda", "logs", "sns", "sqs", "ssm")
+TAGGED_SERVICES = ("kms", "lambda", "logs", "sns", "sqs", "ssm")
 TAG_GROUPS = ("tags", "classification", "role")
 
 

@@ -26,6 +26,7 @@ EXAMPLES = {rule.id: rule.examples for rule in load_rules() if rule.examples and
 NOT_IN_CLOUDFORMATION = {"LUX-ENC-007": "EBS snapshots", "LUX-ACC-008": "EBS snapshot permissions",
                          "LUX-ACC-012": "EBS snapshot permissions", "LUX-ACC-013": "the account password policy",
                          "LUX-ENC-010": "EBS encryption by default", "LUX-ACC-006": "default security groups",
+                         "LUX-ACC-018": "KMS grants",
                          "LUX-ENC-015": "SecureString parameters (CloudFormation creates String and StringList only)"}
 
 # pulumi-aws accepts a "replica" in the table's own region (the compliant LUX-RES-006 example);

@@ -11,6 +11,7 @@ from luxguard.resources.base import (
     CloudFormationForm,
     CloudFormationType,
     Drift,
+    Folding,
     LiveCollector,
     PulumiType,
     ResourceType,
@@ -38,8 +39,39 @@ def key_policy(document: Any) -> dict[str, Any]:
     return {"public": any(grant["public"] for grant in grants), "grants": grants}
 
 
+GRANT_TYPE = "aws:kms/grant:Grant"
+
+
+def grant_shares(grantee: Any, operations: Any, grant_id: str = "grant") -> list[dict[str, Any]]:
+    """A KMS grant as model grants: its grantee may call `kms:<operation>` with the key, whatever
+    the key policy says (raises ValueError when the grantee is not a principal luxguard knows).
+    The grantee is judged by the same engine as a policy's principal (an ARN or an account id is
+    that account; a service principal is the service)."""
+    principal = str(grantee or "")
+    if not principal:
+        raise ValueError("the grant names no grantee principal")
+    kind = "Service" if principal.endswith(".amazonaws.com") else "AWS"
+    actions = sorted(f"kms:{op}" for op in (operations or []))
+    return external_access.grants_of({"Statement": [{"Sid": grant_id, "Effect": "Allow",
+                                                     "Principal": {kind: principal}, "Action": actions}]})
+
+
+def key_reference(reference: str) -> str:
+    """A key named by ARN or by id -> its id (a grant's `keyId` accepts both)."""
+    return str(reference).rsplit(":key/", 1)[-1]
+
+
+def fold_grant(res: "CapturedResource", key: Resource, index: Any) -> None:
+    sharing = key.properties.setdefault("sharing", {"grants": []})
+    try:
+        sharing["grants"].extend(grant_shares(res.inputs.get("granteePrincipal"), res.inputs.get("operations"),
+                                              f"grant {res.name}"))
+    except ValueError as error:
+        key.collection_errors["sharing"] = f"the KMS grant {res.name} cannot be judged: {error}"
+
+
 def convert(res: "CapturedResource", index: Any) -> Resource:
-    resource = planned_resource(res, index, "AWS::KMS::Key", key_manager="CUSTOMER",
+    resource = planned_resource(res, index, "AWS::KMS::Key", key_manager="CUSTOMER", sharing={"grants": []},
                                 state="Enabled" if res.inputs.get("isEnabled", True) else "Disabled",
                                 rotation_enabled=bool(res.inputs.get("enableKeyRotation")), policy={"public": False})
     try:
@@ -64,6 +96,13 @@ def create_key(sandbox: Any, res: "CapturedResource", inputs: dict, region: str)
     sandbox.exact[res.id] = meta["KeyId"]
     sandbox.inside[arn(region, sandbox.account, res.id)] = meta["Arn"]
     return meta["KeyId"], {"arn": meta["Arn"], "keyId": meta["KeyId"]}
+
+
+def create_grant(sandbox: Any, res: "CapturedResource", inputs: dict, region: str) -> tuple[str, dict]:
+    answer = sandbox.client("kms", region).create_grant(
+        KeyId=key_reference(inputs["keyId"]), GranteePrincipal=inputs["granteePrincipal"],
+        Operations=list(inputs.get("operations") or []), Name=inputs.get("name") or res.name)
+    return answer["GrantId"], {"grantId": answer["GrantId"], "grantToken": answer.get("GrantToken", "")}
 
 
 def create_alias(sandbox: Any, res: "CapturedResource", inputs: dict, region: str) -> tuple[str, dict]:
@@ -120,11 +159,17 @@ DESCRIPTOR = ResourceType(
         "policy.grants": "objects",                # every Allow as (callers, actions), Denies subtracted
         "policy.external_principals": "list",      # callers outside the trusted zone (filled by the engine)
         "policy.external_actions": "list",
+        "sharing.grants": "objects",               # every KMS grant: its grantee may use the key
+        "sharing.external_principals": "list",     # grantees outside the trusted zone (filled by the engine)
+        "sharing.external_actions": "list",
     },
     pulumi=(
         PulumiType("aws:kms/key:Key", convert=convert, terraform="aws_kms_key", sandbox=create_key, sandbox_rank=10,
                    inputs=inputs(policy=("policy",), isEnabled=("state",), enableKeyRotation=("rotation_enabled",))),
         PulumiType("aws:kms/alias:Alias", terraform="aws_kms_alias", sandbox=create_alias, sandbox_rank=11),
+        PulumiType(GRANT_TYPE, fold=Folding("aws:kms/key:Key", "keyId", ("sharing",), fold_grant,
+                                            parent_key=key_reference),
+                   terraform="aws_kms_grant", sandbox=create_grant, sandbox_rank=12),
     ),
     arn=arn,
     live=LiveCollector("scanners.kms", "collect_keys", listing="kms"),

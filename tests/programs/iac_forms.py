@@ -114,7 +114,8 @@ NOT_IN_CLOUDFORMATION = {"aws:ebs/snapshot:Snapshot", "aws:ebs/snapshotCopy:Snap
                          "aws:ec2/snapshotCreateVolumePermission:SnapshotCreateVolumePermission",
                          "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
                          "aws:ssm/parameter:Parameter",   # CloudFormation creates no SecureString
-                         "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"}
+                         "aws:iam/accountPasswordPolicy:AccountPasswordPolicy",
+                         "aws:kms/grant:Grant"}   # CloudFormation has no KMS grant
 CANNED = {"private": "Private", "public-read": "PublicRead", "public-read-write": "PublicReadWrite",
           "authenticated-read": "AuthenticatedRead", "log-delivery-write": "LogDeliveryWrite"}
 

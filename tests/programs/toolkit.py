@@ -21,11 +21,12 @@ def opts(region="lu-central-1"):
     return pulumi.ResourceOptions(provider=provider(region))
 
 
-def key(name="key", region="lu-central-1", rotation=True, public_policy=False):
+def key(name="key", region="lu-central-1", rotation=True, public_policy=False, classification=None):
     principal = "*" if public_policy else {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
     policy = {"Version": "2012-10-17", "Statement": [
         {"Sid": "Account", "Effect": "Allow", "Principal": principal, "Action": "kms:*", "Resource": "*"}]}
-    return aws.kms.Key(name, enable_key_rotation=rotation, policy=json.dumps(policy), opts=opts(region))
+    return aws.kms.Key(name, enable_key_rotation=rotation, policy=json.dumps(policy), opts=opts(region),
+                       **({"tags": {"data-classification": classification}} if classification else {}))
 
 
 def log_bucket(name="logs-lu", region="lu-central-1"):
@@ -336,3 +337,12 @@ def reader(name="analyst", kind="user", resource="*", actions=("s3:GetObject",),
     created = aws.iam.User(name, name=name, opts=opts())
     aws.iam.UserPolicy(f"{name}-read", user=created.name, name="read", policy=document, opts=opts())
     return created
+
+
+def key_grant(name="key-grant", grantee="own_account", region="lu-central-1", operations=("Decrypt", "GenerateDataKey")):
+    """A customer-managed key for contact data and a KMS grant letting a role of `grantee`'s account
+    (own_account, foreign_account, or an account id) use it, whatever the key policy says."""
+    k = key(f"{name}-key", region=region, classification="contact")
+    principal = f"arn:aws:iam::{RESOURCE_POLICY_PRINCIPALS.get(grantee, grantee)}:role/processor"
+    return aws.kms.Grant(name, name=name, key_id=k.key_id, grantee_principal=principal, operations=list(operations),
+                         opts=opts(region))

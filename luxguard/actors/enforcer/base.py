@@ -219,4 +219,5 @@ def validate_rule_actions(rules: list[Any]) -> None:
 
 def _load_actions() -> None:
     # registration side effects: the original actions, then one module per newer action
-    from luxguard.actors.enforcer import actions, default_security_group, policy_grants, snapshot_shares  # noqa: F401
+    from luxguard.actors.enforcer import (  # noqa: F401
+        actions, default_security_group, kms_grants, policy_grants, snapshot_shares)
