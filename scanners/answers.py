@@ -64,6 +64,8 @@ EXPECTED: dict[str, Expected] = {
     "kms.GetKeyPolicy": Expected(("Policy",)),
     "kms.GetKeyRotationStatus": Expected(("KeyRotationEnabled",)),
     "kms.ListGrants": Expected(("Grants",)),
+    "efs.DescribeFileSystems": Expected(("FileSystems",)),
+    "efs.DescribeFileSystemPolicy": Expected(("Policy",)),
     "dynamodb.ListTables": Expected(("TableNames",)),
     "dynamodb.DescribeTable": Expected(("Table",)),
     "dynamodb.ListTagsOfResource": Expected(("Tags",)),

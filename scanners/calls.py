@@ -22,6 +22,7 @@ ABSENT_CODES: dict[str, frozenset[str]] = {
     "GetBucketTagging": frozenset({"NoSuchTagSet"}),
     "GetBucketOwnershipControls": frozenset({"OwnershipControlsNotFoundError"}),
     "GetPolicy": frozenset({"ResourceNotFoundException"}),   # Lambda: a function without a resource policy
+    "DescribeFileSystemPolicy": frozenset({"PolicyNotFound"}),   # EFS: a file system without a policy
 }
 
 

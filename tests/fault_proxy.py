@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
 from urllib.parse import parse_qs, urlsplit
 
-JSON_SERVICES = {"kms", "dynamodb", "cloudtrail", "lambda"}
+JSON_SERVICES = {"kms", "dynamodb", "cloudtrail", "lambda", "elasticfilesystem"}
 FAULTS = ("denied", "throttled", "reset", "delay", "html", "foreign_xml", "foreign_json")
 # S3 sub-resources (GET /bucket?<key>) -> operation.
 S3_SUBRESOURCES = {
@@ -52,6 +52,13 @@ def operation_of(method: str, path: str, headers: dict[str, str], body: bytes) -
             return service, "ListFunctions"
         if method == "GET" and route.endswith("/policy"):
             return service, "GetPolicy"
+        return service, f"{method} {route}"
+    if service == "elasticfilesystem":   # REST: the method and path name the operation
+        route = urlsplit(path).path.rstrip("/")
+        if method == "GET" and route.endswith("/file-systems"):
+            return service, "DescribeFileSystems"
+        if method == "GET" and route.endswith("/policy"):
+            return service, "DescribeFileSystemPolicy"
         return service, f"{method} {route}"
     if service == "s3":
         parts = urlsplit(path)

@@ -236,7 +236,7 @@ def _seed_trails(endpoint: str) -> None:
 
 
 def _seed_stores(endpoint: str, keys: dict[str, str]) -> None:
-    """A compliant and a violating queue, topic, log group, secret, parameter and stream."""
+    """A compliant and a violating queue, topic, log group, secret, parameter, stream and file system."""
     cmk, tags = keys["kms_lu_cmk"], [{"Key": "data-classification", "Value": "contact"}]
     sqs = client(endpoint, "sqs")
     sqs.create_queue(QueueName="lux-orders-queue", Attributes={"KmsMasterKeyId": cmk},
@@ -260,6 +260,12 @@ def _seed_stores(endpoint: str, keys: dict[str, str]) -> None:
         kinesis.create_stream(StreamName=name, ShardCount=1)
         kinesis.add_tags_to_stream(StreamName=name, Tags={"data-classification": "technical"})
     kinesis.start_stream_encryption(StreamName="lux-clickstream", EncryptionType="KMS", KeyId=cmk)
+    efs = client(endpoint, "efs")
+    home = efs.create_file_system(CreationToken="lux-home", Encrypted=True, KmsKeyId=cmk, Tags=tags)["FileSystemId"]
+    efs.put_file_system_policy(FileSystemId=home, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Mount", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+         "Action": "elasticfilesystem:ClientMount", "Resource": "*"}]}))
+    efs.create_file_system(CreationToken="lux-plain-share", Encrypted=False, Tags=tags)
 
 
 def _seed_identities(endpoint: str, keys: dict[str, str]) -> None:

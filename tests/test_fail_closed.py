@@ -31,7 +31,7 @@ from tests.moto_cloud import LU, client, reset, tls_policy
 S3, KMS, SG = "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::EC2::SecurityGroup"
 VOLUME, SNAPSHOT, EBS = "AWS::EC2::Volume", "AWS::EC2::Snapshot", "AWS::EC2::EBSEncryptionByDefault"
 RDS, DDB, TRAIL = "AWS::RDS::DBInstance", "AWS::DynamoDB::Table", "AWS::CloudTrail::Trail"
-DB_SNAPSHOT, FUNCTION = "AWS::RDS::DBSnapshot", "AWS::Lambda::Function"
+DB_SNAPSHOT, FUNCTION, EFS = "AWS::RDS::DBSnapshot", "AWS::Lambda::Function", "AWS::EFS::FileSystem"
 USER, GROUP, ROLE = "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role"
 PASSWORDS, ROOT = "AWS::IAM::AccountPasswordPolicy", "AWS::IAM::RootUser"
 GLOBAL = {S3, USER, GROUP, ROLE, PASSWORDS, ROOT}   # listed once per account: a failure covers every region
@@ -42,6 +42,7 @@ LISTINGS = {
     VOLUME: ("ec2", "DescribeVolumes"), SNAPSHOT: ("ec2", "DescribeSnapshots"), EBS: ("ec2", "GetEbsEncryptionByDefault"),
     RDS: ("rds", "DescribeDBInstances"), DB_SNAPSHOT: ("rds", "DescribeDBSnapshots"),
     FUNCTION: ("lambda", "ListFunctions"), DDB: ("dynamodb", "ListTables"), TRAIL: ("cloudtrail", "DescribeTrails"),
+    EFS: ("elasticfilesystem", "DescribeFileSystems"),
     # users, groups and roles are three listings of one answer
     USER: ("iam", "GetAccountAuthorizationDetails"), GROUP: ("iam", "GetAccountAuthorizationDetails"),
     ROLE: ("iam", "GetAccountAuthorizationDetails"), PASSWORDS: ("iam", "GetAccountPasswordPolicy"),
@@ -56,11 +57,12 @@ READS = {("s3", op) for op in ("GetBucketLocation", "GetBucketEncryption", "GetP
     ("s3-control", "GetPublicAccessBlock"), ("kms", "DescribeKey"), ("kms", "GetKeyPolicy"),
     ("kms", "GetKeyRotationStatus"), ("ec2", "DescribeSnapshotAttribute"), ("ec2", "GetEbsDefaultKmsKeyId"),
     ("dynamodb", "DescribeTable"), ("dynamodb", "ListTagsOfResource"), ("cloudtrail", "GetTrailStatus"),
-    ("iam", "GenerateCredentialReport"), ("iam", "GetCredentialReport"), ("rds", "DescribeDBSnapshotAttributes")}
+    ("iam", "GenerateCredentialReport"), ("iam", "GetCredentialReport"), ("rds", "DescribeDBSnapshotAttributes"),
+    ("kms", "ListGrants"), ("elasticfilesystem", "DescribeFileSystemPolicy")}
 UNREAD_WHEN_READS_FAIL = {
     S3: {"region", "encryption", "public_access_block", "policy", "ownership", "acl", "versioning", "logging",
          "lifecycle", "object_lock", "replication", "tags", "classification", "role"},
-    KMS: {"key_manager", "state", "rotation_enabled", "policy"},
+    KMS: {"key_manager", "state", "rotation_enabled", "policy", "sharing"}, EFS: {"policy"},
     VOLUME: {"customer_managed_key"}, SNAPSHOT: {"public", "customer_managed_key"}, RDS: {"customer_managed_key"},
     DB_SNAPSHOT: {"public", "sharing"}, FUNCTION: set(),
     DDB: {"sse", "kms_key_id", "kms_key_region", "customer_managed_key", "replica_regions", "tags",
@@ -111,6 +113,11 @@ def _seed(endpoint: str) -> None:
         TableName="fp-table", AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
     client(endpoint, "cloudtrail").create_trail(Name="fp-trail", S3BucketName="fp-private")
+    efs = client(endpoint, "efs")
+    shared = efs.create_file_system(CreationToken="fp-shared", Encrypted=True, KmsKeyId=rotated["Arn"])["FileSystemId"]
+    efs.put_file_system_policy(FileSystemId=shared, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "elasticfilesystem:ClientMount", "Resource": "*"}]}))
+    efs.create_file_system(CreationToken="fp-plain", Encrypted=False)
     iam = client(endpoint, "iam")
     iam.create_user(UserName="fp-console")
     iam.create_login_profile(UserName="fp-console", Password="Long-Enough-Passw0rd!")

@@ -451,8 +451,8 @@ def test_api_calls_grow_linearly_with_buckets(fresh_cloud, versioned, owner_enfo
     # STS + s3 list + s3control; IAM once per account (authorization details, password policy,
     # account summary); per region: KMS 2, EC2 4, RDS 2 (instances, snapshots), DynamoDB 1,
     # CloudTrail 1, Lambda 1; and one listing each for queues, topics, log groups, secrets,
-    # parameters, streams.
-    assert fixed == 3 + 3 + 11 + 6
+    # parameters, streams, file systems.
+    assert fixed == 3 + 3 + 11 + 7
 
 
 # -------------------------------------------------------------------------- regions

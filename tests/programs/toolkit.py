@@ -346,3 +346,19 @@ def key_grant(name="key-grant", grantee="own_account", region="lu-central-1", op
     principal = f"arn:aws:iam::{RESOURCE_POLICY_PRINCIPALS.get(grantee, grantee)}:role/processor"
     return aws.kms.Grant(name, name=name, key_id=k.key_id, grantee_principal=principal, operations=list(operations),
                          opts=opts(region))
+
+
+def file_system(name="shared-home", region="lu-central-1", encrypted=True, cmk=True, key_region="lu-central-1",
+                classification="contact", policy=None):
+    """An EFS file system; policy (own_account, foreign_account, or an account id): a
+    `aws.efs.FileSystemPolicy` letting that account mount and write it."""
+    kms_key = _store_key(name, cmk and encrypted, key_region)
+    fs = aws.efs.FileSystem(name, creation_token=name, encrypted=encrypted, kms_key_id=kms_key.arn if kms_key else None,
+                            tags=_classified(classification), opts=opts(region))
+    if policy:
+        principal = f"arn:aws:iam::{RESOURCE_POLICY_PRINCIPALS.get(policy, policy)}:root"
+        document = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Mount", "Effect": "Allow", "Principal": {"AWS": principal},
+             "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"], "Resource": "*"}]})
+        aws.efs.FileSystemPolicy(f"{name}-policy", file_system_id=fs.id, policy=document, opts=opts(region))
+    return fs
