@@ -15,7 +15,7 @@ from luxguard.resources.resource_policy import NO_POLICY, set_policy
 
 from scanners.calls import FAILED, NOT_CONFIGURED, read_group, tag_dict
 from scanners.context import Shared
-from scanners.keys import KeyResolver, key_properties
+from scanners.keys import KeyResolver, resolved_key
 
 
 def _file_system(efs: Any, described: dict[str, Any], region: str, keys: KeyResolver) -> Resource:
@@ -25,7 +25,7 @@ def _file_system(efs: Any, described: dict[str, Any], region: str, keys: KeyReso
     key = (described.get("KmsKeyId") or DEFAULT_KEY) if encrypted else None
     tags = tag_dict(described.get("Tags"))
     resource.properties = {**common_properties(tags.get("Name") or file_system_id, region, tags),
-                           "encrypted": encrypted, **key_properties(keys.resolve(key, region), key)}
+                           "encrypted": encrypted, **resolved_key(resource, keys, key, region)}
     policy = read_group(resource, "policy", lambda: efs.describe_file_system_policy(FileSystemId=file_system_id))
     if policy is NOT_CONFIGURED:
         resource.properties["policy"] = dict(NO_POLICY)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, replace
-from typing import Optional
+from typing import Any, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -105,3 +105,11 @@ def key_errors(info: Optional[KeyInfo], reference: Optional[str]) -> dict[str, s
     unknown = [name for name, value in (("kms_key_region", info.region), ("customer_managed_key", info.customer_managed))
                if value is None]
     return {name: f"key {reference}: {info.error}" for name in unknown}
+
+
+def resolved_key(resource: Any, keys: KeyResolver, reference: Optional[str], region: str) -> dict:
+    """`key_properties` of the key `reference` names, after recording on `resource` what a key
+    that could not be described leaves undecided (so rules on it give `error`, not a verdict)."""
+    info = keys.resolve(reference, region)
+    resource.collection_errors.update(key_errors(info, reference))
+    return key_properties(info, reference)

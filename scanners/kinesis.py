@@ -12,7 +12,7 @@ from luxguard.core.model import Resource, common_properties
 
 from scanners.calls import FAILED, NOT_CONFIGURED, read_group, tag_dict
 from scanners.context import Shared
-from scanners.keys import KeyResolver, key_properties
+from scanners.keys import KeyResolver, resolved_key
 
 TYPE = "AWS::Kinesis::Stream"
 KEY_GROUPS = ("encrypted", "kms_key_id", "kms_key_region", "customer_managed_key")
@@ -41,7 +41,7 @@ def _stream(kinesis: Any, summary: dict[str, Any], region: str, keys: KeyResolve
         stream = described["StreamDescriptionSummary"]
         encrypted = stream.get("EncryptionType") == "KMS"
         key = stream.get("KeyId") if encrypted else None
-        props = {"encrypted": encrypted, **key_properties(keys.resolve(key, region), key)}
+        props = {"encrypted": encrypted, **resolved_key(resource, keys, key, region)}
     tags = read_group(resource, "tags", lambda: _stream_tags(kinesis, name))
     if tags is FAILED:
         for derived in ("classification", "role"):

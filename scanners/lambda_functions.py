@@ -16,7 +16,7 @@ from luxguard.resources.resource_policy import NO_POLICY
 
 from scanners.calls import FAILED, NOT_CONFIGURED, read_group
 from scanners.context import Shared
-from scanners.keys import KeyResolver, key_properties
+from scanners.keys import KeyResolver, resolved_key
 from scanners.tagging import TagIndex
 
 TYPE = "AWS::Lambda::Function"
@@ -44,7 +44,7 @@ def _function(client: Any, entry: dict[str, Any], region: str, keys: KeyResolver
     variables = (entry.get("Environment") or {}).get("Variables")
     tag_map = tags.region(region).apply(resource, arn)
     resource.properties = {**common_properties(name, region, tag_map), "environment_variables": bool(variables),
-                           **key_properties(keys.resolve(key, region), key)}
+                           **resolved_key(resource, keys, key, region)}
     _policy(client, resource)
     return resource
 

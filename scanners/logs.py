@@ -13,7 +13,7 @@ from luxguard.core.model import Resource, common_properties
 
 from scanners import arns
 from scanners.context import Shared
-from scanners.keys import KeyResolver, key_properties
+from scanners.keys import KeyResolver, resolved_key
 from scanners.tagging import TagIndex
 
 TYPE = "AWS::Logs::LogGroup"
@@ -30,7 +30,7 @@ def log_group(group: dict[str, Any], region: str, account: Optional[str], keys: 
     retention = group.get("retentionInDays")
     resource.properties = {
         **common_properties(name, region, tag_map),
-        **key_properties(keys.resolve(key, region), key),
+        **resolved_key(resource, keys, key, region),
         "retention_days": int(retention) if retention else None,
     }
     return resource

@@ -16,7 +16,7 @@ from luxguard.resources.resource_policy import set_policy
 
 from scanners.calls import FAILED, read_group, tag_dict
 from scanners.context import Shared
-from scanners.keys import KeyResolver, key_properties
+from scanners.keys import KeyResolver, resolved_key
 
 TYPE = "AWS::SecretsManager::Secret"
 AWS_MANAGED_KEY = "alias/aws/secretsmanager"
@@ -26,7 +26,7 @@ def _secret(secrets: Any, entry: dict[str, Any], region: str, keys: KeyResolver)
     name = entry["Name"]
     resource = Resource(type=TYPE, id=name, region=region, arn=entry.get("ARN"))
     key = entry.get("KmsKeyId") or AWS_MANAGED_KEY
-    props: dict[str, Any] = key_properties(keys.resolve(key, region), key)
+    props: dict[str, Any] = resolved_key(resource, keys, key, region)
     described = read_group(resource, "replica_regions", lambda: secrets.describe_secret(SecretId=entry["ARN"]))
     if described is not FAILED:
         props["replica_regions"] = sorted(r["Region"] for r in described.get("ReplicationStatus") or []

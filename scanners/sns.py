@@ -12,7 +12,7 @@ from luxguard.resources.resource_policy import set_policy
 
 from scanners.calls import FAILED, read_group
 from scanners.context import Shared
-from scanners.keys import KeyResolver, key_properties
+from scanners.keys import KeyResolver, resolved_key
 from scanners.tagging import TagIndex
 
 TYPE = "AWS::SNS::Topic"
@@ -34,7 +34,7 @@ def _topic(sns, arn: str, region: str, keys: KeyResolver, tags: TagIndex) -> Res
             resource.collection_errors[group] = resource.collection_errors["kms_key_id"]
     else:
         key = attributes.get("Attributes", {}).get("KmsMasterKeyId") or None
-        props = key_properties(keys.resolve(key, region), key)
+        props = resolved_key(resource, keys, key, region)
     tag_map = tags.region(region).apply(resource, arn)
     resource.properties = {**common_properties(name, region, tag_map), **props}
     if attributes is not FAILED:

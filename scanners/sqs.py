@@ -15,7 +15,7 @@ from luxguard.resources.resource_policy import set_policy
 from scanners import arns
 from scanners.calls import FAILED, read_group
 from scanners.context import Shared
-from scanners.keys import KeyResolver, key_properties
+from scanners.keys import KeyResolver, resolved_key
 from scanners.tagging import TagIndex
 
 TYPE = "AWS::SQS::Queue"
@@ -40,7 +40,7 @@ def _queue(sqs, url: str, region: str, account: Optional[str], keys: KeyResolver
         values = attributes.get("Attributes", {})
         resource.arn = values.get("QueueArn") or resource.arn
         key = values.get("KmsMasterKeyId") or None
-        props = key_properties(keys.resolve(key, region), key)
+        props = resolved_key(resource, keys, key, region)
     tag_map = tags.region(region).apply(resource, resource.arn)
     resource.properties = {**common_properties(name, region, tag_map), **props}
     if attributes is not FAILED:

@@ -12,7 +12,7 @@ from luxguard.core.model import Resource, common_properties
 
 from scanners import arns
 from scanners.context import Shared
-from scanners.keys import KeyResolver, key_properties
+from scanners.keys import KeyResolver, resolved_key
 from scanners.tagging import TagIndex
 
 TYPE = "AWS::SSM::Parameter"
@@ -32,7 +32,7 @@ def parameter(meta: dict[str, Any], region: str, account: Optional[str], keys: K
     key = (meta.get("KeyId") or AWS_MANAGED_KEY) if kind == "SecureString" else None
     tag_map = tags.region(region).apply(resource, arn)
     resource.properties = {**common_properties(name, region, tag_map), "parameter_type": kind,
-                           **key_properties(keys.resolve(key, region), key)}
+                           **resolved_key(resource, keys, key, region)}
     return resource
 
 

@@ -275,6 +275,13 @@ def _put(t: _Templates, res: CapturedResource) -> None:
             "SourceArn": i.get("sourceArn")})
     elif res.type in IAM_FORMS:
         _iam(t, res)
+    elif res.type == "aws:efs/fileSystem:FileSystem":
+        t.put(res, "AWS::EFS::FileSystem", {
+            "Encrypted": bool(i.get("encrypted")), "FileSystemTags": _tags(i),
+            "KmsKeyId": t.link(i["kmsKeyId"], res) if i.get("kmsKeyId") else None})
+    elif res.type == "aws:efs/fileSystemPolicy:FileSystemPolicy":   # inline in CloudFormation
+        owner = t.templates[t.region(res)]["Resources"][str(t.link(i.get("fileSystemId"), res))]
+        owner["Properties"]["FileSystemPolicy"] = _document(i.get("policy"))
     elif res.type == "aws:cloudtrail/trail:Trail":
         t.put(res, "AWS::CloudTrail::Trail", {
             "TrailName": i.get("name"), "S3BucketName": t.link(i.get("s3BucketName"), res), "IsLogging": True,

@@ -144,7 +144,7 @@ def sanitise(name: str) -> str:
 # Types other resources point at, in the order their values are claimed (a key before an
 # alias with the same logical name); children (SSE configs, rules) are never referred to.
 REFERABLE = ("aws_s3_bucket", "aws_kms_key", "aws_security_group", "aws_default_security_group",
-             "aws_ebs_volume", "aws_ebs_snapshot", "aws_kms_alias")
+             "aws_ebs_volume", "aws_ebs_snapshot", "aws_efs_file_system", "aws_kms_alias")
 
 
 def _referable_values(res: CapturedResource, address: str, tf_type: str, region: Optional[str],
