@@ -240,11 +240,12 @@ def test_volumes_snapshots_and_ebs_default(estate):
     assert find(result, "AWS::EC2::Volume", ids["vol_plain"]).get("encrypted") is False
     assert find(result, "AWS::EC2::Volume", ids["vol_eu"]).region == EU
     # moto ignores OwnerIds=self and returns AMI snapshots of other owners: filtered out.
-    assert ids_of(result, "AWS::EC2::Snapshot") == {ids["snap_public"], ids["snap_private"]}
+    # the AMI's own snapshot (moto makes one per image) is the account's too.
+    assert ids_of(result, "AWS::EC2::Snapshot") == {ids["snap_public"], ids["snap_private"], ids["snap_of_ami"]}
     assert find(result, "AWS::EC2::Snapshot", ids["snap_public"]).get("public") is True
     assert find(result, "AWS::EC2::Snapshot", ids["snap_private"]).get("public") is False
     # every snapshot: encrypted ones cannot be public but can be shared with other accounts
-    assert result.api_calls["ec2.DescribeSnapshotAttribute"] == 2
+    assert result.api_calls["ec2.DescribeSnapshotAttribute"] == 3
     assert find(result, "AWS::EC2::Snapshot", ids["snap_public"]).get("sharing.grants")[0]["public"] is True
     assert find(result, "AWS::EC2::Snapshot", ids["snap_private"]).get("sharing.grants") == []
     lu_default = find(result, "AWS::EC2::EBSEncryptionByDefault", LU)
