@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.moto_cloud import LU, client
+from tests.moto_cloud import EU, LU, client
 from tests.test_enforcer import calls, enforce, planned, result_of, writes  # noqa: F401 - fixture
 from tests.test_enforcer_access import AS_OF, PROCESSOR, STRANGER, approvals, scan
 
@@ -88,3 +88,21 @@ def test_an_organizations_launch_permission_is_reported_never_removed(fresh_clou
     (kept,) = [s for s in plan["skipped"] if s["resource"]["id"] == image]
     assert (kept["kind"], kept["reason"]) == ("kept", f"launch permission organization {other} (outside the trusted "
                                                       f"zone; organizations are never removed)")
+
+
+def test_an_image_abroad_is_tagged_not_moved(fresh_cloud, capsys, tmp_path):
+    """LUX-RES-001's repair on an AMI copied to Ireland: two tags (CreateTags), its own kept."""
+    from luxguard.actors.enforcer.actions import RESIDENCY_TAG
+
+    ec2 = client(fresh_cloud, "ec2", EU)
+    image = ec2.register_image(Name="irish-copy", RootDeviceName="/dev/xvda")["ImageId"]
+    ec2.create_tags(Resources=[image], Tags=[{"Key": "data-classification", "Value": "contact"}])
+    code, applied, err = enforce(capsys, fresh_cloud, tmp_path, "--rule", "LUX-RES-001", "--apply", "--yes",
+                                 regions=f"{LU},{EU}")
+    assert code == 0, err
+    (change,) = [r for r in applied["results"] if r["resource"]["id"] == image]
+    assert change["outcome"] == "succeeded"
+    tags = {t["Key"]: t["Value"] for t in ec2.describe_images(ImageIds=[image])["Images"][0]["Tags"]}
+    assert tags["data-classification"] == "contact" and tags[RESIDENCY_TAG] == "violation"
+    code, again, _ = enforce(capsys, fresh_cloud, tmp_path, "--rule", "LUX-RES-001", regions=f"{LU},{EU}")
+    assert image not in {c["resource"]["id"] for c in again["plan"]}
