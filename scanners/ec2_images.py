@@ -65,13 +65,13 @@ def _device_facts(ebs: dict, snapshots: dict[str, dict], region: str, keys: KeyR
     return {"encrypted": True, **key_properties(info, key)}, key_errors(info, key)
 
 
-def image(ec2: Any, answer: dict[str, Any], region: str, account: Optional[str], keys: KeyResolver,
-          snapshots: dict[str, dict], snapshot_error: Optional[str]) -> Resource:
+def image(ec2: Any, answer: dict[str, Any], region: str, keys: KeyResolver, snapshots: dict[str, dict],
+          snapshot_error: Optional[str]) -> Resource:
     """One AMI from its DescribeImages entry (its devices' snapshots as read) and its launch permissions."""
     image_id = answer["ImageId"]
     tags = tag_dict(answer.get("Tags"))
-    resource = Resource(type=CFN_TYPE, id=image_id, region=region,
-                        arn=arns.build("ec2", region, answer.get("OwnerId") or account, f"image/{image_id}"))
+    resource = Resource(type=CFN_TYPE, id=image_id, region=region,   # AMI ARNs name no account
+                        arn=arns.build("ec2", region, None, f"image/{image_id}"))
     resource.properties = {**common_properties(tags.get("Name") or answer.get("Name") or image_id, region, tags),
                            **sharing([])}
     devices, errors = [], {}
@@ -99,5 +99,5 @@ def collect_images(shared: Shared, region: str) -> list[Resource]:
     images = [i for page in ec2.get_paginator("describe_images").paginate(Owners=["self"])
               for i in page.get("Images", []) if not account or i.get("OwnerId") in (None, account)]
     snapshots, snapshot_error = _snapshots(ec2, images)
-    return [image(ec2, answer, region, account, shared.keys, snapshots, snapshot_error)
+    return [image(ec2, answer, region, shared.keys, snapshots, snapshot_error)
             for answer in sorted(images, key=lambda i: i["ImageId"])]

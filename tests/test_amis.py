@@ -68,7 +68,7 @@ def test_collected_properties_and_calls(estate):
     ok = images["ami-ok"].properties
     assert ok["public"] is False and ok["sharing"] == {"grants": []} and ok["classification"] == ["billing"]
     assert ok["encrypted"] is False and images["ami-ok"].collection_errors == {}   # the local cloud's own snapshot
-    assert images["ami-ok"].arn.startswith(f"arn:aws:ec2:{LU}:123456789012:image/ami-")
+    assert images["ami-ok"].arn == f"arn:aws:ec2:{LU}::image/{images['ami-ok'].id}"
     assert images["ami-public"].properties["public"] is True
     assert STRANGER in json.dumps(images["ami-stranger"].properties["sharing"])
     assert images["ami-copied-eu-west-1"].region == EU and images["ami-copied"].region == LU
@@ -108,17 +108,17 @@ def test_an_encrypted_image_reads_its_key_from_its_snapshot(fresh_cloud):
     keys = KeyResolver(clients)
     snapshots = {"snap-0aaa": {"SnapshotId": "snap-0aaa", "Encrypted": True, "KmsKeyId": key_arn},
                  "snap-0bbb": {"SnapshotId": "snap-0bbb", "Encrypted": True, "KmsKeyId": key_arn}}
-    read = image(clients.client("ec2", LU), answer, LU, "123456789012", keys, snapshots, None)
+    read = image(clients.client("ec2", LU), answer, LU, keys, snapshots, None)
     assert read.collection_errors == {}
-    assert (read.get("encrypted"), read.get("kms_key_id"), read.get("kms_key_region"), read.get("customer_managed_key")) \
-        == (True, key_arn, LU, True)
+    assert [read.get(p) for p in ("encrypted", "kms_key_id", "kms_key_region", "customer_managed_key")] == [
+        True, key_arn, LU, True]
     # one device under EBS's AWS-managed key makes the image's key AWS-managed
     snapshots["snap-0bbb"]["KmsKeyId"] = f"arn:aws:kms:{LU}:123456789012:alias/aws/ebs"
-    weak = image(clients.client("ec2", LU), answer, LU, "123456789012", KeyResolver(clients), snapshots, None)
+    weak = image(clients.client("ec2", LU), answer, LU, KeyResolver(clients), snapshots, None)
     assert weak.get("encrypted") is True and weak.get("customer_managed_key") is False
     # a device whose snapshot was not read leaves the encryption undecided, never unencrypted-and-passing
     del answer["BlockDeviceMappings"][1]["Ebs"]["Encrypted"]
-    unread = image(clients.client("ec2", LU), answer, LU, "123456789012", keys, {}, "AccessDenied")
+    unread = image(clients.client("ec2", LU), answer, LU, keys, {}, "AccessDenied")
     assert {"encrypted", "customer_managed_key"} <= set(unread.collection_errors)
     assert "AccessDenied" in unread.collection_errors["encrypted"]
 
@@ -190,3 +190,47 @@ def test_a_refused_snapshot_read_leaves_the_encryption_undecided(capsys, estate)
     encryption = [f for f in images if f["rule_id"] == "LUX-ENC-007"]
     assert encryption and {f["status"] for f in encryption} == {"error"}
     assert {f["status"] for f in images if f["rule_id"] == "LUX-ACC-008"} == {"pass", "fail"}
+
+
+def test_an_image_of_an_instance_is_encrypted_as_its_volumes(tmp_path):
+    program = """
+import pulumi_aws as aws
+key = t.key('app-key')
+for name, encrypted in (('ok', True), ('plain', False)):
+    server = aws.ec2.Instance(f'{name}-server', ami='ami-12345678', instance_type='t3.micro',
+                              root_block_device={'encrypted': encrypted, 'kms_key_id': key.arn if encrypted else None},
+                              opts=t.opts())
+    aws.ec2.AmiFromInstance(f'{name}-image', name=f'{name}-image', source_instance_id=server.id,
+                            tags={'data-classification': 'billing'}, opts=t.opts())
+"""
+    report = check_capture(capture_program(write_program(tmp_path / "p", program), "test"), Settings())
+    found = {(f.rule_id, f.resource.properties["name"]): f.status.value for f in report.findings
+             if f.resource.type == IMAGE}
+    assert {k: v for k, v in found.items() if k[0] in ("LUX-ENC-007", "LUX-RES-004")} == {
+        ("LUX-ENC-007", "ok-image"): "pass", ("LUX-RES-004", "ok-image"): "pass",
+        ("LUX-ENC-007", "plain-image"): "fail"}
+
+
+def test_a_copy_abroad_in_pulumi_and_terraform(tmp_path):
+    """The same verdicts for an AmiCopy to Ireland whether Pulumi or Terraform declares it."""
+    from collections import Counter
+
+    from luxguard.pipeline import check_infrastructure_code
+    from luxguard.sources.infrastructure_code import IacOptions
+    from tests.programs import iac_forms
+
+    capture = capture_program(write_program(tmp_path / "p", f"t.image(copy_to='{EU}', public=True)"), "test")
+    pulumi = check_capture(capture, Settings())
+    (tmp_path / "tf").mkdir()
+    (tmp_path / "tf" / "main.tf").write_text(iac_forms.terraform(capture))
+    assert 'resource "aws_ami_copy"' in (tmp_path / "tf" / "main.tf").read_text()
+    terraform = check_infrastructure_code(tmp_path / "tf", Settings(), IacOptions(), with_checkov=False)
+
+    def verdicts_of(report) -> Counter:
+        return Counter((f.rule_id, f.resource.type, f.status.value) for f in report.findings)
+
+    assert verdicts_of(pulumi) == verdicts_of(terraform)
+    failing = {(f.rule_id, f.resource.properties["name"]) for f in terraform.findings if f.status.value == "fail"}
+    assert failing == {("LUX-ACC-008", "app-image"), ("LUX-ACC-012", "app-image"),
+                       ("LUX-RES-001", "app-image-eu-west-1"), ("LUX-RES-004", "app-image-eu-west-1"),
+                       ("LUX-RES-001", f"app-image-{EU}-key")}

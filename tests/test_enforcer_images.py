@@ -54,7 +54,8 @@ def test_public_launch_goes_a_strangers_is_reported_and_the_processors_stays(fre
     assert result_of(applied, "LUX-ACC-008", image)["verification"] == "now passes"
     entries = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert any(e["resource_id"] == image and e["outcome"] == "succeeded" for e in entries)
-    failing = {(f["rule_id"], f["resource"]["id"]) for f in scan(capsys, fresh_cloud, tmp_path) if f["status"] == "fail"}
+    failing = {(f["rule_id"], f["resource"]["id"]) for f in scan(capsys, fresh_cloud, tmp_path)
+               if f["status"] == "fail"}
     assert ("LUX-ACC-008", image) not in failing and ("LUX-ACC-012", image) in failing
 
     # Second run: nothing planned; the stranger listed as kept.

@@ -62,7 +62,8 @@ def provision_permission(provisioner: Any, res: "CapturedResource", values: dict
     account = str(values["accountId"])
     permission = {"Group": "all"} if account.lower() == "all" else {"UserId": account}
     provisioner.client("ec2", region).modify_snapshot_attribute(
-        SnapshotId=values["snapshotId"], Attribute="createVolumePermission", CreateVolumePermission={"Add": [permission]})
+        SnapshotId=values["snapshotId"], Attribute="createVolumePermission",
+        CreateVolumePermission={"Add": [permission]})
     return f"{values['snapshotId']}-{account}", {}
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 from luxguard.core.external_access import ACCOUNT, ANYONE, ORGANIZATION, Constraint, Grant
 from luxguard.core.model import Resource
-from luxguard.resources import ebs_volume
+from luxguard.resources import ebs_snapshot, ebs_volume
 from luxguard.resources.base import (
     CloudFormationForm,
     Drift,
@@ -36,7 +36,8 @@ COPY_TYPE = "aws:ec2/amiCopy:AmiCopy"
 FROM_INSTANCE_TYPE = "aws:ec2/amiFromInstance:AmiFromInstance"
 PERMISSION_TYPE = "aws:ec2/amiLaunchPermission:AmiLaunchPermission"
 INSTANCE_TYPE = "aws:ec2/instance:Instance"
-SNAPSHOT_TYPES = ("aws:ebs/snapshot:Snapshot", "aws:ebs/snapshotCopy:SnapshotCopy")
+SNAPSHOT_CONVERTERS = {ebs_snapshot.PULUMI_TYPE: ebs_snapshot.convert,
+                       "aws:ebs/snapshotCopy:SnapshotCopy": ebs_snapshot.convert_copy}
 SHARE_ACTIONS = ("ec2:RunInstances",)   # what a launch permission lets its grantee do
 ENCRYPTION_GROUPS = ("encrypted", *KEY_GROUPS)
 SHARING_PROPERTIES = {
@@ -87,7 +88,7 @@ def permission_value(permission: dict[str, Any]) -> Optional[str]:
 def weakest(devices: list[dict[str, Any]]) -> dict[str, Any]:
     """The image's encryption from its EBS devices' (each: encrypted and the key groups)."""
     if not devices or not all(d.get("encrypted") for d in devices):
-        return dict(UNENCRYPTED, encrypted=False)
+        return dict(UNENCRYPTED)
     chosen = next((d for d in devices if not d.get("customer_managed_key")), devices[0])
     return {"encrypted": True, **{group: chosen.get(group) for group in KEY_GROUPS},
             "customer_managed_key": bool(chosen.get("customer_managed_key"))}
@@ -96,13 +97,9 @@ def weakest(devices: list[dict[str, Any]]) -> dict[str, Any]:
 def _device(device: dict[str, Any], index: Any, region: Optional[str]) -> dict[str, Any]:
     """A block device of a declared AMI: its snapshot's encryption when the program declares the
     snapshot, else its own `encrypted` flag (EBS's AWS-managed key)."""
-    snapshot_id = str(device.get("snapshotId"))
-    for snapshot_type in SNAPSHOT_TYPES:
-        snapshot = index.by_type_id.get((snapshot_type, snapshot_id))
+    for snapshot_type, convert in SNAPSHOT_CONVERTERS.items():
+        snapshot = index.by_type_id.get((snapshot_type, str(device.get("snapshotId"))))
         if snapshot is not None:
-            from luxguard.resources import ebs_snapshot
-
-            convert = ebs_snapshot.convert if snapshot_type == ebs_snapshot.PULUMI_TYPE else ebs_snapshot.convert_copy
             source = convert(snapshot, index).properties
             return {group: source.get(group) for group in ENCRYPTION_GROUPS}
     if device.get("encrypted"):
@@ -133,17 +130,14 @@ def convert_copy(res: "CapturedResource", index: Any) -> Resource:
     resource.properties.update(sharing([]))
     if resource.properties["encrypted"]:
         return resource
-    source = next((index.by_type_id[(t, str(res.inputs.get("sourceAmiId")))] for t in (AMI_TYPE, COPY_TYPE,
-                   FROM_INSTANCE_TYPE) if (t, str(res.inputs.get("sourceAmiId"))) in index.by_type_id), None)
-    if source is None:
-        return resource
-    source_props = CONVERTERS[source.type](source, index).properties
-    if source_props.get("encrypted"):
-        if index.region_of(source) == resource.region:
-            resource.properties.update({g: source_props.get(g) for g in ENCRYPTION_GROUPS})
-        else:
-            resource.properties.update(encrypted=True, kms_key_id="alias/aws/ebs", kms_key_region=resource.region,
-                                       customer_managed_key=False)
+    source_id = str(res.inputs.get("sourceAmiId"))
+    source = next((index.by_type_id[(t, source_id)] for t in CONVERTERS if (t, source_id) in index.by_type_id), None)
+    facts = CONVERTERS[source.type](source, index).properties if source is not None else {}
+    if facts.get("encrypted") and index.region_of(source) == resource.region:
+        resource.properties.update({group: facts.get(group) for group in ENCRYPTION_GROUPS})
+    elif facts.get("encrypted"):
+        resource.properties.update(encrypted=True, kms_key_id="alias/aws/ebs", kms_key_region=resource.region,
+                                   customer_managed_key=False)
     return resource
 
 
@@ -186,8 +180,8 @@ def _tag(provisioner: Any, res: "CapturedResource", region: str, image_id: str, 
         provisioner.client("ec2", region).create_tags(Resources=[image_id], Tags=tags)
 
 
-def _arn(provisioner: Any, region: str, image_id: str) -> dict:
-    return {"arn": f"arn:aws:ec2:{region}::image/{image_id}"}
+def _arn(region: str, image_id: str) -> dict:
+    return {"arn": f"arn:aws:ec2:{region}::image/{image_id}"}   # AMI ARNs name no account
 
 
 def provision_ami(provisioner: Any, res: "CapturedResource", values: dict, region: str) -> tuple[str, dict]:
@@ -200,7 +194,7 @@ def provision_ami(provisioner: Any, res: "CapturedResource", values: dict, regio
         RootDeviceName=values.get("rootDeviceName") or "/dev/xvda",
         VirtualizationType=values.get("virtualizationType") or "hvm", BlockDeviceMappings=mappings)["ImageId"]
     _tag(provisioner, res, region, image_id, values)
-    return image_id, _arn(provisioner, region, image_id)
+    return image_id, _arn(region, image_id)
 
 
 def provision_copy(provisioner: Any, res: "CapturedResource", values: dict, region: str) -> tuple[str, dict]:
@@ -209,7 +203,7 @@ def provision_copy(provisioner: Any, res: "CapturedResource", values: dict, regi
         Name=values.get("name") or res.name, SourceImageId=values["sourceAmiId"],
         SourceRegion=values["sourceAmiRegion"], **extra)["ImageId"]
     _tag(provisioner, res, region, image_id, values)
-    return image_id, _arn(provisioner, region, image_id)
+    return image_id, _arn(region, image_id)
 
 
 PERMISSION_KEYS = {"accountId": "UserId", "group": "Group", "organizationArn": "OrganizationArn",
