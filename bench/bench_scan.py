@@ -9,7 +9,8 @@ Usage:
 For each size N (buckets) the moto server is reset and seeded with N buckets (60% lu-central-1,
 40% eu-west-1; a mix of SSE-S3/SSE-KMS/none, public access blocks, TLS-deny and public
 policies, versioning, logging, lifecycle, public ACLs, tags), ~N/10 security groups, ~N/20
-KMS keys and ~N/10 EBS volumes, with a thread pool. Then each tool scans lu-central-1 and
+KMS keys, ~N/10 EBS volumes and ~N/20 AMIs (a third public, a third launchable by a foreign
+account), with a thread pool. Then each tool scans lu-central-1 and
 eu-west-1 in its OWN child process (so the scanner does not share the GIL with moto, and its
 peak RSS is its own):
 
