@@ -54,8 +54,8 @@ def fold_permission(res: "CapturedResource", snapshot: Resource, index: Any) -> 
 def provision(provisioner: Any, res: "CapturedResource", values: dict, region: str) -> tuple[str, dict]:
     created = provisioner.client("ec2", region).create_snapshot(
         VolumeId=values["volumeId"], TagSpecifications=ebs_volume.ec2_tag_specification("snapshot", values))
-    provisioner.exact[res.id] = created["SnapshotId"]
-    return created["SnapshotId"], {"arn": f"arn:aws:ec2:{region}::snapshot/{created['SnapshotId']}"}
+    snapshot_id = provisioner.exact[res.id] = created["SnapshotId"]
+    return snapshot_id, {"arn": f"arn:aws:ec2:{region}:{provisioner.account}:snapshot/{snapshot_id}"}
 
 
 def provision_permission(provisioner: Any, res: "CapturedResource", values: dict, region: str) -> tuple[str, dict]:

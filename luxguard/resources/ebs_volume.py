@@ -62,6 +62,7 @@ def write_ec2_tags(resource: Resource, current: dict[str, str], new: dict[str, s
 
 EC2_TAGGING = Tagging("ec2", read_ec2_tags, write_ec2_tags)
 
+
 def ec2_tag_specification(kind: str, values: dict) -> list[dict[str, Any]]:
     """TagSpecifications for an EC2 create call (none when the program declares no tags)."""
     tags = [{"Key": str(k), "Value": str(v)} for k, v in sorted((values.get("tags") or {}).items())]
@@ -69,7 +70,7 @@ def ec2_tag_specification(kind: str, values: dict) -> list[dict[str, Any]]:
 
 
 def provision(provisioner: Any, res: "CapturedResource", values: dict, region: str) -> tuple[str, dict]:
-    """The volume in the local cloud (snapshots and AMIs are made from it)."""
+    """The volume in the local cloud (snapshots, and AMIs from them, are made of it)."""
     extra = {"KmsKeyId": values["kmsKeyId"]} if values.get("kmsKeyId") else {}
     created = provisioner.client("ec2", region).create_volume(
         AvailabilityZone=values.get("availabilityZone") or f"{region}a", Size=int(values.get("size") or 10),
