@@ -9,7 +9,8 @@ Usage:
 For each size N (buckets) the moto server is reset and seeded with N buckets (60% lu-central-1,
 40% eu-west-1; a mix of SSE-S3/SSE-KMS/none, public access blocks, TLS-deny and public
 policies, versioning, logging, lifecycle, public ACLs, tags), ~N/10 security groups, ~N/20
-KMS keys and ~N/10 EBS volumes, with a thread pool. Then each tool scans lu-central-1 and
+KMS keys, ~N/10 EBS volumes and ~N/20 AMIs (a third public, a third launchable by a foreign
+account), with a thread pool. Then each tool scans lu-central-1 and
 eu-west-1 in its OWN child process (so the scanner does not share the GIL with moto, and its
 peak RSS is its own):
 
@@ -109,7 +110,7 @@ DB_PORTS = (3306, 5432, 1433)
 
 
 def seed(endpoint: str, size: int, workers: int) -> dict[str, int]:
-    """N buckets, ~N/10 security groups, ~N/20 KMS keys, ~N/10 volumes; returns counts."""
+    """N buckets, ~N/10 security groups, ~N/20 KMS keys, ~N/10 volumes, ~N/20 AMIs; returns counts."""
     import boto3
     from botocore.config import Config
 
@@ -212,9 +213,19 @@ def seed(endpoint: str, size: int, workers: int) -> dict[str, int]:
             **extra)
 
     pool_map(volume, max(1, size // 10))
+
+    def image(i: int) -> None:   # AMIs: one in three public, one in three launchable by a foreign account
+        ec2 = c["ec2", REGIONS[i % 2]]
+        image_id = ec2.register_image(Name=f"bench-ami-{i}", RootDeviceName="/dev/xvda")["ImageId"]
+        ec2.create_tags(Resources=[image_id], Tags=[{"Key": "data-classification", "Value": "contact"}])
+        grantee = [{"Group": "all"}, {"UserId": "999999999999"}, None][i % 3]
+        if grantee:
+            ec2.modify_image_attribute(ImageId=image_id, LaunchPermission={"Add": [grantee]})
+
+    pool_map(image, max(1, size // 20))
     stores = seed_stores(endpoint, max(1, size // 10), keys, workers)
     return {"buckets": size + len(log_buckets), "security_groups": max(1, size // 10),
-            "kms_keys": max(2, size // 20), "volumes": max(1, size // 10), **stores}
+            "kms_keys": max(2, size // 20), "volumes": max(1, size // 10), "images": max(1, size // 20), **stores}
 
 
 def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: int) -> dict[str, int]:
@@ -286,6 +297,9 @@ SERVICE_TYPES = {"sqs": "AWS::SQS::Queue", "sns": "AWS::SNS::Topic", "cloudwatch
                  "lambda": "AWS::Lambda::Function",
                  "iam": "AWS::IAM::User"}   # IAM's calls also list groups, roles, the password policy and root
 
+# EC2 serves several types: an AMI's own calls (its devices' snapshots are read with the snapshots').
+IMAGE_OPERATIONS = ("DescribeImages", "DescribeImageAttribute")
+
 
 def calls_per_type(figures: dict[str, Any]) -> str:
     """'type: calls/resources = per resource' for every type with its own service."""
@@ -298,6 +312,11 @@ def calls_per_type(figures: dict[str, Any]) -> str:
         if resources:
             lines.append(f"  {resource_type:<28} {by_service[service]:>5} calls / {resources:>5} = "
                          f"{by_service[service] / resources:.2f} per resource")
+    images = figures["types"].get("AWS::EC2::Image", 0)
+    if images:   # EC2's calls are shared by several types: the AMIs' own operations
+        own = sum(figures["api_calls"].get(f"ec2.{op}", 0) for op in IMAGE_OPERATIONS)
+        lines.append(f"  {'AWS::EC2::Image':<28} {own:>5} calls / {images:>5} = {own / images:.2f} per resource")
+        lines.sort()
     tagging = by_service["resource-groups-tagging-api"]
     lines.append(f"  {'(shared tagging pass)':<28} {tagging:>5} calls (GetResources, per region and page)")
     return "\n".join(lines)

@@ -55,6 +55,8 @@ EXPECTED: dict[str, Expected] = {
     "ec2.DescribeVolumes": Expected(("Volumes",)),
     "ec2.DescribeSnapshots": Expected(("Snapshots",)),
     "ec2.DescribeSnapshotAttribute": Expected(("SnapshotId",)),
+    "ec2.DescribeImages": Expected(("Images",)),
+    "ec2.DescribeImageAttribute": Expected(("ImageId",)),
     "ec2.GetEbsEncryptionByDefault": Expected(("EbsEncryptionByDefault",)),
     "ec2.GetEbsDefaultKmsKeyId": Expected(("KmsKeyId",)),
     "rds.DescribeDBInstances": Expected(("DBInstances",)),

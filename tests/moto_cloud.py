@@ -205,8 +205,19 @@ def _seed_ec2(endpoint: str, keys: dict[str, str], ids: dict[str, str]) -> None:
                                   OperationType="add", GroupNames=["all"])
     ids["snap_private"] = ec2.create_snapshot(VolumeId=ids["vol_encrypted"], TagSpecifications=[
         {"ResourceType": "snapshot", "Tags": [{"Key": "data-classification", "Value": "billing"}]}])["SnapshotId"]
+    _seed_image(ec2, ids)
     ec2.enable_ebs_encryption_by_default()
     ids["vol_eu"] = client(endpoint, "ec2", EU).create_volume(AvailabilityZone=f"{EU}a", Size=1)["VolumeId"]
+
+
+def _seed_image(ec2: Any, ids: dict[str, str]) -> None:
+    """A public AMI (moto backs every image with its own unencrypted snapshot, listed with the rest)."""
+    ids["ami_public"] = ec2.register_image(Name="lux-app-image", RootDeviceName="/dev/xvda",
+                                           VirtualizationType="hvm")["ImageId"]
+    ec2.create_tags(Resources=[ids["ami_public"]], Tags=[{"Key": "data-classification", "Value": "billing"}])
+    ec2.modify_image_attribute(ImageId=ids["ami_public"], LaunchPermission={"Add": [{"Group": "all"}]})
+    (answer,) = ec2.describe_images(ImageIds=[ids["ami_public"]])["Images"]
+    ids["snap_of_ami"] = answer["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"]
 
 
 def _seed_databases(endpoint: str, keys: dict[str, str]) -> None:
@@ -320,6 +331,8 @@ def seed_estate(endpoint: str) -> dict[str, Any]:
             "sg_open_admin": [ids["sg_open_admin"]],
             "volume_unencrypted": [ids["vol_eu"], ids["vol_plain"]],
             "snapshot_public": [ids["snap_public"]],
+            "image_public": [ids["ami_public"]],
+            "image_unencrypted": [ids["ami_public"]],
             "rds_public": ["lux-db-public"],
             "rds_unencrypted": ["lux-db-public"],
             "dynamodb_default_sse": ["lux-sessions"],

@@ -47,6 +47,13 @@ def test_demo_runs_the_whole_loop(capsys, tmp_path):
     [log_group] = by_type["aws:cloudwatch/logGroup:LogGroup"]
     assert ("LUX-RET-006", log_group["id"]) in after
 
+    # ...the hand-made AMI anyone may launch among them...
+    (image,) = {f["resource"]["id"] for f in _failing(tmp_path / "scan-after.json")
+                if f["resource"]["type"] == "AWS::EC2::Image"}
+    assert ("LUX-ACC-008", image) in after
+    (image_snapshot,) = {f["resource"]["id"] for f in _failing(tmp_path / "scan-after.json")
+                         if f["resource"]["type"] == "AWS::EC2::Snapshot"}   # the local cloud's, for the AMI
+
     # ...and drift says exactly what changed against the state.
     drift = _failing(tmp_path / "drift.json")
     seen = {(f["rule_id"], f["resource"]["id"], f["drift"].get("property") or f["drift"].get("kind"), f["category"])
@@ -58,6 +65,8 @@ def test_demo_runs_the_whole_loop(capsys, tmp_path):
         ("DRIFT-SG-RULES", group["id"], "ingress", "access"),
         ("DRIFT-UNMANAGED", SHADOW_BUCKET, "unmanaged", "residency"),
         ("DRIFT-LOGS-RETENTION", log_group["id"], "retention_days", "retention"),
+        ("DRIFT-UNMANAGED", image, "unmanaged", "access"),
+        ("DRIFT-UNMANAGED", image_snapshot, "unmanaged", "access"),
     }
     algorithm = next(f for f in drift if f["drift"].get("property") == "encryption.algorithm")
     assert algorithm["drift"] == {"property": "encryption.algorithm", "declared": "aws:kms", "actual": "AES256"}
@@ -67,7 +76,7 @@ def test_demo_runs_the_whole_loop(capsys, tmp_path):
     assert ingress["drift"]["added"] == ["tcp 22 0.0.0.0/0"]
 
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["stack_failing_before"] == 0 and summary["drift"]["failed"] == 6
+    assert summary["stack_failing_before"] == 0 and summary["drift"]["failed"] == 8
     # The enforcer's dry-run and the HTML report.
     plan = (tmp_path / "enforce-plan.txt").read_text()
     assert "dry-run: nothing was changed" in plan

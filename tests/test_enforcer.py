@@ -22,7 +22,8 @@ READ_ONLY = re.compile(r"^(Get|List|Describe|Head|GenerateCredentialReport$)")
 ALLOWED_WRITES = {
     "PutBucketEncryption", "PutPublicAccessBlock", "PutBucketPolicy", "PutBucketVersioning", "PutBucketAcl",
     "PutBucketTagging", "EnableKeyRotation", "TagResource", "RevokeSecurityGroupIngress", "ModifyDBInstance",
-    "EnableEbsEncryptionByDefault", "ModifySnapshotAttribute", "ModifyDBSnapshotAttribute", "RemovePermission", "CreateTags", "AddTagsToResource",
+    "EnableEbsEncryptionByDefault", "ModifySnapshotAttribute", "ModifyDBSnapshotAttribute", "ModifyImageAttribute",
+    "RemovePermission", "CreateTags", "AddTagsToResource",
     "RevokeSecurityGroupEgress", "SetQueueAttributes", "SetTopicAttributes", "PutResourcePolicy", "PutKeyPolicy",
 }
 # The removals that are the repair itself: a world-open ingress range, a public ACL grant, the
@@ -155,6 +156,7 @@ def test_whole_estate_dry_run_then_apply_deletes_nothing_and_a_second_run_plans_
         ("LUX-ACC-004", ids["sg_open_admin"], "sg_revoke_world_ingress"),
         ("LUX-ACC-007", "lux-db-public", "rds_disable_public_access"),
         ("LUX-ACC-008", ids["snap_public"], "ebs_unshare_snapshot"),
+        ("LUX-ACC-008", ids["ami_public"], "ebs_unshare_snapshot"),
         ("LUX-ENC-010", EU, "ebs_enable_default_encryption"),
         ("LUX-RES-001", "euw-unencrypted", "tag_residency_violation"),
         ("LUX-RES-001", ids["kms_eu_cmk"], "tag_residency_violation"),
@@ -195,7 +197,8 @@ def test_whole_estate_dry_run_then_apply_deletes_nothing_and_a_second_run_plans_
         ("LUX-ENC-001", "lux-public-acl"), ("LUX-ENC-001", "lux-trail-logs"), ("LUX-ACC-001", "lux-public-policy"),
         ("LUX-ACC-002", "lux-public-policy"), ("LUX-ACC-003", "lux-public-acl"), ("LUX-RET-001", "lux-ledger"),
         ("LUX-ENC-005", ids["kms_lu_no_rotation"]), ("LUX-ACC-004", ids["sg_open_admin"]),
-        ("LUX-ACC-008", ids["snap_public"]), ("LUX-ENC-010", EU), ("LUX-ENC-010", US),
+        ("LUX-ACC-008", ids["snap_public"]), ("LUX-ACC-008", ids["ami_public"]), ("LUX-ENC-010", EU),
+        ("LUX-ENC-010", US),
     ]:
         result = result_of(document, rule_id, resource_id)
         assert (result["outcome"], result["verification"]) == ("succeeded", "now passes"), (rule_id, resource_id)

@@ -31,7 +31,8 @@ from tests.moto_cloud import LU, client, reset, tls_policy
 S3, KMS, SG = "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::EC2::SecurityGroup"
 VOLUME, SNAPSHOT, EBS = "AWS::EC2::Volume", "AWS::EC2::Snapshot", "AWS::EC2::EBSEncryptionByDefault"
 RDS, DDB, TRAIL = "AWS::RDS::DBInstance", "AWS::DynamoDB::Table", "AWS::CloudTrail::Trail"
-DB_SNAPSHOT, FUNCTION, EFS = "AWS::RDS::DBSnapshot", "AWS::Lambda::Function", "AWS::EFS::FileSystem"
+DB_SNAPSHOT, FUNCTION = "AWS::RDS::DBSnapshot", "AWS::Lambda::Function"
+EFS, IMAGE = "AWS::EFS::FileSystem", "AWS::EC2::Image"
 USER, GROUP, ROLE = "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role"
 PASSWORDS, ROOT = "AWS::IAM::AccountPasswordPolicy", "AWS::IAM::RootUser"
 GLOBAL = {S3, USER, GROUP, ROLE, PASSWORDS, ROOT}   # listed once per account: a failure covers every region
@@ -40,7 +41,7 @@ GLOBAL = {S3, USER, GROUP, ROLE, PASSWORDS, ROOT}   # listed once per account: a
 LISTINGS = {
     S3: ("s3", "ListBuckets"), KMS: ("kms", "ListKeys"), SG: ("ec2", "DescribeSecurityGroups"),
     VOLUME: ("ec2", "DescribeVolumes"), SNAPSHOT: ("ec2", "DescribeSnapshots"), EBS: ("ec2", "GetEbsEncryptionByDefault"),
-    RDS: ("rds", "DescribeDBInstances"), DB_SNAPSHOT: ("rds", "DescribeDBSnapshots"),
+    RDS: ("rds", "DescribeDBInstances"), DB_SNAPSHOT: ("rds", "DescribeDBSnapshots"), IMAGE: ("ec2", "DescribeImages"),
     FUNCTION: ("lambda", "ListFunctions"), DDB: ("dynamodb", "ListTables"), TRAIL: ("cloudtrail", "DescribeTrails"),
     EFS: ("elasticfilesystem", "DescribeFileSystems"),
     # users, groups and roles are three listings of one answer
@@ -58,13 +59,13 @@ READS = {("s3", op) for op in ("GetBucketLocation", "GetBucketEncryption", "GetP
     ("kms", "GetKeyRotationStatus"), ("ec2", "DescribeSnapshotAttribute"), ("ec2", "GetEbsDefaultKmsKeyId"),
     ("dynamodb", "DescribeTable"), ("dynamodb", "ListTagsOfResource"), ("cloudtrail", "GetTrailStatus"),
     ("iam", "GenerateCredentialReport"), ("iam", "GetCredentialReport"), ("rds", "DescribeDBSnapshotAttributes"),
-    ("kms", "ListGrants"), ("elasticfilesystem", "DescribeFileSystemPolicy")}
+    ("kms", "ListGrants"), ("elasticfilesystem", "DescribeFileSystemPolicy"), ("ec2", "DescribeImageAttribute")}
 UNREAD_WHEN_READS_FAIL = {
     S3: {"region", "encryption", "public_access_block", "policy", "ownership", "acl", "versioning", "logging",
          "lifecycle", "object_lock", "replication", "tags", "classification", "role"},
     KMS: {"key_manager", "state", "rotation_enabled", "policy", "sharing"}, EFS: {"policy"},
     VOLUME: {"customer_managed_key"}, SNAPSHOT: {"public", "customer_managed_key"}, RDS: {"customer_managed_key"},
-    DB_SNAPSHOT: {"public", "sharing"}, FUNCTION: set(),
+    DB_SNAPSHOT: {"public", "sharing"}, FUNCTION: set(), IMAGE: {"public", "sharing"},
     DDB: {"sse", "kms_key_id", "kms_key_region", "customer_managed_key", "replica_regions", "tags",
           "classification", "role"},
     TRAIL: {"logging", "s3_bucket_region"}, EBS: {"kms_key_id"}, SG: set(),
@@ -100,6 +101,8 @@ def _seed(endpoint: str) -> None:
     snapshot = ec2.create_snapshot(VolumeId=plain)["SnapshotId"]
     ec2.modify_snapshot_attribute(SnapshotId=snapshot, Attribute="createVolumePermission",
                                   OperationType="add", GroupNames=["all"])
+    image = ec2.register_image(Name="fp-image", RootDeviceName="/dev/xvda")["ImageId"]
+    ec2.modify_image_attribute(ImageId=image, LaunchPermission={"Add": [{"Group": "all"}]})
     ec2.enable_ebs_encryption_by_default()
     client(endpoint, "rds").create_db_instance(
         DBInstanceIdentifier="fp-db", Engine="postgres", DBInstanceClass="db.t3.micro", MasterUsername="admin",
@@ -243,9 +246,10 @@ def test_faults_never_pass_and_never_resolve(cloud, clean, capsys, tmp_path, fas
 
 
 # Refusals that hide every critical violation of the estate (SSH open to the world, a public-read
-# bucket, a public database, a public snapshot).
+# bucket, a public database, a public snapshot or AMI).
 HIDING_CRITICAL = {("ec2", "DescribeSecurityGroups"), ("s3", "GetBucketAcl"), ("rds", "DescribeDBInstances"),
-                   ("ec2", "DescribeSnapshotAttribute"), ("rds", "DescribeDBSnapshotAttributes")}
+                   ("ec2", "DescribeSnapshotAttribute"), ("rds", "DescribeDBSnapshotAttributes"),
+                   ("ec2", "DescribeImageAttribute")}
 
 
 def test_undecided_critical_findings_fail_the_critical_gate_unless_errors_are_allowed(cloud, clean, capsys, tmp_path):

@@ -26,6 +26,7 @@ EXPECTED_RULE = {
     "bucket_public_acl": "LUX-ACC-003", "bucket_replicates_abroad": "LUX-RES-002",
     "bucket_key_outside_lu": "LUX-RES-003", "kms_rotation_off": "LUX-ENC-005", "kms_key_outside_lu": "LUX-RES-001",
     "sg_open_admin": "LUX-ACC-004", "volume_unencrypted": "LUX-ENC-006", "snapshot_public": "LUX-ACC-008",
+    "image_public": "LUX-ACC-008", "image_unencrypted": "LUX-ENC-007",
     "rds_public": "LUX-ACC-007", "rds_unencrypted": "LUX-ENC-008", "dynamodb_default_sse": "LUX-ENC-009",
     "trail_single_region": "LUX-LOG-002", "trail_bucket_outside_lu": "LUX-RES-007", "trail_not_logging": "LUX-LOG-002",
     "queue_without_cmk": "LUX-ENC-011", "topic_without_cmk": "LUX-ENC-012", "log_group_kept_forever": "LUX-RET-006",

@@ -240,11 +240,12 @@ def test_volumes_snapshots_and_ebs_default(estate):
     assert find(result, "AWS::EC2::Volume", ids["vol_plain"]).get("encrypted") is False
     assert find(result, "AWS::EC2::Volume", ids["vol_eu"]).region == EU
     # moto ignores OwnerIds=self and returns AMI snapshots of other owners: filtered out.
-    assert ids_of(result, "AWS::EC2::Snapshot") == {ids["snap_public"], ids["snap_private"]}
+    # the AMI's own snapshot (moto makes one per image) is the account's too.
+    assert ids_of(result, "AWS::EC2::Snapshot") == {ids["snap_public"], ids["snap_private"], ids["snap_of_ami"]}
     assert find(result, "AWS::EC2::Snapshot", ids["snap_public"]).get("public") is True
     assert find(result, "AWS::EC2::Snapshot", ids["snap_private"]).get("public") is False
     # every snapshot: encrypted ones cannot be public but can be shared with other accounts
-    assert result.api_calls["ec2.DescribeSnapshotAttribute"] == 2
+    assert result.api_calls["ec2.DescribeSnapshotAttribute"] == 3
     assert find(result, "AWS::EC2::Snapshot", ids["snap_public"]).get("sharing.grants")[0]["public"] is True
     assert find(result, "AWS::EC2::Snapshot", ids["snap_private"]).get("sharing.grants") == []
     lu_default = find(result, "AWS::EC2::EBSEncryptionByDefault", LU)
@@ -252,6 +253,18 @@ def test_volumes_snapshots_and_ebs_default(estate):
     # moto does not implement GetEbsDefaultKmsKeyId: recorded, not fatal.
     assert set(lu_default.collection_errors) == {"kms_key_id"}
     assert find(result, "AWS::EC2::EBSEncryptionByDefault", EU).get("enabled") is False
+
+
+def test_images(estate):
+    seeded, result = estate
+    ids = seeded["ids"]
+    # only the account's own AMIs: moto's catalogue of Amazon's images is not listed
+    assert ids_of(result, "AWS::EC2::Image") == {ids["ami_public"]}
+    ami = find(result, "AWS::EC2::Image", ids["ami_public"])
+    assert (ami.get("public"), ami.get("encrypted"), ami.get("classification"), ami.get("name")) == (
+        True, False, ["billing"], "lux-app-image")
+    assert ami.get("sharing.grants")[0]["public"] is True and ami.collection_errors == {}
+    assert result.api_calls["ec2.DescribeImageAttribute"] == 1
 
 
 # ------------------------------------------------------------------ RDS, DynamoDB, trails
@@ -315,6 +328,8 @@ def test_seeded_violations_show_in_properties(estate):
             x["open_to_world"] and x["ports"] and x["ports"][0] <= 22 <= x["ports"][1] for x in r.get("ingress"))),
         "volume_unencrypted": ("AWS::EC2::Volume", lambda r: not r.get("encrypted")),
         "snapshot_public": ("AWS::EC2::Snapshot", lambda r: r.get("public")),
+        "image_public": ("AWS::EC2::Image", lambda r: r.get("public")),
+        "image_unencrypted": ("AWS::EC2::Image", lambda r: not r.get("encrypted")),
         "rds_public": ("AWS::RDS::DBInstance", lambda r: r.get("publicly_accessible")),
         "rds_unencrypted": ("AWS::RDS::DBInstance", lambda r: not r.get("storage_encrypted")),
         "dynamodb_default_sse": ("AWS::DynamoDB::Table", lambda r: not r.get("sse.enabled")),
@@ -449,10 +464,11 @@ def test_api_calls_grow_linearly_with_buckets(fresh_cloud, versioned, owner_enfo
     fixed = totals[2] - per_bucket * 2
     assert totals[5] == fixed + per_bucket * 5
     # STS + s3 list + s3control; IAM once per account (authorization details, password policy,
-    # account summary); per region: KMS 2, EC2 4, RDS 2 (instances, snapshots), DynamoDB 1,
-    # CloudTrail 1, Lambda 1; and one listing each for queues, topics, log groups, secrets,
-    # parameters, streams, file systems.
-    assert fixed == 3 + 3 + 11 + 7
+    # account summary); per region: KMS 2, EC2 5 (security groups, volumes, snapshots, AMIs,
+    # EBS default), RDS 2 (instances, snapshots), DynamoDB 1, CloudTrail 1, Lambda 1; and one
+    # listing each for queues, topics, log groups, secrets, parameters, streams, file systems.
+    # (An account without AMIs makes no DescribeSnapshots for their devices.)
+    assert fixed == 3 + 3 + 12 + 7
 
 
 # -------------------------------------------------------------------------- regions

@@ -51,6 +51,22 @@ def fold_permission(res: "CapturedResource", snapshot: Resource, index: Any) -> 
     grants.extend(share_grants_of([account], SHARE_ACTIONS))
 
 
+def provision(provisioner: Any, res: "CapturedResource", values: dict, region: str) -> tuple[str, dict]:
+    created = provisioner.client("ec2", region).create_snapshot(
+        VolumeId=values["volumeId"], TagSpecifications=ebs_volume.ec2_tag_specification("snapshot", values))
+    snapshot_id = provisioner.exact[res.id] = created["SnapshotId"]
+    return snapshot_id, {"arn": f"arn:aws:ec2:{region}:{provisioner.account}:snapshot/{snapshot_id}"}
+
+
+def provision_permission(provisioner: Any, res: "CapturedResource", values: dict, region: str) -> tuple[str, dict]:
+    account = str(values["accountId"])
+    permission = {"Group": "all"} if account.lower() == "all" else {"UserId": account}
+    provisioner.client("ec2", region).modify_snapshot_attribute(
+        SnapshotId=values["snapshotId"], Attribute="createVolumePermission",
+        CreateVolumePermission={"Add": [permission]})
+    return f"{values['snapshotId']}-{account}", {}
+
+
 DESCRIPTOR = ResourceType(
     cfn_type="AWS::EC2::Snapshot",
     kind="snapshot",
@@ -61,12 +77,12 @@ DESCRIPTOR = ResourceType(
                 "sharing.external_actions": "list"},
     pulumi=(
         PulumiType(PULUMI_TYPE, convert=convert, terraform="aws_ebs_snapshot",
-                   inputs=inputs(volumeId=("encrypted", *ebs_volume.KEY_GROUPS))),
+                   inputs=inputs(volumeId=("encrypted", *ebs_volume.KEY_GROUPS)), sandbox=provision, sandbox_rank=41),
         PulumiType("aws:ebs/snapshotCopy:SnapshotCopy", convert=convert_copy, terraform="aws_ebs_snapshot_copy",
                    inputs=inputs(**ebs_volume.ENCRYPTION_INPUTS)),
         PulumiType("aws:ec2/snapshotCreateVolumePermission:SnapshotCreateVolumePermission",
                    fold=Folding(PULUMI_TYPE, "snapshotId", ("public", "sharing"), fold_permission),
-                   terraform="aws_snapshot_create_volume_permission"),
+                   terraform="aws_snapshot_create_volume_permission", sandbox=provision_permission, sandbox_rank=42),
     ),
     live=LiveCollector("scanners.ec2", "collect_snapshots", listing="ec2 snapshots"),
     drift=Drift(missing_category="retention", safer={"encrypted": True, "public": False}),

@@ -62,6 +62,23 @@ def write_ec2_tags(resource: Resource, current: dict[str, str], new: dict[str, s
 
 EC2_TAGGING = Tagging("ec2", read_ec2_tags, write_ec2_tags)
 
+
+def ec2_tag_specification(kind: str, values: dict) -> list[dict[str, Any]]:
+    """TagSpecifications for an EC2 create call (none when the program declares no tags)."""
+    tags = [{"Key": str(k), "Value": str(v)} for k, v in sorted((values.get("tags") or {}).items())]
+    return [{"ResourceType": kind, "Tags": tags}] if tags else []
+
+
+def provision(provisioner: Any, res: "CapturedResource", values: dict, region: str) -> tuple[str, dict]:
+    """The volume in the local cloud (snapshots, and AMIs from them, are made of it)."""
+    extra = {"KmsKeyId": values["kmsKeyId"]} if values.get("kmsKeyId") else {}
+    created = provisioner.client("ec2", region).create_volume(
+        AvailabilityZone=values.get("availabilityZone") or f"{region}a", Size=int(values.get("size") or 10),
+        Encrypted=bool(values.get("encrypted")), TagSpecifications=ec2_tag_specification("volume", values), **extra)
+    provisioner.exact[res.id] = created["VolumeId"]
+    return created["VolumeId"], {"arn": f"arn:aws:ec2:{region}:{provisioner.account}:volume/{created['VolumeId']}"}
+
+
 def cfn_volume(p: dict, context: Any) -> list[tuple[str, str, dict]]:
     return [(PULUMI_TYPE, "", {"encrypted": p.get("Encrypted"), "kmsKeyId": p.get("KmsKeyId"), "tags": tags(p),
                                "availabilityZone": p.get("AvailabilityZone"), "size": p.get("Size")})]
@@ -70,7 +87,8 @@ DESCRIPTOR = ResourceType(
     cfn_type="AWS::EC2::Volume",
     kind="volume",
     properties=ENCRYPTION_PROPERTIES,
-    pulumi=(PulumiType(PULUMI_TYPE, convert=convert, inputs=inputs(**ENCRYPTION_INPUTS), terraform="aws_ebs_volume"),),
+    pulumi=(PulumiType(PULUMI_TYPE, convert=convert, inputs=inputs(**ENCRYPTION_INPUTS), terraform="aws_ebs_volume",
+                       sandbox=provision, sandbox_rank=40),),
     live=LiveCollector("scanners.ec2", "collect_volumes", listing="ec2 volumes"),
     drift=Drift(missing_category="retention", safer={"encrypted": True}),
     terraform=TerraformForm("aws_ebs_volume"),

@@ -141,7 +141,8 @@ def run_demo(output_dir: Path, port: int) -> int:
         record(store, after, target)
         _write_json(after, output_dir / "scan-after.json")
         for finding in _failing(after):
-            if finding.resource.id in stack_ids or finding.resource.id == SHADOW_BUCKET:
+            if finding.resource.id in stack_ids or finding.resource.id == SHADOW_BUCKET \
+                    or finding.resource.type == "AWS::EC2::Image":   # the hand-made public AMI
                 console.print("   " + _line(finding))
 
         step("6. Drift: the stack's state against the live cloud")

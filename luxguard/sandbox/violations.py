@@ -10,6 +10,7 @@ from luxguard.sandbox.local_cloud import LU
 
 ABROAD = "eu-west-1"
 SHADOW_BUCKET = "luxcloud-local-shadow-export"
+APP_IMAGE = "luxcloud-local-app-server-image"
 
 
 def stack_ids(provisioned: Any) -> dict[str, str]:
@@ -18,8 +19,9 @@ def stack_ids(provisioned: Any) -> dict[str, str]:
 
 
 def break_things(endpoint: str, provisioned: Any) -> list[str]:
-    """Remove a bucket's encryption, open SSH to the world, drop a log group's retention and copy
-    contacts into a bucket in Ireland; returns one sentence per change."""
+    """Remove a bucket's encryption, open SSH to the world, drop a log group's retention, copy
+    contacts into a bucket in Ireland and make a public AMI of the app server; returns one
+    sentence per change."""
     import boto3
 
     ids = stack_ids(provisioned)
@@ -36,9 +38,13 @@ def break_things(endpoint: str, provisioned: Any) -> list[str]:
     abroad = boto3.client("s3", region_name=ABROAD, endpoint_url=endpoint)
     abroad.create_bucket(Bucket=SHADOW_BUCKET, CreateBucketConfiguration={"LocationConstraint": ABROAD})
     abroad.put_object(Bucket=SHADOW_BUCKET, Key="contacts-export.csv", Body=b"name,email\n")
+    image = ec2.register_image(Name=APP_IMAGE, RootDeviceName="/dev/xvda")["ImageId"]
+    ec2.create_tags(Resources=[image], Tags=[{"Key": "data-classification", "Value": "contact"}])
+    ec2.modify_image_attribute(ImageId=image, LaunchPermission={"Add": [{"Group": "all"}]})
     return [
         f"deleted the default encryption of bucket {contacts}",
         f"opened SSH (tcp 22) to 0.0.0.0/0 on security group {group}",
         f"removed the retention of log group {log_group} (client IP addresses kept forever)",
         f"created bucket {SHADOW_BUCKET} in {ABROAD} (Ireland) and copied a contacts export into it",
+        f"made an AMI of the app server ({image}, {APP_IMAGE}) that any AWS account may launch",
     ]

@@ -6,7 +6,7 @@ other (`bucket = aws_s3_bucket.x.id`, `kms_master_key_id = aws_kms_key.k.arn`), 
 `jsonencode(...)`. Its plan JSON is the document checkov's converter writes.
 CloudFormation: one template per region (a template deploys to one region), the bucket's
 configuration inside `AWS::S3::Bucket`, `!Ref`/`!GetAtt`/`!Sub` within a template and names or
-ARNs across templates. Types CloudFormation has no resource for (EBS snapshots, EBS encryption by
+ARNs across templates. Types CloudFormation has no resource for (EBS snapshots, AMIs, EBS encryption by
 default, default security groups) make the program not expressible: `cloudformation()` returns None.
 """
 
@@ -115,7 +115,9 @@ NOT_IN_CLOUDFORMATION = {"aws:ebs/snapshot:Snapshot", "aws:ebs/snapshotCopy:Snap
                          "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
                          "aws:ssm/parameter:Parameter",   # CloudFormation creates no SecureString
                          "aws:iam/accountPasswordPolicy:AccountPasswordPolicy",
-                         "aws:kms/grant:Grant"}   # CloudFormation has no KMS grant
+                         "aws:kms/grant:Grant",   # CloudFormation has no KMS grant, nor AMIs
+                         "aws:ec2/ami:Ami", "aws:ec2/amiCopy:AmiCopy", "aws:ec2/amiFromInstance:AmiFromInstance",
+                         "aws:ec2/amiLaunchPermission:AmiLaunchPermission"}
 CANNED = {"private": "Private", "public-read": "PublicRead", "public-read-write": "PublicReadWrite",
           "authenticated-read": "AuthenticatedRead", "log-delivery-write": "LogDeliveryWrite"}
 

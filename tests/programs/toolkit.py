@@ -362,3 +362,25 @@ def file_system(name="shared-home", region="lu-central-1", encrypted=True, cmk=T
              "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"], "Resource": "*"}]})
         aws.efs.FileSystemPolicy(f"{name}-policy", file_system_id=fs.id, policy=document, opts=opts(region))
     return fs
+
+
+def image(name="app-image", region="lu-central-1", encrypted=True, cmk=True, public=False, shared_with=None,
+          copy_to=None, classification="billing"):
+    """An AMI registered from a snapshot of its own volume; launchable by `all` (public) and/or an
+    account; copied (encrypted under a key of that region) to `copy_to`."""
+    vol = volume(f"{name}-vol", region=region, encrypted=encrypted, cmk=cmk)
+    snap = aws.ebs.Snapshot(f"{name}-snap", volume_id=vol.id, tags={"data-classification": classification},
+                            opts=opts(region))
+    ami = aws.ec2.Ami(name, name=name, root_device_name="/dev/xvda", virtualization_type="hvm",
+                      ebs_block_devices=[{"device_name": "/dev/xvda", "snapshot_id": snap.id}],
+                      tags={"data-classification": classification}, opts=opts(region))
+    if public:
+        aws.ec2.AmiLaunchPermission(f"{name}-public", image_id=ami.id, group="all", opts=opts(region))
+    if shared_with:
+        aws.ec2.AmiLaunchPermission(f"{name}-shared", image_id=ami.id, account_id=shared_with, opts=opts(region))
+    if copy_to:
+        copy_key = key(f"{name}-{copy_to}-key", region=copy_to)
+        aws.ec2.AmiCopy(f"{name}-{copy_to}", name=f"{name}-{copy_to}", source_ami_id=ami.id, source_ami_region=region,
+                        encrypted=True, kms_key_id=copy_key.arn, tags={"data-classification": classification},
+                        opts=opts(copy_to))
+    return ami

@@ -296,12 +296,19 @@ class EnableEbsDefaultEncryption(Action):
 
 
 RDS_SNAPSHOT = "AWS::RDS::DBSnapshot"
-# What a snapshot's shares are called: EBS's createVolumePermission, RDS's restore attribute.
-SHARE_NAME = {"AWS::EC2::Snapshot": "createVolumePermission", RDS_SNAPSHOT: "restore attribute"}
+IMAGE = "AWS::EC2::Image"
+# What a snapshot's shares are called: EBS's createVolumePermission, RDS's restore attribute,
+# an AMI's launch permission.
+SHARE_NAME = {"AWS::EC2::Snapshot": "createVolumePermission", RDS_SNAPSHOT: "restore attribute",
+              IMAGE: "launch permission"}
 
 
 def share_call(resource: Resource, groups: list[str], accounts: list[str]) -> ApiCall:
-    """The one call that takes `groups` (`all`) and `accounts` off the snapshot's shares."""
+    """The one call that takes `groups` (`all`) and `accounts` off the snapshot's (or AMI's) shares."""
+    if resource.type == IMAGE:
+        return ApiCall("ec2", resource.region, "ModifyImageAttribute",
+                       {"ImageId": resource.id, "LaunchPermission": {"Remove": [
+                           *({"Group": g} for g in groups), *({"UserId": a} for a in accounts)]}})
     if resource.type == RDS_SNAPSHOT:
         return ApiCall("rds", resource.region, "ModifyDBSnapshotAttribute",
                        {"DBSnapshotIdentifier": resource.id, "AttributeName": "restore",
@@ -314,13 +321,19 @@ def share_call(resource: Resource, groups: list[str], accounts: list[str]) -> Ap
 
 @register
 class UnshareSnapshot(Action):
-    """Remove only the public share (group `all`) of an EBS or RDS snapshot; shares with named
-    accounts stay. Both kinds of share read as EBS's permission list ({Group}|{UserId})."""
+    """Remove only the public share (group `all`) of an EBS or RDS snapshot or an AMI; shares
+    with named accounts stay. Every kind of share reads as EBS's permission list
+    ({Group}|{UserId}; an AMI's organization and OU permissions as they are)."""
 
     name = "ebs_unshare_snapshot"
-    resource_types = ("AWS::EC2::Snapshot", RDS_SNAPSHOT)
+    resource_types = ("AWS::EC2::Snapshot", RDS_SNAPSHOT, IMAGE)
 
     def read(self, resource: Resource, ctx: EnforceContext) -> Any:
+        if resource.type == IMAGE:
+            response = ctx.client("ec2", resource.region).describe_image_attribute(
+                ImageId=resource.id, Attribute="launchPermission")
+            return {"CreateVolumePermissions": sorted(response.get("LaunchPermissions", []),
+                                                      key=lambda p: sorted(p.items()))}
         if resource.type == RDS_SNAPSHOT:
             answer = ctx.client("rds", resource.region).describe_db_snapshot_attributes(
                 DBSnapshotIdentifier=resource.id)["DBSnapshotAttributesResult"]

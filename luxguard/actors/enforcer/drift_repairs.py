@@ -98,6 +98,7 @@ DRIFT_REPAIRS: dict[tuple[str, str], Callable[[str, Any], Repair | Manual]] = {
     ("AWS::KMS::Key", "rotation_enabled"): _true_then("kms_enable_rotation"),
     ("AWS::RDS::DBInstance", "publicly_accessible"): _false_then("rds_disable_public_access"),
     ("AWS::EC2::Snapshot", "public"): _false_then("ebs_unshare_snapshot"),
+    ("AWS::EC2::Image", "public"): _false_then("ebs_unshare_snapshot"),
     ("AWS::EC2::EBSEncryptionByDefault", "enabled"): _true_then("ebs_enable_default_encryption"),
 }
 

@@ -1,18 +1,25 @@
-"""`ebs_remove_external_shares`: the shares of an EBS snapshot (createVolumePermission) or an
-RDS snapshot (restore attribute) that reach outside the trusted zone. Group `all` (public) is
-removed; an account no approval in force covers is reported with the exact change and removed
-only with `--remove-external-grants`; the trusted zone's and approved processors' accounts are
-never touched. (AMI launch permissions are not modelled yet.)"""
+"""`ebs_remove_external_shares`: the shares of an EBS snapshot (createVolumePermission), an
+RDS snapshot (restore attribute) or an AMI (launch permission) that reach outside the trusted
+zone. Group `all` (public) is removed; an account no approval in force covers is reported with
+the exact change and removed only with `--remove-external-grants`; the trusted zone's and
+approved processors' accounts are never touched. An AMI's launch permission for another
+organization (or one of its OUs) is reported and never removed: a person judges those."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from luxguard.core.model import Finding
+from luxguard.resources.ec2_image import ORGANIZATION_ARN
 from luxguard.actors.enforcer.actions import SHARE_NAME, UnshareSnapshot, share_call
 from luxguard.actors.enforcer.base import Blocked, EnforceContext, PlannedChange, register
 
 FLAG = "--remove-external-grants"
+
+
+def _organization(arn: str) -> str:
+    match = ORGANIZATION_ARN.match(arn)
+    return match.group("org") if match else arn
 
 
 @register
@@ -38,6 +45,10 @@ class RemoveExternalShares(UnshareSnapshot):
             f"{share} account {a} (outside the trusted zone; {FLAG} would remove it)" for a in foreign]
         gone = foreign if ctx.remove_external_grants else []
         diff += [f"- {share} account {a} (outside the trusted zone)" for a in gone]
+        kept += [f"{share} {kind} {p[key]} (outside the trusted zone; organizations are never removed)"
+                 for p in permissions for key, kind in (("OrganizationArn", "organization"),
+                                                        ("OrganizationalUnitArn", "organizational unit"))
+                 if p.get(key) and _organization(p[key]) not in zone.organizations]
         diff += [f"! kept {note}" for note in kept]
         if not public and not gone:
             return PlannedChange(action=self.name, finding=finding, after=current, diff=diff, kept=kept) if kept else None

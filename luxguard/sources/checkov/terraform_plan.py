@@ -63,6 +63,8 @@ PLURAL_BLOCKS: dict[str, str] = {
     "dataResources": "data_resource",
     "fieldSelectors": "field_selector",
     "restoreSourceTables": "restore_source_table",
+    "ebsBlockDevices": "ebs_block_device",
+    "ephemeralBlockDevices": "ephemeral_block_device",
 }
 # Explicit renames where snake_casing alone is wrong (Pulumi name -> Terraform name).
 RENAMES: dict[str, str] = {
@@ -144,7 +146,8 @@ def sanitise(name: str) -> str:
 # Types other resources point at, in the order their values are claimed (a key before an
 # alias with the same logical name); children (SSE configs, rules) are never referred to.
 REFERABLE = ("aws_s3_bucket", "aws_kms_key", "aws_security_group", "aws_default_security_group",
-             "aws_ebs_volume", "aws_ebs_snapshot", "aws_efs_file_system", "aws_kms_alias")
+             "aws_ebs_volume", "aws_ebs_snapshot", "aws_efs_file_system", "aws_ami", "aws_ami_copy",
+             "aws_ami_from_instance", "aws_kms_alias")
 
 
 def _referable_values(res: CapturedResource, address: str, tf_type: str, region: Optional[str],
