@@ -229,8 +229,8 @@ def seed(endpoint: str, size: int, workers: int) -> dict[str, int]:
 
 
 def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: int) -> dict[str, int]:
-    """`count` each of queues, topics, log groups, secrets, parameters, streams and Lambda
-    functions, half per region, one in three with a customer-managed key, two in three tagged,
+    """`count` each of queues, topics, log groups, secrets, parameters, streams, Lambda functions
+    and EFS file systems, half per region, one in three with a customer-managed key, two in three tagged,
     one function in four with an invoke permission."""
     import boto3
 
@@ -247,7 +247,7 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
             clients[service, region] = boto3.client(service, region_name=region, endpoint_url=endpoint)
         return clients[service, region]
 
-    for service in ("sqs", "sns", "logs", "secretsmanager", "ssm", "kinesis", "lambda", "iam"):   # clients first (not thread-safe to create)
+    for service in ("sqs", "sns", "logs", "secretsmanager", "ssm", "kinesis", "lambda", "efs", "iam"):   # clients first (not thread-safe to create)
         for region in REGIONS:
             c(service, region)
 
@@ -271,6 +271,13 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
             FunctionName=f"bench-f-{i}", Runtime="python3.12", Role=role, Handler="index.handler",
             Code={"ZipFile": package}, Tags=tags, Environment={"Variables": {"STAGE": "bench"}},
             **({"KMSKeyArn": key} if key else {}))
+        file_system = c("efs", region).create_file_system(
+            CreationToken=f"bench-fs-{i}", Encrypted=bool(key), Tags=tag_list,
+            **({"KmsKeyId": key} if key else {}))["FileSystemId"]
+        if i % 5 == 0:   # one in five: a file-system policy (mount for the account itself)
+            c("efs", region).put_file_system_policy(FileSystemId=file_system, Policy=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "123456789012"},
+                                                         "Action": "elasticfilesystem:ClientMount", "Resource": "*"}]}))
         if i % 4 == 0:
             c("lambda", region).add_permission(FunctionName=f"bench-f-{i}", StatementId="invoke",
                                                Action="lambda:InvokeFunction", Principal="123456789012")
@@ -286,7 +293,7 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(store, range(count)))
     return {"queues": count, "topics": count, "log_groups": count, "secrets": count, "parameters": count,
-            "streams": count, "functions": count, "users": count}
+            "streams": count, "functions": count, "file_systems": count, "users": count}
 
 
 # API calls of each new type: the services' own operations (the shared tagging pass separately).
@@ -294,7 +301,7 @@ SERVICE_TYPES = {"sqs": "AWS::SQS::Queue", "sns": "AWS::SNS::Topic", "cloudwatch
                  "secrets-manager": "AWS::SecretsManager::Secret", "ssm": "AWS::SSM::Parameter",
                  "kinesis": "AWS::Kinesis::Stream", "dynamodb": "AWS::DynamoDB::Table",
                  "rds": "AWS::RDS::DBInstance", "cloudtrail": "AWS::CloudTrail::Trail", "kms": "AWS::KMS::Key",
-                 "lambda": "AWS::Lambda::Function",
+                 "lambda": "AWS::Lambda::Function", "efs": "AWS::EFS::FileSystem",
                  "iam": "AWS::IAM::User"}   # IAM's calls also list groups, roles, the password policy and root
 
 # EC2 serves several types: an AMI's own calls (its devices' snapshots are read with the snapshots').

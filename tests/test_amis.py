@@ -169,7 +169,8 @@ def test_drift_when_images_are_changed_by_hand(capsys, estate, tmp_path):
     ec2.deregister_image(ImageId=ids["ami-plain"])
     ec2.register_image(Name="hand-made", RootDeviceName="/dev/xvda")
     assert drifted() - moto_unencrypted == {
-        ("DRIFT-EBS-SNAPSHOT-PUBLIC", "ami-ok", "public"), ("DRIFT-CLASSIFICATION", "ami-stranger", "classification"),
+        ("DRIFT-EBS-SNAPSHOT-PUBLIC", "ami-ok", "public"), ("DRIFT-EBS-SNAPSHOT-PUBLIC", "ami-ok", "sharing.grants"),
+        ("DRIFT-CLASSIFICATION", "ami-stranger", "classification"),
         ("DRIFT-MISSING", "ami-plain", "missing"), ("DRIFT-UNMANAGED", "hand-made", "unmanaged")}
 
 

@@ -25,6 +25,7 @@ t.topic(name='t-held', policy='own_account')
 t.secret(name='s-held', policy='own_account')
 t.function(name='fn-held', permission='own_account')
 t.key('k-held')
+t.snapshot(name='snap-held')
 t.db_snapshot(name='dbs-held')
 """
 
@@ -79,6 +80,8 @@ def test_each_policy_or_share_changed_by_hand_is_its_grant_drift(capsys, deploye
     lu("secretsmanager").put_resource_policy(SecretId="s-held", ResourcePolicy=allow("*", "secretsmanager:GetSecretValue"))
     lu("lambda").add_permission(FunctionName="fn-held", StatementId="partner", Action="lambda:InvokeFunction",
                                 Principal=FOREIGN)
+    lu("ec2").modify_snapshot_attribute(SnapshotId=ids["snap-held"], Attribute="createVolumePermission",
+                                        OperationType="add", UserIds=[FOREIGN])
     lu("rds").modify_db_snapshot_attribute(DBSnapshotIdentifier="dbs-held", AttributeName="restore",
                                            ValuesToAdd=[FOREIGN])
     key_policy = json.dumps({"Version": "2012-10-17", "Statement": [
@@ -97,6 +100,7 @@ def test_each_policy_or_share_changed_by_hand_is_its_grant_drift(capsys, deploye
         ("DRIFT-RESOURCE-POLICY", "q-partner"): ("low", [], [f"account {FOREIGN}: sqs:SendMessage"]),
         ("DRIFT-RESOURCE-POLICY", "fn-held"): ("high", [f"account {FOREIGN}: lambda:InvokeFunction"], []),
         ("DRIFT-RESOURCE-POLICY", ids["k-held"]): ("high", [f"account {FOREIGN}: kms:Decrypt"], []),
+        ("DRIFT-EBS-SNAPSHOT-PUBLIC", ids["snap-held"]): ("critical", [f"account {FOREIGN}: ec2:CreateVolume"], []),
         ("DRIFT-EBS-SNAPSHOT-PUBLIC", "dbs-held"): ("critical", [f"account {FOREIGN}: rds:RestoreDBInstanceFromDBSnapshot"],
                                                     []),
     }
