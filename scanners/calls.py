@@ -22,6 +22,7 @@ ABSENT_CODES: dict[str, frozenset[str]] = {
     "GetBucketTagging": frozenset({"NoSuchTagSet"}),
     "GetBucketOwnershipControls": frozenset({"OwnershipControlsNotFoundError"}),
     "GetPolicy": frozenset({"ResourceNotFoundException"}),   # Lambda: a function without a resource policy
+    "GetRepositoryPolicy": frozenset({"RepositoryPolicyNotFoundException"}),   # ECR: a repository without one
 }
 
 

@@ -63,6 +63,9 @@ PLURAL_BLOCKS: dict[str, str] = {
     "dataResources": "data_resource",
     "fieldSelectors": "field_selector",
     "restoreSourceTables": "restore_source_table",
+    "encryptionConfigurations": "encryption_configuration",   # ECR repositories
+    "destinations": "destination",                            # ECR replication rules
+    "repositoryFilters": "repository_filter",
 }
 # Explicit renames where snake_casing alone is wrong (Pulumi name -> Terraform name).
 RENAMES: dict[str, str] = {
