@@ -178,3 +178,22 @@ def test_a_refused_listing_is_an_error_for_every_repository_rule(capsys, deploye
                     if f["resource"]["type"] == REPOSITORY]
     assert {f["rule_id"] for f in repositories} >= {"LUX-ACC-011", "LUX-ENC-018", "LUX-RES-001", "LUX-CLS-001"}
     assert {f["status"] for f in repositories} == {"error"}
+
+
+def test_the_enforcer_removes_a_public_pull_grant_and_keeps_the_rest(fresh_cloud, capsys, tmp_path):
+    from tests.test_enforcer import enforce
+
+    ecr = client(fresh_cloud, "ecr", LU)
+    ecr.create_repository(repositoryName="crm-images", tags=[{"Key": "data-classification", "Value": "contact"}])
+    owner = {"Sid": "Owner", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+             "Action": "ecr:*"}
+    anyone = {"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": ["ecr:BatchGetImage"]}
+    ecr.set_repository_policy(repositoryName="crm-images",
+                              policyText=json.dumps({"Version": "2012-10-17", "Statement": [owner, anyone]}))
+    code, plan, err = enforce(capsys, fresh_cloud, tmp_path, "--rule", "LUX-ACC-011")
+    (change,) = [c for c in plan["plan"] if c["resource"]["id"] == "crm-images"]
+    assert [c["operation"] for c in change["calls"]] == ["SetRepositoryPolicy"]
+    code, applied, err = enforce(capsys, fresh_cloud, tmp_path, "--rule", "LUX-ACC-011", "--apply", "--yes")
+    assert code == 0, err
+    policy = json.loads(ecr.get_repository_policy(repositoryName="crm-images")["policyText"])
+    assert [s["Sid"] for s in policy["Statement"]] == ["Owner"]

@@ -31,7 +31,7 @@ from tests.moto_cloud import LU, client, reset, tls_policy
 S3, KMS, SG = "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::EC2::SecurityGroup"
 VOLUME, SNAPSHOT, EBS = "AWS::EC2::Volume", "AWS::EC2::Snapshot", "AWS::EC2::EBSEncryptionByDefault"
 RDS, DDB, TRAIL = "AWS::RDS::DBInstance", "AWS::DynamoDB::Table", "AWS::CloudTrail::Trail"
-DB_SNAPSHOT, FUNCTION = "AWS::RDS::DBSnapshot", "AWS::Lambda::Function"
+DB_SNAPSHOT, FUNCTION, REPOSITORY = "AWS::RDS::DBSnapshot", "AWS::Lambda::Function", "AWS::ECR::Repository"
 USER, GROUP, ROLE = "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role"
 PASSWORDS, ROOT = "AWS::IAM::AccountPasswordPolicy", "AWS::IAM::RootUser"
 GLOBAL = {S3, USER, GROUP, ROLE, PASSWORDS, ROOT}   # listed once per account: a failure covers every region
@@ -41,7 +41,8 @@ LISTINGS = {
     S3: ("s3", "ListBuckets"), KMS: ("kms", "ListKeys"), SG: ("ec2", "DescribeSecurityGroups"),
     VOLUME: ("ec2", "DescribeVolumes"), SNAPSHOT: ("ec2", "DescribeSnapshots"), EBS: ("ec2", "GetEbsEncryptionByDefault"),
     RDS: ("rds", "DescribeDBInstances"), DB_SNAPSHOT: ("rds", "DescribeDBSnapshots"),
-    FUNCTION: ("lambda", "ListFunctions"), DDB: ("dynamodb", "ListTables"), TRAIL: ("cloudtrail", "DescribeTrails"),
+    FUNCTION: ("lambda", "ListFunctions"), REPOSITORY: ("ecr", "DescribeRepositories"), DDB: ("dynamodb", "ListTables"),
+    TRAIL: ("cloudtrail", "DescribeTrails"),
     # users, groups and roles are three listings of one answer
     USER: ("iam", "GetAccountAuthorizationDetails"), GROUP: ("iam", "GetAccountAuthorizationDetails"),
     ROLE: ("iam", "GetAccountAuthorizationDetails"), PASSWORDS: ("iam", "GetAccountPasswordPolicy"),
@@ -56,13 +57,15 @@ READS = {("s3", op) for op in ("GetBucketLocation", "GetBucketEncryption", "GetP
     ("s3-control", "GetPublicAccessBlock"), ("kms", "DescribeKey"), ("kms", "GetKeyPolicy"),
     ("kms", "GetKeyRotationStatus"), ("ec2", "DescribeSnapshotAttribute"), ("ec2", "GetEbsDefaultKmsKeyId"),
     ("dynamodb", "DescribeTable"), ("dynamodb", "ListTagsOfResource"), ("cloudtrail", "GetTrailStatus"),
-    ("iam", "GenerateCredentialReport"), ("iam", "GetCredentialReport"), ("rds", "DescribeDBSnapshotAttributes")}
+    ("iam", "GenerateCredentialReport"), ("iam", "GetCredentialReport"), ("rds", "DescribeDBSnapshotAttributes"),
+    ("ecr", "DescribeRegistry"), ("ecr", "GetRepositoryPolicy"), ("ecr", "ListTagsForResource")}
 UNREAD_WHEN_READS_FAIL = {
     S3: {"region", "encryption", "public_access_block", "policy", "ownership", "acl", "versioning", "logging",
          "lifecycle", "object_lock", "replication", "tags", "classification", "role"},
     KMS: {"key_manager", "state", "rotation_enabled", "policy"},
     VOLUME: {"customer_managed_key"}, SNAPSHOT: {"public", "customer_managed_key"}, RDS: {"customer_managed_key"},
     DB_SNAPSHOT: {"public", "sharing"}, FUNCTION: set(),
+    REPOSITORY: {"replica_regions", "policy", "tags", "classification", "role"},
     DDB: {"sse", "kms_key_id", "kms_key_region", "customer_managed_key", "replica_regions", "tags",
           "classification", "role"},
     TRAIL: {"logging", "s3_bucket_region"}, EBS: {"kms_key_id"}, SG: set(),
@@ -111,6 +114,12 @@ def _seed(endpoint: str) -> None:
         TableName="fp-table", AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
     client(endpoint, "cloudtrail").create_trail(Name="fp-trail", S3BucketName="fp-private")
+    ecr = client(endpoint, "ecr")
+    ecr.create_repository(repositoryName="fp-images", tags=[{"Key": "data-classification", "Value": "contact"}])
+    ecr.set_repository_policy(repositoryName="fp-images", policyText=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImage"}]}))
+    ecr.put_replication_configuration(replicationConfiguration={"rules": [
+        {"destinations": [{"region": "eu-west-1", "registryId": "123456789012"}]}]})
     iam = client(endpoint, "iam")
     iam.create_user(UserName="fp-console")
     iam.create_login_profile(UserName="fp-console", Password="Long-Enough-Passw0rd!")
@@ -238,7 +247,8 @@ def test_faults_never_pass_and_never_resolve(cloud, clean, capsys, tmp_path, fas
 # Refusals that hide every critical violation of the estate (SSH open to the world, a public-read
 # bucket, a public database, a public snapshot).
 HIDING_CRITICAL = {("ec2", "DescribeSecurityGroups"), ("s3", "GetBucketAcl"), ("rds", "DescribeDBInstances"),
-                   ("ec2", "DescribeSnapshotAttribute"), ("rds", "DescribeDBSnapshotAttributes")}
+                   ("ec2", "DescribeSnapshotAttribute"), ("rds", "DescribeDBSnapshotAttributes"),
+    ("ecr", "DescribeRegistry"), ("ecr", "GetRepositoryPolicy"), ("ecr", "ListTagsForResource")}
 
 
 def test_undecided_critical_findings_fail_the_critical_gate_unless_errors_are_allowed(cloud, clean, capsys, tmp_path):
