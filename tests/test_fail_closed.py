@@ -245,22 +245,22 @@ def test_faults_never_pass_and_never_resolve(cloud, clean, capsys, tmp_path, fas
 
 
 # Refusals that hide every critical violation of the estate (SSH open to the world, a public-read
-# bucket, a public database, a public snapshot).
+# bucket, a public database, a public snapshot, a repository replicated abroad).
 HIDING_CRITICAL = {("ec2", "DescribeSecurityGroups"), ("s3", "GetBucketAcl"), ("rds", "DescribeDBInstances"),
                    ("ec2", "DescribeSnapshotAttribute"), ("rds", "DescribeDBSnapshotAttributes"),
-    ("ecr", "DescribeRegistry"), ("ecr", "GetRepositoryPolicy"), ("ecr", "ListTagsForResource")}
+                   ("ecr", "DescribeRegistry")}
 
 
 def test_undecided_critical_findings_fail_the_critical_gate_unless_errors_are_allowed(cloud, clean, capsys, tmp_path):
     assert {f["rule_id"] for f in clean["findings"] if f["status"] == "fail" and f["severity"] == "critical"} == {
-        "LUX-ACC-003", "LUX-ACC-004", "LUX-ACC-007", "LUX-ACC-008"}
+        "LUX-ACC-003", "LUX-ACC-004", "LUX-ACC-007", "LUX-ACC-008", "LUX-RES-009"}
     proxy = cloud["proxy"]
     proxy.inject("denied", HIDING_CRITICAL)
     try:
         code, document, err = scan(capsys, proxy, tmp_path / "h.db", "--fail-on", "critical")
         assert not any(f["status"] == "fail" and f["severity"] == "critical" for f in document["findings"])
         undecided = {f["rule_id"] for f in document["findings"] if f["status"] == "error"}
-        assert {"LUX-ACC-003", "LUX-ACC-004", "LUX-ACC-007", "LUX-ACC-008"} <= undecided
+        assert {"LUX-ACC-003", "LUX-ACC-004", "LUX-ACC-007", "LUX-ACC-008", "LUX-RES-009"} <= undecided
         assert code == 1 and "they fail the run" in err
         code, _, err = scan(capsys, proxy, tmp_path / "h.db", "--fail-on", "critical", "--allow-errors")
         assert code == 0 and "--allow-errors: they do not fail the run" in err
