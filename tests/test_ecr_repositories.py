@@ -106,7 +106,7 @@ def test_check_and_scan_agree_rule_for_rule(deployed):
     assert planned.keys() == live.keys()
     assert {k: (planned[k], live[k]) for k in planned if planned[k] != live[k]} == {}
     assert {k for k, status in planned.items() if status == "fail"} == {
-        ("LUX-ENC-018", "repo-aes"), ("LUX-ENC-018", "repo-aws-key"),
+        ("LUX-ENC-019", "repo-aes"), ("LUX-ENC-019", "repo-aws-key"),
         ("LUX-RES-001", "repo-ireland"), ("LUX-RES-004", "repo-ireland"),
         ("LUX-ACC-011", "repo-foreign-puller"), ("LUX-ACC-011", "repo-processor"),
         ("LUX-CLS-001", "repo-unclassified"),
@@ -159,8 +159,8 @@ def test_a_refused_policy_read_is_an_error_for_the_access_rule_only(capsys, depl
     access = [f for f in repositories if f["rule_id"] == "LUX-ACC-011"]
     assert access and {f["status"] for f in access} == {"error"}
     assert all("AccessDenied" in f["message"] for f in access)
-    assert {(f["rule_id"], f["resource"]["id"], f["status"]) for f in repositories if f["rule_id"] == "LUX-ENC-018"} >= {
-        ("LUX-ENC-018", "repo-aes", "fail"), ("LUX-ENC-018", "repo-ok", "pass")}
+    assert {(f["rule_id"], f["resource"]["id"], f["status"]) for f in repositories if f["rule_id"] == "LUX-ENC-019"} >= {
+        ("LUX-ENC-019", "repo-aes", "fail"), ("LUX-ENC-019", "repo-ok", "pass")}
 
 
 def test_a_refused_registry_read_is_an_error_for_the_replication_rule(capsys, deployed):
@@ -176,7 +176,7 @@ def test_a_refused_listing_is_an_error_for_every_repository_rule(capsys, deploye
     _, _, endpoint = deployed
     repositories = [f for f in scan_refusing(capsys, endpoint, LU, "ecr", "DescribeRepositories")
                     if f["resource"]["type"] == REPOSITORY]
-    assert {f["rule_id"] for f in repositories} >= {"LUX-ACC-011", "LUX-ENC-018", "LUX-RES-001", "LUX-CLS-001"}
+    assert {f["rule_id"] for f in repositories} >= {"LUX-ACC-011", "LUX-ENC-019", "LUX-RES-001", "LUX-CLS-001"}
     assert {f["status"] for f in repositories} == {"error"}
 
 

@@ -47,7 +47,7 @@ CASES = [
          resources=1, verdicts=['fail LUX-ACC-001 media-lu', 'fail LUX-ACC-003 media-lu', 'fail LUX-ACC-010 media-lu', 'fail LUX-ENC-001 media-lu', 'fail LUX-ENC-003 media-lu', 'fail LUX-ENC-004 media-lu', 'fail LUX-LOG-001 media-lu', 'fail LUX-RET-004 media-lu', 'fail LUX-RET-005 media-lu'],
          notes=[]),
     Case('certificate-dns', (), exit=1,
-         resources=1, verdicts=['fail LUX-CLS-001 images', 'fail LUX-ENC-018 images'],
+         resources=1, verdicts=['fail LUX-CLS-001 images', 'fail LUX-ENC-019 images'],
          notes=['not modelled: aws:acm/certificate:Certificate (1)', 'not modelled: aws:acm/certificateValidation:CertificateValidation (1)', 'not modelled: aws:route53/record:Record (1)']),
     Case('computed-outputs', (), exit=0,
          resources=3, verdicts=[],
