@@ -230,8 +230,9 @@ def seed(endpoint: str, size: int, workers: int) -> dict[str, int]:
 
 def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: int) -> dict[str, int]:
     """`count` each of queues, topics, log groups, secrets, parameters, streams, Lambda functions
-    and EFS file systems, half per region, one in three with a customer-managed key, two in three tagged,
-    one function in four with an invoke permission."""
+    EFS file systems and ECR repositories, half per region, one in three with a customer-managed
+    key, two in three tagged, one function and one repository in four with a resource policy, one
+    file system in five with a file-system policy."""
     import boto3
 
     from luxguard.resources.lambda_function import deployment_package
@@ -247,7 +248,7 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
             clients[service, region] = boto3.client(service, region_name=region, endpoint_url=endpoint)
         return clients[service, region]
 
-    for service in ("sqs", "sns", "logs", "secretsmanager", "ssm", "kinesis", "lambda", "efs", "iam"):   # clients first (not thread-safe to create)
+    for service in ("sqs", "sns", "logs", "secretsmanager", "ssm", "kinesis", "lambda", "efs", "ecr", "iam"):   # clients first (not thread-safe to create)
         for region in REGIONS:
             c(service, region)
 
@@ -281,6 +282,13 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
         if i % 4 == 0:
             c("lambda", region).add_permission(FunctionName=f"bench-f-{i}", StatementId="invoke",
                                                Action="lambda:InvokeFunction", Principal="123456789012")
+        c("ecr", region).create_repository(
+            repositoryName=f"bench-r-{i}", tags=tag_list,
+            **({"encryptionConfiguration": {"encryptionType": "KMS", "kmsKey": key}} if key else {}))
+        if i % 4 == 0:
+            c("ecr", region).set_repository_policy(repositoryName=f"bench-r-{i}", policyText=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecr:BatchGetImage",
+                                                         "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}]}))
         iam = c("iam", REGIONS[0])   # IAM is global: users with a policy and a key, half with a console password
         iam.create_user(UserName=f"bench-u-{i}")
         iam.put_user_policy(UserName=f"bench-u-{i}", PolicyName="read", PolicyDocument=json.dumps(
@@ -293,7 +301,7 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(store, range(count)))
     return {"queues": count, "topics": count, "log_groups": count, "secrets": count, "parameters": count,
-            "streams": count, "functions": count, "file_systems": count, "users": count}
+            "streams": count, "functions": count, "file_systems": count, "repositories": count, "users": count}
 
 
 # API calls of each new type: the services' own operations (the shared tagging pass separately).
@@ -301,7 +309,7 @@ SERVICE_TYPES = {"sqs": "AWS::SQS::Queue", "sns": "AWS::SNS::Topic", "cloudwatch
                  "secrets-manager": "AWS::SecretsManager::Secret", "ssm": "AWS::SSM::Parameter",
                  "kinesis": "AWS::Kinesis::Stream", "dynamodb": "AWS::DynamoDB::Table",
                  "rds": "AWS::RDS::DBInstance", "cloudtrail": "AWS::CloudTrail::Trail", "kms": "AWS::KMS::Key",
-                 "lambda": "AWS::Lambda::Function", "efs": "AWS::EFS::FileSystem",
+                 "lambda": "AWS::Lambda::Function", "efs": "AWS::EFS::FileSystem", "ecr": "AWS::ECR::Repository",
                  "iam": "AWS::IAM::User"}   # IAM's calls also list groups, roles, the password policy and root
 
 # EC2 serves several types: an AMI's own calls (its devices' snapshots are read with the snapshots').

@@ -82,6 +82,10 @@ EXPECTED: dict[str, Expected] = {
     "rds.DescribeDBSnapshotAttributes": Expected(("DBSnapshotAttributesResult",)),
     "lambda.ListFunctions": Expected(("Functions",)),
     "lambda.GetPolicy": Expected(("Policy",)),
+    "ecr.DescribeRegistry": Expected(("registryId",)),
+    "ecr.DescribeRepositories": Expected(("repositories",)),
+    "ecr.GetRepositoryPolicy": Expected(("policyText",)),
+    "ecr.ListTagsForResource": Expected(("tags",)),
     "sqs.ListQueues": Expected(),                      # no QueueUrls at all when there is no queue
     "sqs.GetQueueAttributes": Expected(),
     "sns.ListTopics": Expected(),

@@ -23,6 +23,7 @@ ABSENT_CODES: dict[str, frozenset[str]] = {
     "GetBucketOwnershipControls": frozenset({"OwnershipControlsNotFoundError"}),
     "GetPolicy": frozenset({"ResourceNotFoundException"}),   # Lambda: a function without a resource policy
     "DescribeFileSystemPolicy": frozenset({"PolicyNotFound"}),   # EFS: a file system without a policy
+    "GetRepositoryPolicy": frozenset({"RepositoryPolicyNotFoundException"}),   # ECR: a repository without one
 }
 
 

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
 from urllib.parse import parse_qs, urlsplit
 
-JSON_SERVICES = {"kms", "dynamodb", "cloudtrail", "lambda", "elasticfilesystem"}
+JSON_SERVICES = {"kms", "dynamodb", "cloudtrail", "lambda", "elasticfilesystem", "ecr"}
 FAULTS = ("denied", "throttled", "reset", "delay", "html", "foreign_xml", "foreign_json")
 # S3 sub-resources (GET /bucket?<key>) -> operation.
 S3_SUBRESOURCES = {

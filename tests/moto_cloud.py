@@ -299,6 +299,13 @@ def _seed_identities(endpoint: str, keys: dict[str, str]) -> None:
         Tags={"data-classification": "contact"})
 
 
+def _seed_repository(endpoint: str, keys: dict[str, str]) -> None:
+    """An image repository under the Luxembourg CMK, classified, with no policy: compliant."""
+    client(endpoint, "ecr", LU).create_repository(
+        repositoryName="lux-images", encryptionConfiguration={"encryptionType": "KMS", "kmsKey": keys["kms_lu_cmk"]},
+        tags=[{"Key": "data-classification", "Value": "contact"}])
+
+
 def seed_estate(endpoint: str) -> dict[str, Any]:
     """Create a mixed estate; returns {'ids': label -> id, 'compliant': [ids],
     'violating': violation -> [ids]} (ids are bucket names, key ids, sg-/vol-/snap- ids...)."""
@@ -310,6 +317,7 @@ def seed_estate(endpoint: str) -> dict[str, Any]:
     _seed_trails(endpoint)
     _seed_stores(endpoint, keys)
     _seed_identities(endpoint, keys)
+    _seed_repository(endpoint, keys)
     client(endpoint, "s3control").put_public_access_block(
         AccountId=ACCOUNT, PublicAccessBlockConfiguration={"BlockPublicAcls": True})
     return {

@@ -131,6 +131,11 @@ def test_attribute_names_are_terraform_names():
         res("aws:dynamodb/table:Table", "t", "t", attributes=[{"name": "id", "type": "S"}],
             serverSideEncryption={"enabled": True}, tags={"data-classification": "billing"}),
         res("aws:iam/role:Role", "r", "r", inlinePolicies=[{"name": "read", "policy": "{}"}]),
+        res("aws:ecr/repository:Repository", "repo", "repo",
+            encryptionConfigurations=[{"encryptionType": "KMS", "kmsKey": "alias/aws/ecr"}]),
+        res("aws:ecr/replicationConfiguration:ReplicationConfiguration", "repl", "repl", replicationConfiguration={
+            "rules": [{"destinations": [{"region": "eu-west-1", "registryId": "123456789012"}],
+                       "repositoryFilters": [{"filter": "repo", "filterType": "PREFIX_MATCH"}]}]}),
     ])
     plan = capture_to_plan(capture).document
     values = {r["address"]: r["values"] for r in plan["planned_values"]["root_module"]["resources"]}
@@ -144,6 +149,11 @@ def test_attribute_names_are_terraform_names():
     assert table["attribute"] == [{"name": "id", "type": "S"}] and table["server_side_encryption"] == [{"enabled": True}]
     assert table["tags"] == {"data-classification": "billing"} and table["region"] == "lu-central-1"
     assert values["aws_iam_role.r"]["inline_policy"] == [{"name": "read", "policy": "{}"}]
+    assert values["aws_ecr_repository.repo"]["encryption_configuration"] == [
+        {"encryption_type": "KMS", "kms_key": "alias/aws/ecr"}]
+    assert values["aws_ecr_replication_configuration.repl"]["replication_configuration"] == [{"rule": [{
+        "destination": [{"region": "eu-west-1", "registry_id": "123456789012"}],
+        "repository_filter": [{"filter": "repo", "filter_type": "PREFIX_MATCH"}]}]}]
     assert plan["terraform_version"] and "planned_values" in plan
     config = {r["address"]: r["expressions"] for r in plan["configuration"]["root_module"]["resources"]}
     sse_expr = config["aws_s3_bucket_server_side_encryption_configuration.sse"]

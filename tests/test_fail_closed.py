@@ -31,7 +31,7 @@ from tests.moto_cloud import LU, client, reset, tls_policy
 S3, KMS, SG = "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::EC2::SecurityGroup"
 VOLUME, SNAPSHOT, EBS = "AWS::EC2::Volume", "AWS::EC2::Snapshot", "AWS::EC2::EBSEncryptionByDefault"
 RDS, DDB, TRAIL = "AWS::RDS::DBInstance", "AWS::DynamoDB::Table", "AWS::CloudTrail::Trail"
-DB_SNAPSHOT, FUNCTION = "AWS::RDS::DBSnapshot", "AWS::Lambda::Function"
+DB_SNAPSHOT, FUNCTION, REPOSITORY = "AWS::RDS::DBSnapshot", "AWS::Lambda::Function", "AWS::ECR::Repository"
 EFS, IMAGE = "AWS::EFS::FileSystem", "AWS::EC2::Image"
 USER, GROUP, ROLE = "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role"
 PASSWORDS, ROOT = "AWS::IAM::AccountPasswordPolicy", "AWS::IAM::RootUser"
@@ -42,8 +42,8 @@ LISTINGS = {
     S3: ("s3", "ListBuckets"), KMS: ("kms", "ListKeys"), SG: ("ec2", "DescribeSecurityGroups"),
     VOLUME: ("ec2", "DescribeVolumes"), SNAPSHOT: ("ec2", "DescribeSnapshots"), EBS: ("ec2", "GetEbsEncryptionByDefault"),
     RDS: ("rds", "DescribeDBInstances"), DB_SNAPSHOT: ("rds", "DescribeDBSnapshots"), IMAGE: ("ec2", "DescribeImages"),
-    FUNCTION: ("lambda", "ListFunctions"), DDB: ("dynamodb", "ListTables"), TRAIL: ("cloudtrail", "DescribeTrails"),
-    EFS: ("elasticfilesystem", "DescribeFileSystems"),
+    FUNCTION: ("lambda", "ListFunctions"), REPOSITORY: ("ecr", "DescribeRepositories"), DDB: ("dynamodb", "ListTables"),
+    TRAIL: ("cloudtrail", "DescribeTrails"), EFS: ("elasticfilesystem", "DescribeFileSystems"),
     # users, groups and roles are three listings of one answer
     USER: ("iam", "GetAccountAuthorizationDetails"), GROUP: ("iam", "GetAccountAuthorizationDetails"),
     ROLE: ("iam", "GetAccountAuthorizationDetails"), PASSWORDS: ("iam", "GetAccountPasswordPolicy"),
@@ -59,13 +59,15 @@ READS = {("s3", op) for op in ("GetBucketLocation", "GetBucketEncryption", "GetP
     ("kms", "GetKeyRotationStatus"), ("ec2", "DescribeSnapshotAttribute"), ("ec2", "GetEbsDefaultKmsKeyId"),
     ("dynamodb", "DescribeTable"), ("dynamodb", "ListTagsOfResource"), ("cloudtrail", "GetTrailStatus"),
     ("iam", "GenerateCredentialReport"), ("iam", "GetCredentialReport"), ("rds", "DescribeDBSnapshotAttributes"),
-    ("kms", "ListGrants"), ("elasticfilesystem", "DescribeFileSystemPolicy"), ("ec2", "DescribeImageAttribute")}
+    ("kms", "ListGrants"), ("elasticfilesystem", "DescribeFileSystemPolicy"), ("ec2", "DescribeImageAttribute"),
+    ("ecr", "DescribeRegistry"), ("ecr", "GetRepositoryPolicy"), ("ecr", "ListTagsForResource")}
 UNREAD_WHEN_READS_FAIL = {
     S3: {"region", "encryption", "public_access_block", "policy", "ownership", "acl", "versioning", "logging",
          "lifecycle", "object_lock", "replication", "tags", "classification", "role"},
     KMS: {"key_manager", "state", "rotation_enabled", "policy", "sharing"}, EFS: {"policy"},
     VOLUME: {"customer_managed_key"}, SNAPSHOT: {"public", "customer_managed_key"}, RDS: {"customer_managed_key"},
     DB_SNAPSHOT: {"public", "sharing"}, FUNCTION: set(), IMAGE: {"public", "sharing"},
+    REPOSITORY: {"replica_regions", "policy", "tags", "classification", "role"},
     DDB: {"sse", "kms_key_id", "kms_key_region", "customer_managed_key", "replica_regions", "tags",
           "classification", "role"},
     TRAIL: {"logging", "s3_bucket_region"}, EBS: {"kms_key_id"}, SG: set(),
@@ -121,6 +123,12 @@ def _seed(endpoint: str) -> None:
     efs.put_file_system_policy(FileSystemId=shared, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "elasticfilesystem:ClientMount", "Resource": "*"}]}))
     efs.create_file_system(CreationToken="fp-plain", Encrypted=False)
+    ecr = client(endpoint, "ecr")
+    ecr.create_repository(repositoryName="fp-images", tags=[{"Key": "data-classification", "Value": "contact"}])
+    ecr.set_repository_policy(repositoryName="fp-images", policyText=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImage"}]}))
+    ecr.put_replication_configuration(replicationConfiguration={"rules": [
+        {"destinations": [{"region": "eu-west-1", "registryId": "123456789012"}]}]})
     iam = client(endpoint, "iam")
     iam.create_user(UserName="fp-console")
     iam.create_login_profile(UserName="fp-console", Password="Long-Enough-Passw0rd!")
@@ -250,18 +258,22 @@ def test_faults_never_pass_and_never_resolve(cloud, clean, capsys, tmp_path, fas
 HIDING_CRITICAL = {("ec2", "DescribeSecurityGroups"), ("s3", "GetBucketAcl"), ("rds", "DescribeDBInstances"),
                    ("ec2", "DescribeSnapshotAttribute"), ("rds", "DescribeDBSnapshotAttributes"),
                    ("ec2", "DescribeImageAttribute")}
+# bucket, a public database, a public snapshot, a repository replicated abroad).
+HIDING_CRITICAL = {("ec2", "DescribeSecurityGroups"), ("s3", "GetBucketAcl"), ("rds", "DescribeDBInstances"),
+                   ("ec2", "DescribeSnapshotAttribute"), ("rds", "DescribeDBSnapshotAttributes"),
+                   ("ecr", "DescribeRegistry")}
 
 
 def test_undecided_critical_findings_fail_the_critical_gate_unless_errors_are_allowed(cloud, clean, capsys, tmp_path):
     assert {f["rule_id"] for f in clean["findings"] if f["status"] == "fail" and f["severity"] == "critical"} == {
-        "LUX-ACC-003", "LUX-ACC-004", "LUX-ACC-007", "LUX-ACC-008"}
+        "LUX-ACC-003", "LUX-ACC-004", "LUX-ACC-007", "LUX-ACC-008", "LUX-RES-009"}
     proxy = cloud["proxy"]
     proxy.inject("denied", HIDING_CRITICAL)
     try:
         code, document, err = scan(capsys, proxy, tmp_path / "h.db", "--fail-on", "critical")
         assert not any(f["status"] == "fail" and f["severity"] == "critical" for f in document["findings"])
         undecided = {f["rule_id"] for f in document["findings"] if f["status"] == "error"}
-        assert {"LUX-ACC-003", "LUX-ACC-004", "LUX-ACC-007", "LUX-ACC-008"} <= undecided
+        assert {"LUX-ACC-003", "LUX-ACC-004", "LUX-ACC-007", "LUX-ACC-008", "LUX-RES-009"} <= undecided
         assert code == 1 and "they fail the run" in err
         code, _, err = scan(capsys, proxy, tmp_path / "h.db", "--fail-on", "critical", "--allow-errors")
         assert code == 0 and "--allow-errors: they do not fail the run" in err

@@ -46,9 +46,9 @@ CASES = [
     Case('bucketv2-family', (), exit=1,
          resources=1, verdicts=['fail LUX-ACC-001 media-lu', 'fail LUX-ACC-003 media-lu', 'fail LUX-ACC-010 media-lu', 'fail LUX-ENC-001 media-lu', 'fail LUX-ENC-003 media-lu', 'fail LUX-ENC-004 media-lu', 'fail LUX-LOG-001 media-lu', 'fail LUX-RET-004 media-lu', 'fail LUX-RET-005 media-lu'],
          notes=[]),
-    Case('certificate-dns', (), exit=0,
-         resources=0, verdicts=[],
-         notes=['not modelled: aws:acm/certificate:Certificate (1)', 'not modelled: aws:acm/certificateValidation:CertificateValidation (1)', 'not modelled: aws:ecr/repository:Repository (1)', 'not modelled: aws:route53/record:Record (1)', 'nothing evaluated: no resource of a type luxguard models was found']),
+    Case('certificate-dns', (), exit=1,
+         resources=1, verdicts=['fail LUX-CLS-001 images', 'fail LUX-ENC-019 images'],
+         notes=['not modelled: aws:acm/certificate:Certificate (1)', 'not modelled: aws:acm/certificateValidation:CertificateValidation (1)', 'not modelled: aws:route53/record:Record (1)']),
     Case('computed-outputs', (), exit=0,
          resources=3, verdicts=[],
          notes=[]),
@@ -62,7 +62,7 @@ CASES = [
          notes=['not modelled: aws:s3/bucketObject:BucketObject (1)']),
     Case('nothing-modelled', (), exit=0,
          resources=0, verdicts=[],
-         notes=['not modelled: aws:ecr/repository:Repository (1)', 'not modelled: aws:glacier/vault:Vault (1)', 'nothing evaluated: no resource of a type luxguard models was found']),
+         notes=['not modelled: aws:cloudwatch/metricAlarm:MetricAlarm (1)', 'not modelled: aws:glacier/vault:Vault (1)', 'nothing evaluated: no resource of a type luxguard models was found']),
     Case('os-exit', (), exit=2,
          error='tests/programs/real/os-exit/__main__.py: the program called os._exit(0) at tests/programs/real/os-exit/__main__.py:7'),
     Case('policy-document', (), exit=1,
@@ -160,7 +160,7 @@ def test_program_output_stays_out_of_every_format(capsys):
 def test_notes_reach_sarif_and_junit(capsys):
     _, sarif, _ = run_cli(capsys, "check", REAL / "nothing-modelled", "--format", "sarif")
     notifications = json.loads(sarif)["runs"][0]["invocations"][0]["toolExecutionNotifications"]
-    assert {"level": "warning", "message": {"text": "not modelled: aws:ecr/repository:Repository (1)"}} in notifications
+    assert {"level": "warning", "message": {"text": "not modelled: aws:cloudwatch/metricAlarm:MetricAlarm (1)"}} in notifications
     _, junit, _ = run_cli(capsys, "check", REAL / "nothing-modelled", "--format", "junit")
     assert 'value="not modelled: aws:glacier/vault:Vault (1)"' in junit
     code, text, _ = run_cli(capsys, "check", REAL / "nothing-modelled")

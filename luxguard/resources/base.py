@@ -85,7 +85,8 @@ class PulumiType:
     # Creation order in the sandbox, lower first: keys 10-19, security groups 20-29, buckets 30,
     # bucket configuration 31-49 (policies before logging points at them).
     sandbox_rank: int = 100
-    account_wide: Optional[Callable[["CapturedResource", list[Resource]], None]] = None
+    # (setting, every model resource, plan index): e.g. a registry setting applied to its region's repositories
+    account_wide: Optional[Callable[["CapturedResource", list[Resource], Any], None]] = None
 
 
 @dataclass(frozen=True)

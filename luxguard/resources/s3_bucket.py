@@ -197,7 +197,7 @@ def fold_acl(res: "CapturedResource", bucket: Resource, index: Any) -> None:
     bucket.properties["acl"] = {"public": res.inputs.get("acl") in PUBLIC_CANNED_ACLS or _public_grants(grants)}
 
 
-def account_public_access_block(res: "CapturedResource", resources: list[Resource]) -> None:
+def account_public_access_block(res: "CapturedResource", resources: list[Resource], index: Any = None) -> None:
     """An account-level block with all four flags covers every bucket of the account."""
     if all(res.inputs.get(key) for _name, key in PAB_FLAGS):
         for resource in resources:

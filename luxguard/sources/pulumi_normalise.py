@@ -143,7 +143,7 @@ def normalise(capture: Capture) -> list[Resource]:
         spec = pulumi_type(res.type)
         if spec is not None and spec.account_wide is not None:
             with _shape_checked(res):
-                spec.account_wide(res, resources)
+                spec.account_wide(res, resources, index)
     return resources
 
 

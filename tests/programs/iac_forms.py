@@ -284,6 +284,15 @@ def _put(t: _Templates, res: CapturedResource) -> None:
     elif res.type == "aws:efs/fileSystemPolicy:FileSystemPolicy":   # inline in CloudFormation
         owner = t.templates[t.region(res)]["Resources"][str(t.link(i.get("fileSystemId"), res))]
         owner["Properties"]["FileSystemPolicy"] = _document(i.get("policy"))
+    elif res.type == "aws:ecr/repository:Repository":
+        _repository(t, res)
+    elif res.type == "aws:ecr/replicationConfiguration:ReplicationConfiguration":
+        rules = (i.get("replicationConfiguration") or {}).get("rules") or []
+        t.put(res, "AWS::ECR::ReplicationConfiguration", {"ReplicationConfiguration": {"Rules": [
+            {"Destinations": [{"Region": d.get("region"), "RegistryId": d.get("registryId")}
+                              for d in r.get("destinations") or []],
+             "RepositoryFilters": [{"Filter": f.get("filter"), "FilterType": f.get("filterType")}
+                                   for f in r.get("repositoryFilters") or []] or None} for r in rules]}})
     elif res.type == "aws:cloudtrail/trail:Trail":
         t.put(res, "AWS::CloudTrail::Trail", {
             "TrailName": i.get("name"), "S3BucketName": t.link(i.get("s3BucketName"), res), "IsLogging": True,
@@ -354,6 +363,20 @@ def _resource_policy(t: _Templates, res: CapturedResource, store: Any, document:
         target = Ref(str(target).split(".")[0])
     t.put(res, cfn_type, {target_property: [target] if listed else target,
                           document_property: json.loads(document) if isinstance(document, str) else document})
+
+
+def _repository(t: _Templates, res: CapturedResource) -> None:
+    """CloudFormation has no repository policy resource: the RepositoryPolicy's document is inline."""
+    i = res.inputs
+    encryption = (i.get("encryptionConfigurations") or [None])[0]
+    policies = [r.inputs.get("policy") for r in t.capture.resources
+                if r.type == "aws:ecr/repositoryPolicy:RepositoryPolicy" and r.inputs.get("repository") == i.get("name")]
+    t.put(res, "AWS::ECR::Repository", {
+        "RepositoryName": i.get("name"), "Tags": _tags(i),
+        "EncryptionConfiguration": {"EncryptionType": encryption.get("encryptionType"),
+                                    "KmsKey": t.link(encryption["kmsKey"], res) if encryption.get("kmsKey") else None}
+        if encryption else None,
+        "RepositoryPolicyText": _document(policies[-1]) if policies else None})
 
 
 def _store(t: _Templates, res: CapturedResource) -> None:

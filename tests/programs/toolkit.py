@@ -196,7 +196,8 @@ def _classified(classification):
 # Who a queue, topic or secret policy lets in: the store's own account, or another company's.
 RESOURCE_POLICY_PRINCIPALS = {"own_account": ACCOUNT, "foreign_account": "999999999999"}
 RESOURCE_POLICY_ACTIONS = {"sqs": ["sqs:SendMessage", "sqs:ReceiveMessage"], "sns": ["sns:Publish", "sns:Subscribe"],
-                           "secretsmanager": ["secretsmanager:GetSecretValue"]}
+                           "secretsmanager": ["secretsmanager:GetSecretValue"],
+                           "ecr": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]}
 
 
 def resource_policy(service, arn, policy):
@@ -384,3 +385,31 @@ def image(name="app-image", region="lu-central-1", encrypted=True, cmk=True, pub
                         encrypted=True, kms_key_id=copy_key.arn, tags={"data-classification": classification},
                         opts=opts(copy_to))
     return ami
+
+
+def repository(name="orders-images", region="lu-central-1", cmk=True, key_region="lu-central-1", encryption="KMS",
+               classification="contact", policy=None):
+    """An ECR repository; encryption KMS (with the customer-managed key unless cmk=False: then
+    ECR's AWS-managed key) or AES256; policy (own_account, foreign_account, or an account id): an
+    `aws.ecr.RepositoryPolicy` letting that account pull (CloudFormation: RepositoryPolicyText)."""
+    kms_key = _store_key(name, cmk and encryption == "KMS", key_region)
+    configuration = {"encryption_type": encryption, **({"kms_key": kms_key.arn} if kms_key else {})}
+    repo = aws.ecr.Repository(name, name=name, encryption_configurations=[configuration],
+                              tags=_classified(classification), opts=opts(region))
+    if policy:
+        document = json.loads(resource_policy("ecr", "*", policy))
+        for statement in document["Statement"]:
+            statement.pop("Resource")   # repository policies name no resource
+        aws.ecr.RepositoryPolicy(f"{name}-policy", repository=repo.name, policy=json.dumps(document),
+                                 opts=opts(region))
+    return repo
+
+
+def registry_replication(regions, prefixes=(), region="lu-central-1", name="registry-replication", registry=ACCOUNT):
+    """The registry's replication in `region`: one rule copying the repositories whose name starts
+    with one of `prefixes` (all of them when none) to `regions`, in the registry of account
+    `registry` (the same account unless told: a copy in the same region needs another one)."""
+    rule = {"destinations": [{"region": r, "registry_id": registry} for r in regions]}
+    if prefixes:
+        rule["repository_filters"] = [{"filter": p, "filter_type": "PREFIX_MATCH"} for p in prefixes]
+    return aws.ecr.ReplicationConfiguration(name, replication_configuration={"rules": [rule]}, opts=opts(region))

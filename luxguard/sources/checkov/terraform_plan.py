@@ -65,6 +65,9 @@ PLURAL_BLOCKS: dict[str, str] = {
     "restoreSourceTables": "restore_source_table",
     "ebsBlockDevices": "ebs_block_device",
     "ephemeralBlockDevices": "ephemeral_block_device",
+    "encryptionConfigurations": "encryption_configuration",   # ECR repositories
+    "destinations": "destination",                            # ECR replication rules
+    "repositoryFilters": "repository_filter",
 }
 # Explicit renames where snake_casing alone is wrong (Pulumi name -> Terraform name).
 RENAMES: dict[str, str] = {
