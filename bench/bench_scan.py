@@ -229,7 +229,7 @@ def seed(endpoint: str, size: int, workers: int) -> dict[str, int]:
 
 
 def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: int) -> dict[str, int]:
-    """`count` each of queues, topics, log groups, secrets, parameters, streams, Lambda functions
+    """`count` each of queues, topics, log groups, secrets, parameters, streams, Lambda functions,
     EFS file systems and ECR repositories, half per region, one in three with a customer-managed
     key, two in three tagged, one function and one repository in four with a resource policy, one
     file system in five with a file-system policy."""

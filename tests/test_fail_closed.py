@@ -254,14 +254,10 @@ def test_faults_never_pass_and_never_resolve(cloud, clean, capsys, tmp_path, fas
 
 
 # Refusals that hide every critical violation of the estate (SSH open to the world, a public-read
-# bucket, a public database, a public snapshot or AMI).
+# bucket, a public database, a public snapshot or AMI, a repository replicated abroad).
 HIDING_CRITICAL = {("ec2", "DescribeSecurityGroups"), ("s3", "GetBucketAcl"), ("rds", "DescribeDBInstances"),
                    ("ec2", "DescribeSnapshotAttribute"), ("rds", "DescribeDBSnapshotAttributes"),
-                   ("ec2", "DescribeImageAttribute")}
-# bucket, a public database, a public snapshot, a repository replicated abroad).
-HIDING_CRITICAL = {("ec2", "DescribeSecurityGroups"), ("s3", "GetBucketAcl"), ("rds", "DescribeDBInstances"),
-                   ("ec2", "DescribeSnapshotAttribute"), ("rds", "DescribeDBSnapshotAttributes"),
-                   ("ecr", "DescribeRegistry")}
+                   ("ec2", "DescribeImageAttribute"), ("ecr", "DescribeRegistry")}
 
 
 def test_undecided_critical_findings_fail_the_critical_gate_unless_errors_are_allowed(cloud, clean, capsys, tmp_path):
