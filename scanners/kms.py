@@ -1,8 +1,9 @@
 """KMS keys: who manages them, their state, rotation and whether their policy is public.
 
 Calls per region: ListKeys + ListAliases (paginated); per key: DescribeKey; per
-customer-managed key: tags from the region's Resource Groups Tagging pass, GetKeyPolicy and ListGrants (paginated; a grant lets its grantee use the
-key whatever the policy says), plus GetKeyRotationStatus when it is Enabled.
+customer-managed key: tags from the region's Resource Groups Tagging pass, GetKeyPolicy and
+ListGrants (paginated; a grant lets its grantee use the key whatever the policy says), plus
+GetKeyRotationStatus when it is Enabled.
 AWS-managed keys rotate automatically and have AWS-owned policies: no calls for those.
 """
 
@@ -12,7 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from luxguard.core.model import Resource, common_properties
-from luxguard.resources.kms_key import grant_shares, key_policy
+from luxguard.resources.kms_key import grant_shares, key_policy, list_grants
 
 from scanners.calls import FAILED, read_group
 from scanners.context import Shared
@@ -46,12 +47,12 @@ def _key(kms: Any, region: str, key_id: str, aliases: list[str], keys: KeyResolv
     aws_managed = is_aws_managed(meta.get("KeyManager"), aliases)
     keys.add(region, key_id, meta.get("Arn"), not aws_managed, aliases)
     resource.properties.update(key_manager="AWS" if aws_managed else "CUSTOMER", state=meta.get("KeyState"))
-    if not aws_managed:   # what data a key protects (an approval's categories) is on its tags
-        resource.properties.update(common_properties(name, region, tags.region(region).apply(resource, resource.arn)))
     if aws_managed:
         resource.properties.update(rotation_enabled=True, policy={"public": False, "grants": []},
                                    sharing={"grants": []})
         return resource
+    # what data a key protects (an approval's categories) is on its tags
+    resource.properties.update(common_properties(name, region, tags.region(region).apply(resource, resource.arn)))
     if meta.get("KeyState") == "Enabled":
         rotation = read_group(resource, "rotation_enabled", lambda: kms.get_key_rotation_status(KeyId=key_id))
         if rotation is not FAILED:
@@ -68,12 +69,11 @@ def _key(kms: Any, region: str, key_id: str, aliases: list[str], keys: KeyResolv
 
 def _grants(kms: Any, resource: Resource) -> None:
     """`sharing.grants`: every KMS grant on the key, as grants of its grantee."""
-    answer = read_group(resource, "sharing", lambda: [
-        g for page in kms.get_paginator("list_grants").paginate(KeyId=resource.id) for g in page.get("Grants", [])])
+    answer = read_group(resource, "sharing", lambda: list_grants(kms, resource.id))
     if answer is FAILED:
         return
     shares: list = []
-    for grant in sorted(answer, key=lambda g: str(g.get("GrantId"))):
+    for grant in answer:
         try:
             shares.extend(grant_shares(grant.get("GranteePrincipal"), grant.get("Operations"),
                                        f"grant {grant.get('GrantId')}"))

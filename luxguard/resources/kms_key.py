@@ -56,6 +56,13 @@ def grant_shares(grantee: Any, operations: Any, grant_id: str = "grant") -> list
                                                      "Principal": {kind: principal}, "Action": actions}]})
 
 
+def list_grants(kms: Any, key_id: str) -> list[dict[str, Any]]:
+    """Every grant on the key (ListGrants, paginated), in grant-id order: the scanner and the
+    enforcer read them alike."""
+    grants = [g for page in kms.get_paginator("list_grants").paginate(KeyId=key_id) for g in page.get("Grants", [])]
+    return sorted(grants, key=lambda g: str(g.get("GrantId")))
+
+
 def key_reference(reference: str) -> str:
     """A key named by ARN or by id -> its id (a grant's `keyId` accepts both)."""
     return str(reference).rsplit(":key/", 1)[-1]

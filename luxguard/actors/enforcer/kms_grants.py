@@ -10,7 +10,7 @@ from typing import Any
 
 from luxguard.core.external_access import Grant, external_grants
 from luxguard.core.model import Finding, Resource
-from luxguard.resources.kms_key import grant_shares
+from luxguard.resources.kms_key import grant_shares, list_grants
 from luxguard.actors.enforcer.base import Action, ApiCall, Blocked, EnforceContext, PlannedChange, register
 
 FLAG = "--remove-external-grants"
@@ -29,10 +29,7 @@ class RevokeExternalGrants(Action):
     resource_types = ("AWS::KMS::Key",)
 
     def read(self, resource: Resource, ctx: EnforceContext) -> Any:
-        kms = ctx.client("kms", resource.region)
-        grants = [g for page in kms.get_paginator("list_grants").paginate(KeyId=resource.id)
-                  for g in page.get("Grants", [])]
-        return {"Grants": sorted(grants, key=lambda g: str(g.get("GrantId")))}
+        return {"Grants": list_grants(ctx.client("kms", resource.region), resource.id)}
 
     def compute(self, finding: Finding, current: Any, ctx: EnforceContext) -> PlannedChange | None:
         zone, approved = ctx.zone_for(finding)
