@@ -22,7 +22,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
 from urllib.parse import parse_qs, urlsplit
 
-JSON_SERVICES = {"kms", "dynamodb", "cloudtrail", "lambda", "elasticfilesystem", "ecr"}
+JSON_SERVICES = {"kms", "dynamodb", "cloudtrail", "lambda", "elasticfilesystem", "ecr", "backup"}
+# REST JSON services: (method, path pattern) -> operation.
+REST_ROUTES = {"backup": ((r"GET /backup-vaults", "ListBackupVaults"), (r"GET /backup/plans/[^/]+", "GetBackupPlan"),
+                          (r"GET /backup/plans", "ListBackupPlans"), (r"GET /tags/.+", "ListTags"))}
 FAULTS = ("denied", "throttled", "reset", "delay", "html", "foreign_xml", "foreign_json")
 # S3 sub-resources (GET /bucket?<key>) -> operation.
 S3_SUBRESOURCES = {
@@ -60,6 +63,10 @@ def operation_of(method: str, path: str, headers: dict[str, str], body: bytes) -
         if method == "GET" and route.endswith("/policy"):
             return service, "DescribeFileSystemPolicy"
         return service, f"{method} {route}"
+    if service in REST_ROUTES:
+        route = f"{method} {urlsplit(path).path.rstrip('/')}"
+        return service, next((operation for pattern, operation in REST_ROUTES[service] if re.fullmatch(pattern, route)),
+                             route)
     if service == "s3":
         parts = urlsplit(path)
         if parts.path.startswith("/v20180820/"):

@@ -293,6 +293,16 @@ def _put(t: _Templates, res: CapturedResource) -> None:
                               for d in r.get("destinations") or []],
              "RepositoryFilters": [{"Filter": f.get("filter"), "FilterType": f.get("filterType")}
                                    for f in r.get("repositoryFilters") or []] or None} for r in rules]}})
+    elif res.type == "aws:backup/vault:Vault":
+        t.put(res, "AWS::Backup::BackupVault", {
+            "BackupVaultName": i.get("name"), "BackupVaultTags": i.get("tags") or None,
+            "EncryptionKeyArn": t.link(i["kmsKeyArn"], res) if i.get("kmsKeyArn") else None})
+    elif res.type == "aws:backup/plan:Plan":
+        t.put(res, "AWS::Backup::BackupPlan", {"BackupPlan": {"BackupPlanName": i.get("name"), "BackupPlanRule": [
+            {"RuleName": r.get("ruleName"), "TargetBackupVault": t.link(r.get("targetVaultName"), res),
+             "ScheduleExpression": r.get("schedule"),
+             "CopyActions": [{"DestinationBackupVaultArn": t.link(a.get("destinationVaultArn"), res)}
+                             for a in r.get("copyActions") or []] or None} for r in i.get("rules") or []]}})
     elif res.type == "aws:cloudtrail/trail:Trail":
         t.put(res, "AWS::CloudTrail::Trail", {
             "TrailName": i.get("name"), "S3BucketName": t.link(i.get("s3BucketName"), res), "IsLogging": True,

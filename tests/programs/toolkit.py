@@ -413,3 +413,20 @@ def registry_replication(regions, prefixes=(), region="lu-central-1", name="regi
     if prefixes:
         rule["repository_filters"] = [{"filter": p, "filter_type": "PREFIX_MATCH"} for p in prefixes]
     return aws.ecr.ReplicationConfiguration(name, replication_configuration={"rules": [rule]}, opts=opts(region))
+
+
+def backup_vault(name="orders-vault", region="lu-central-1", cmk=True, key_region="lu-central-1",
+                 classification="contact"):
+    """An AWS Backup vault, on its own customer-managed key unless cmk=False (then AWS Backup's)."""
+    kms_key = _store_key(name, cmk, key_region)
+    return aws.backup.Vault(name, name=name, kms_key_arn=kms_key.arn if kms_key else None,
+                            tags=_classified(classification), opts=opts(region))
+
+
+def backup_plan(vault, name="orders-daily", region="lu-central-1", copy_to=(), classification="contact"):
+    """A daily AWS Backup plan into `vault`, with one copy action per entry of `copy_to` (a
+    vault resource, or a vault ARN: another account's); tagged with the categories it copies."""
+    copies = [{"destination_vault_arn": c if isinstance(c, str) else c.arn} for c in copy_to]
+    return aws.backup.Plan(name, name=name, rules=[{"rule_name": "daily", "target_vault_name": vault.name,
+                                                    "schedule": "cron(0 3 * * ? *)", "copy_actions": copies}],
+                           tags=_classified(classification), opts=opts(region))

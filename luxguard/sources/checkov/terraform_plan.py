@@ -68,6 +68,7 @@ PLURAL_BLOCKS: dict[str, str] = {
     "encryptionConfigurations": "encryption_configuration",   # ECR repositories
     "destinations": "destination",                            # ECR replication rules
     "repositoryFilters": "repository_filter",
+    "copyActions": "copy_action",                             # AWS Backup plan rules
 }
 # Explicit renames where snake_casing alone is wrong (Pulumi name -> Terraform name).
 RENAMES: dict[str, str] = {
@@ -150,7 +151,7 @@ def sanitise(name: str) -> str:
 # alias with the same logical name); children (SSE configs, rules) are never referred to.
 REFERABLE = ("aws_s3_bucket", "aws_kms_key", "aws_security_group", "aws_default_security_group",
              "aws_ebs_volume", "aws_ebs_snapshot", "aws_efs_file_system", "aws_ami", "aws_ami_copy",
-             "aws_ami_from_instance", "aws_kms_alias")
+             "aws_ami_from_instance", "aws_kms_alias", "aws_backup_vault")
 
 
 def _referable_values(res: CapturedResource, address: str, tf_type: str, region: Optional[str],
