@@ -230,8 +230,8 @@ def seed(endpoint: str, size: int, workers: int) -> dict[str, int]:
 
 def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: int) -> dict[str, int]:
     """`count` each of queues, topics, log groups, secrets, parameters, streams, Lambda functions,
-    EFS file systems and ECR repositories, half per region, one in three with a customer-managed
-    key, two in three tagged, one function and one repository in four with a resource policy, one
+    EFS file systems, ECR repositories and backup vaults, half per region (and a backup plan per
+    two vaults), one in three with a customer-managed key, two in three tagged, one function and one repository in four with a resource policy, one
     file system in five with a file-system policy."""
     import boto3
 
@@ -248,7 +248,7 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
             clients[service, region] = boto3.client(service, region_name=region, endpoint_url=endpoint)
         return clients[service, region]
 
-    for service in ("sqs", "sns", "logs", "secretsmanager", "ssm", "kinesis", "lambda", "efs", "ecr", "iam"):   # clients first (not thread-safe to create)
+    for service in ("sqs", "sns", "logs", "secretsmanager", "ssm", "kinesis", "lambda", "efs", "ecr", "backup", "iam"):   # clients first (not thread-safe to create)
         for region in REGIONS:
             c(service, region)
 
@@ -289,6 +289,14 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
             c("ecr", region).set_repository_policy(repositoryName=f"bench-r-{i}", policyText=json.dumps(
                 {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecr:BatchGetImage",
                                                          "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}]}))
+        c("backup", region).create_backup_vault(BackupVaultName=f"bench-v-{i}", BackupVaultTags=tags,
+                                                **({"EncryptionKeyArn": key} if key else {}))
+        if i % 2 == 0:   # one vault in two: a daily plan into it, copying into the previous vault of its region
+            copies = [{"DestinationBackupVaultArn": f"arn:aws:backup:{region}:123456789012:backup-vault:bench-v-{i - 2}"}] \
+                if i >= 2 else []
+            c("backup", region).create_backup_plan(BackupPlan={"BackupPlanName": f"bench-b-{i}", "Rules": [
+                {"RuleName": "daily", "TargetBackupVaultName": f"bench-v-{i}", "CopyActions": copies}]},
+                BackupPlanTags=tags)
         iam = c("iam", REGIONS[0])   # IAM is global: users with a policy and a key, half with a console password
         iam.create_user(UserName=f"bench-u-{i}")
         iam.put_user_policy(UserName=f"bench-u-{i}", PolicyName="read", PolicyDocument=json.dumps(
@@ -301,7 +309,8 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(store, range(count)))
     return {"queues": count, "topics": count, "log_groups": count, "secrets": count, "parameters": count,
-            "streams": count, "functions": count, "file_systems": count, "repositories": count, "users": count}
+            "streams": count, "functions": count, "file_systems": count, "repositories": count,
+            "backup_vaults": count, "backup_plans": (count + 1) // 2, "users": count}
 
 
 # API calls of each new type: the services' own operations (the shared tagging pass separately).
@@ -310,6 +319,7 @@ SERVICE_TYPES = {"sqs": "AWS::SQS::Queue", "sns": "AWS::SNS::Topic", "cloudwatch
                  "kinesis": "AWS::Kinesis::Stream", "dynamodb": "AWS::DynamoDB::Table",
                  "rds": "AWS::RDS::DBInstance", "cloudtrail": "AWS::CloudTrail::Trail", "kms": "AWS::KMS::Key",
                  "lambda": "AWS::Lambda::Function", "efs": "AWS::EFS::FileSystem", "ecr": "AWS::ECR::Repository",
+                 "backup": "AWS::Backup::BackupVault",   # its calls also read the plans (one per two vaults)
                  "iam": "AWS::IAM::User"}   # IAM's calls also list groups, roles, the password policy and root
 
 # EC2 serves several types: an AMI's own calls (its devices' snapshots are read with the snapshots').

@@ -306,6 +306,19 @@ def _seed_repository(endpoint: str, keys: dict[str, str]) -> None:
         tags=[{"Key": "data-classification", "Value": "contact"}])
 
 
+def _seed_backup(endpoint: str, keys: dict[str, str]) -> None:
+    """A backup vault under the Luxembourg CMK and a daily plan copying into a second Luxembourg
+    vault: compliant."""
+    backup = client(endpoint, "backup", LU)
+    for name in ("lux-backups", "lux-backups-copy"):
+        backup.create_backup_vault(BackupVaultName=name, EncryptionKeyArn=keys["kms_lu_cmk"],
+                                   BackupVaultTags={"data-classification": "contact"})
+    backup.create_backup_plan(BackupPlan={"BackupPlanName": "lux-daily", "Rules": [{
+        "RuleName": "daily", "TargetBackupVaultName": "lux-backups",
+        "CopyActions": [{"DestinationBackupVaultArn": f"arn:aws:backup:{LU}:{ACCOUNT}:backup-vault:lux-backups-copy"}]}]},
+        BackupPlanTags={"data-classification": "contact"})
+
+
 def seed_estate(endpoint: str) -> dict[str, Any]:
     """Create a mixed estate; returns {'ids': label -> id, 'compliant': [ids],
     'violating': violation -> [ids]} (ids are bucket names, key ids, sg-/vol-/snap- ids...)."""
@@ -318,6 +331,7 @@ def seed_estate(endpoint: str) -> dict[str, Any]:
     _seed_stores(endpoint, keys)
     _seed_identities(endpoint, keys)
     _seed_repository(endpoint, keys)
+    _seed_backup(endpoint, keys)
     client(endpoint, "s3control").put_public_access_block(
         AccountId=ACCOUNT, PublicAccessBlockConfiguration={"BlockPublicAcls": True})
     return {
@@ -325,7 +339,8 @@ def seed_estate(endpoint: str) -> dict[str, Any]:
         "compliant": ["lux-compliant", "lux-accounting", ids["kms_lu_cmk"], ids["sg_web_ok"],
                       ids["vol_encrypted"], ids["snap_private"], LU, "lux-db-ok", "lux-orders", "lux-trail",
                       "lux-orders-queue", "lux-order-events", "/lux/app", "lux-api-credentials", "/lux/export-token",
-                      "lux-clickstream", "lux-deployer", "lux-operators", "lux-fn-role", "lux-fn"],
+                      "lux-clickstream", "lux-deployer", "lux-operators", "lux-fn-role", "lux-fn", "lux-backups",
+                      "lux-daily"],
         "violating": {
             "bucket_outside_lu": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "us-legacy"],
             "bucket_without_cmk": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "lux-public-acl",

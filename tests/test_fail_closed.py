@@ -33,6 +33,7 @@ VOLUME, SNAPSHOT, EBS = "AWS::EC2::Volume", "AWS::EC2::Snapshot", "AWS::EC2::EBS
 RDS, DDB, TRAIL = "AWS::RDS::DBInstance", "AWS::DynamoDB::Table", "AWS::CloudTrail::Trail"
 DB_SNAPSHOT, FUNCTION, REPOSITORY = "AWS::RDS::DBSnapshot", "AWS::Lambda::Function", "AWS::ECR::Repository"
 EFS, IMAGE = "AWS::EFS::FileSystem", "AWS::EC2::Image"
+VAULT, PLAN = "AWS::Backup::BackupVault", "AWS::Backup::BackupPlan"
 USER, GROUP, ROLE = "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role"
 PASSWORDS, ROOT = "AWS::IAM::AccountPasswordPolicy", "AWS::IAM::RootUser"
 GLOBAL = {S3, USER, GROUP, ROLE, PASSWORDS, ROOT}   # listed once per account: a failure covers every region
@@ -44,6 +45,7 @@ LISTINGS = {
     RDS: ("rds", "DescribeDBInstances"), DB_SNAPSHOT: ("rds", "DescribeDBSnapshots"), IMAGE: ("ec2", "DescribeImages"),
     FUNCTION: ("lambda", "ListFunctions"), REPOSITORY: ("ecr", "DescribeRepositories"), DDB: ("dynamodb", "ListTables"),
     TRAIL: ("cloudtrail", "DescribeTrails"), EFS: ("elasticfilesystem", "DescribeFileSystems"),
+    VAULT: ("backup", "ListBackupVaults"), PLAN: ("backup", "ListBackupPlans"),
     # users, groups and roles are three listings of one answer
     USER: ("iam", "GetAccountAuthorizationDetails"), GROUP: ("iam", "GetAccountAuthorizationDetails"),
     ROLE: ("iam", "GetAccountAuthorizationDetails"), PASSWORDS: ("iam", "GetAccountPasswordPolicy"),
@@ -60,7 +62,8 @@ READS = {("s3", op) for op in ("GetBucketLocation", "GetBucketEncryption", "GetP
     ("dynamodb", "DescribeTable"), ("dynamodb", "ListTagsOfResource"), ("cloudtrail", "GetTrailStatus"),
     ("iam", "GenerateCredentialReport"), ("iam", "GetCredentialReport"), ("rds", "DescribeDBSnapshotAttributes"),
     ("kms", "ListGrants"), ("elasticfilesystem", "DescribeFileSystemPolicy"), ("ec2", "DescribeImageAttribute"),
-    ("ecr", "DescribeRegistry"), ("ecr", "GetRepositoryPolicy"), ("ecr", "ListTagsForResource")}
+    ("ecr", "DescribeRegistry"), ("ecr", "GetRepositoryPolicy"), ("ecr", "ListTagsForResource"),
+    ("backup", "GetBackupPlan"), ("backup", "ListTags")}
 UNREAD_WHEN_READS_FAIL = {
     S3: {"region", "encryption", "public_access_block", "policy", "ownership", "acl", "versioning", "logging",
          "lifecycle", "object_lock", "replication", "tags", "classification", "role"},
@@ -68,6 +71,7 @@ UNREAD_WHEN_READS_FAIL = {
     VOLUME: {"customer_managed_key"}, SNAPSHOT: {"public", "customer_managed_key"}, RDS: {"customer_managed_key"},
     DB_SNAPSHOT: {"public", "sharing"}, FUNCTION: set(), IMAGE: {"public", "sharing"},
     REPOSITORY: {"replica_regions", "policy", "tags", "classification", "role"},
+    VAULT: {"tags", "classification", "role"}, PLAN: {"copy_regions", "sharing", "tags", "classification", "role"},
     DDB: {"sse", "kms_key_id", "kms_key_region", "customer_managed_key", "replica_regions", "tags",
           "classification", "role"},
     TRAIL: {"logging", "s3_bucket_region"}, EBS: {"kms_key_id"}, SG: set(),
@@ -129,6 +133,11 @@ def _seed(endpoint: str) -> None:
         {"Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImage"}]}))
     ecr.put_replication_configuration(replicationConfiguration={"rules": [
         {"destinations": [{"region": "eu-west-1", "registryId": "123456789012"}]}]})
+    backup = client(endpoint, "backup")
+    backup.create_backup_vault(BackupVaultName="fp-vault", BackupVaultTags={"data-classification": "contact"})
+    backup.create_backup_plan(BackupPlan={"BackupPlanName": "fp-plan", "Rules": [{
+        "RuleName": "daily", "TargetBackupVaultName": "fp-vault", "CopyActions": [
+            {"DestinationBackupVaultArn": "arn:aws:backup:eu-west-1:999999999999:backup-vault:theirs"}]}]})
     iam = client(endpoint, "iam")
     iam.create_user(UserName="fp-console")
     iam.create_login_profile(UserName="fp-console", Password="Long-Enough-Passw0rd!")
@@ -254,22 +263,23 @@ def test_faults_never_pass_and_never_resolve(cloud, clean, capsys, tmp_path, fas
 
 
 # Refusals that hide every critical violation of the estate (SSH open to the world, a public-read
-# bucket, a public database, a public snapshot or AMI, a repository replicated abroad).
+# bucket, a public database, a public snapshot or AMI, a repository replicated abroad, a backup
+# plan copying abroad).
 HIDING_CRITICAL = {("ec2", "DescribeSecurityGroups"), ("s3", "GetBucketAcl"), ("rds", "DescribeDBInstances"),
                    ("ec2", "DescribeSnapshotAttribute"), ("rds", "DescribeDBSnapshotAttributes"),
-                   ("ec2", "DescribeImageAttribute"), ("ecr", "DescribeRegistry")}
+                   ("ec2", "DescribeImageAttribute"), ("ecr", "DescribeRegistry"), ("backup", "GetBackupPlan")}
 
 
 def test_undecided_critical_findings_fail_the_critical_gate_unless_errors_are_allowed(cloud, clean, capsys, tmp_path):
     assert {f["rule_id"] for f in clean["findings"] if f["status"] == "fail" and f["severity"] == "critical"} == {
-        "LUX-ACC-003", "LUX-ACC-004", "LUX-ACC-007", "LUX-ACC-008", "LUX-RES-009"}
+        "LUX-ACC-003", "LUX-ACC-004", "LUX-ACC-007", "LUX-ACC-008", "LUX-RES-009", "LUX-RES-018"}
     proxy = cloud["proxy"]
     proxy.inject("denied", HIDING_CRITICAL)
     try:
         code, document, err = scan(capsys, proxy, tmp_path / "h.db", "--fail-on", "critical")
         assert not any(f["status"] == "fail" and f["severity"] == "critical" for f in document["findings"])
         undecided = {f["rule_id"] for f in document["findings"] if f["status"] == "error"}
-        assert {"LUX-ACC-003", "LUX-ACC-004", "LUX-ACC-007", "LUX-ACC-008", "LUX-RES-009"} <= undecided
+        assert {"LUX-ACC-003", "LUX-ACC-004", "LUX-ACC-007", "LUX-ACC-008", "LUX-RES-009", "LUX-RES-018"} <= undecided
         assert code == 1 and "they fail the run" in err
         code, _, err = scan(capsys, proxy, tmp_path / "h.db", "--fail-on", "critical", "--allow-errors")
         assert code == 0 and "--allow-errors: they do not fail the run" in err

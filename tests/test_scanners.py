@@ -467,9 +467,9 @@ def test_api_calls_grow_linearly_with_buckets(fresh_cloud, versioned, owner_enfo
     # account summary); per region: KMS 2, EC2 5 (security groups, volumes, snapshots, AMIs,
     # EBS default), RDS 2 (instances, snapshots), DynamoDB 1, CloudTrail 1, Lambda 1, ECR 1
     # (DescribeRegistry only where there are repositories); and one listing each for queues,
-    # topics, log groups, secrets, parameters, streams, file systems. (An account without AMIs
-    # makes no DescribeSnapshots for their devices.)
-    assert fixed == 3 + 3 + 13 + 7
+    # topics, log groups, secrets, parameters, streams, file systems, backup vaults, backup plans.
+    # (An account without AMIs makes no DescribeSnapshots for their devices.)
+    assert fixed == 3 + 3 + 13 + 9
 
 
 # -------------------------------------------------------------------------- regions
