@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
 from luxguard.core.model import Resource, common_properties
-from luxguard.resources.ecr_repository import CFN_TYPE, replica_regions, repository_key
+from luxguard.resources.ecr_repository import CFN_TYPE, replication, repository_key
 from luxguard.resources.resource_policy import NO_POLICY, set_policy
 
 from scanners.calls import FAILED, NOT_CONFIGURED, describe_error, read_group, tag_dict
@@ -29,7 +29,7 @@ def _registry_rules(ecr: Any) -> Any:
     """The replication rules of the region's registry, or the error that left them unread."""
     try:
         return (ecr.describe_registry().get("replicationConfiguration") or {}).get("rules") or []
-    except (ClientError, BotoCoreError, ResponseParserError) as error:   # every repository's replica_regions: error
+    except (ClientError, BotoCoreError, ResponseParserError) as error:   # every repository's replication: error
         return describe_error(error)
 
 
@@ -46,10 +46,10 @@ def _repository(ecr: Any, entry: dict[str, Any], region: str, keys: KeyResolver,
     resource.properties = {**common_properties(name, region, tag_map), **key_properties(keys.resolve(key, region), key),
                            "policy": dict(NO_POLICY)}
     if isinstance(rules, str):
-        resource.collection_errors["replica_regions"] = rules
-        resource.properties["replica_regions"] = []
+        resource.collection_errors.update(replica_regions=rules, sharing=rules)
+        resource.properties.update(replica_regions=[], sharing={"grants": []})
     else:
-        resource.properties["replica_regions"] = replica_regions(rules, name)
+        resource.properties.update(replication(rules, name))
     policy = read_group(resource, "policy", lambda: ecr.get_repository_policy(repositoryName=name))
     if policy not in (FAILED, NOT_CONFIGURED):
         set_policy(resource, policy.get("policyText"), "the policyText GetRepositoryPolicy answered")

@@ -31,7 +31,11 @@ t.repository(name='repo-processor', policy='{PROCESSOR}')
 t.repository(name='repo-unclassified', classification=None)
 t.repository(name='mirror-orders')
 t.repository(name='mirror-billing')
-t.registry_replication(['eu-west-1'], prefixes=['mirror-'])
+# the local cloud takes one replication rule: the mirrors go to Ireland and to the processor's registry
+t.aws.ecr.ReplicationConfiguration('registry-replication', replication_configuration={{'rules': [
+    {{'destinations': [{{'region': 'eu-west-1', 'registry_id': t.ACCOUNT}},
+                      {{'region': 'lu-central-1', 'registry_id': '{PROCESSOR}'}}],
+     'repository_filters': [{{'filter': 'mirror-', 'filter_type': 'PREFIX_MATCH'}}]}}]}}, opts=t.opts())
 """
 
 APPROVALS = f"""
@@ -40,7 +44,7 @@ approvals:
     customer: ACME S.A.
     data_categories: [contact]
     destinations: {{accounts: ['{PROCESSOR}']}}
-    scope: {{resource_ids: [repo-processor]}}
+    scope: {{resource_ids: [repo-processor, mirror-orders]}}
     document: LC-DPA-2026-031
     approved_by: J. Doe, ACME DPO
     granted: 2026-01-01
@@ -88,7 +92,9 @@ def test_collected_properties_and_calls(deployed):
     assert found["repo-aws-key"].properties["kms_key_id"] == "alias/aws/ecr"
     assert found["repo-ireland"].region == EU
     assert found["repo-unclassified"].properties["classification"] == []
-    assert found["mirror-orders"].properties["replica_regions"] == [EU]
+    assert found["mirror-orders"].properties["replica_regions"] == [EU, LU]
+    assert sorted(p for g in found["mirror-orders"].properties["sharing"]["grants"] for p in g["principals"]) == [
+        "123456789012", PROCESSOR]
     [grant] = found["repo-foreign-puller"].properties["policy"]["grants"]
     assert "999999999999" in json.dumps(grant) and "ecr:BatchGetImage" in json.dumps(grant)
     calls = result.api_calls
@@ -110,7 +116,8 @@ def test_check_and_scan_agree_rule_for_rule(deployed):
         ("LUX-RES-001", "repo-ireland"), ("LUX-RES-004", "repo-ireland"),
         ("LUX-ACC-011", "repo-foreign-puller"), ("LUX-ACC-011", "repo-processor"),
         ("LUX-CLS-001", "repo-unclassified"),
-        ("LUX-RES-009", "mirror-orders"), ("LUX-RES-009", "mirror-billing")}
+        ("LUX-RES-009", "mirror-orders"), ("LUX-RES-009", "mirror-billing"),
+        ("LUX-ACC-025", "mirror-orders"), ("LUX-ACC-025", "mirror-billing")}
 
 
 def test_approvals_waive_a_processor_and_a_copy_abroad(capsys, deployed, tmp_path):
@@ -123,6 +130,10 @@ def test_approvals_waive_a_processor_and_a_copy_abroad(capsys, deployed, tmp_pat
     assert access["repo-own-puller"]["status"] == "pass"
     copies = {f["resource"]["id"]: f["status"] for f in findings if f["rule_id"] == "LUX-RES-009"}
     assert copies == {"mirror-orders": "waived", "mirror-billing": "fail"}
+    # replication into the processor's registry: approved for the orders mirror only
+    shared = {f["resource"]["id"]: f for f in findings if f["rule_id"] == "LUX-ACC-025"}
+    assert shared["mirror-orders"]["status"] == "waived" and shared["repo-ok"]["status"] == "pass"
+    assert shared["mirror-billing"]["status"] == "fail" and PROCESSOR in shared["mirror-billing"]["message"]
 
 
 def test_drift_when_repositories_are_changed_by_hand(capsys, deployed, tmp_path):
@@ -149,7 +160,10 @@ def test_drift_when_repositories_are_changed_by_hand(capsys, deployed, tmp_path)
                          ("DRIFT-UNMANAGED", "hand-made", "unmanaged"),
                          ("DRIFT-ECR-REPLICATION", "repo-own-puller", "replica_regions"),
                          ("DRIFT-ECR-REPLICATION", "mirror-orders", "replica_regions"),
-                         ("DRIFT-ECR-REPLICATION", "mirror-billing", "replica_regions")}
+                         ("DRIFT-ECR-REPLICATION", "mirror-billing", "replica_regions"),
+                         # the processor's registry no longer receives the mirrors
+                         ("DRIFT-ECR-REPLICATION", "mirror-orders", "sharing.grants"),
+                         ("DRIFT-ECR-REPLICATION", "mirror-billing", "sharing.grants")}
 
 
 def test_a_refused_policy_read_is_an_error_for_the_access_rule_only(capsys, deployed):

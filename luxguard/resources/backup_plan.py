@@ -25,6 +25,7 @@ from luxguard.resources.base import (
 from luxguard.resources.backup_vault import PULUMI_TYPE as VAULT_PULUMI_TYPE
 from luxguard.resources.backup_vault import read_tags, write_tags
 from luxguard.resources.planned import inputs, planned_resource
+from luxguard.resources.resource_policy import SHARE_PROPERTIES
 from luxguard.resources.sqs_queue import regional_arn
 
 if TYPE_CHECKING:
@@ -33,12 +34,8 @@ if TYPE_CHECKING:
 CFN_TYPE = "AWS::Backup::BackupPlan"
 PULUMI_TYPE = "aws:backup/plan:Plan"
 COPY_ACTIONS = ("backup:CopyIntoBackupVault",)   # what a copy action makes the destination account hold
-COPY_PROPERTIES = {
-    "copy_regions": "list",                      # regions of the vaults its copy actions copy into
-    "sharing.grants": "objects",                 # the accounts owning those vaults, as grants
-    "sharing.external_principals": "list",       # those outside the trusted zone (filled by the engine)
-    "sharing.external_actions": "list",
-}
+# copy_regions: the regions of the vaults its copy actions copy into; sharing: the vaults' accounts
+COPY_PROPERTIES = {"copy_regions": "list", **SHARE_PROPERTIES}
 
 
 def copy_destinations(rules: Iterable[Mapping[str, Any]]) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
+from luxguard.core.external_access import share_grants_of
 from luxguard.core.model import Resource
 from luxguard.resources.base import (
     CloudFormationForm,
@@ -29,6 +30,7 @@ from luxguard.resources.planned import inputs, planned_resource
 from luxguard.resources.resource_policy import (
     NO_POLICY,
     POLICY_PROPERTIES,
+    SHARE_PROPERTIES,
     compact,
     declared_policy,
     name_key,
@@ -48,6 +50,7 @@ REPLICATION_TYPE = "aws:ecr/replicationConfiguration:ReplicationConfiguration"
 # ECR encrypts with AES256 (S3-managed keys, no KMS key at all) unless told KMS; KMS without a
 # key named is this AWS-managed key.
 AWS_MANAGED_KEY = "alias/aws/ecr"
+REPLICATE_ACTIONS = ("ecr:ReplicateImage",)   # what a replication destination's registry receives
 
 
 def repository_key(encryption: Optional[Mapping[str, Any]]) -> Optional[str]:
@@ -58,16 +61,28 @@ def repository_key(encryption: Optional[Mapping[str, Any]]) -> Optional[str]:
     return str(encryption.get("kmsKey") or AWS_MANAGED_KEY)
 
 
-def replica_regions(rules: Any, repository: str) -> list[str]:
-    """The destination regions of the replication rules that copy `repository`: a rule without
-    filters copies every repository, one with PREFIX_MATCH filters those whose name starts so."""
-    found: set[str] = set()
+def _destinations(rules: Any, repository: str) -> list[Mapping[str, Any]]:
+    """The destinations of the replication rules that copy `repository`: a rule without filters
+    copies every repository, one with PREFIX_MATCH filters those whose name starts so."""
+    found: list[Mapping[str, Any]] = []
     for rule in rules or []:
         filters = [f for f in rule.get("repositoryFilters") or [] if isinstance(f, Mapping)]
         if filters and not any(repository.startswith(str(f.get("filter") or "")) for f in filters):
             continue
-        found.update(str(d["region"]) for d in rule.get("destinations") or [] if d.get("region"))
-    return sorted(found)
+        found.extend(d for d in rule.get("destinations") or [] if isinstance(d, Mapping))
+    return found
+
+
+def replica_regions(rules: Any, repository: str) -> list[str]:
+    return sorted({str(d["region"]) for d in _destinations(rules, repository) if d.get("region")})
+
+
+def replication(rules: Any, repository: str) -> dict[str, Any]:
+    """`replica_regions` and `sharing` (the registries of other accounts it is copied into, as
+    grants: another company's registry holds every image) of `repository`."""
+    registries = sorted({str(d["registryId"]) for d in _destinations(rules, repository) if d.get("registryId")})
+    return {"replica_regions": replica_regions(rules, repository),
+            "sharing": {"grants": share_grants_of(registries, REPLICATE_ACTIONS)}}
 
 
 def repository_arn(region: Optional[str], account: str, name: str) -> str:
@@ -86,7 +101,8 @@ def first_configuration(configured: Any) -> Optional[Mapping[str, Any]]:
 
 
 def convert(res: "CapturedResource", index: Any) -> Resource:
-    resource = planned_resource(res, index, CFN_TYPE, replica_regions=[], policy=dict(NO_POLICY))
+    resource = planned_resource(res, index, CFN_TYPE, replica_regions=[], sharing={"grants": []},
+                                policy=dict(NO_POLICY))
     resource.id = resource.properties["name"] = physical_name(res)
     resource.properties.update(index.key_facts(repository_key(_encryption(res)), resource.region))
     declared_policy(res, resource)
@@ -95,16 +111,17 @@ def convert(res: "CapturedResource", index: Any) -> Resource:
 
 
 def registry_replication(res: "CapturedResource", resources: list[Resource], index: Any) -> None:
-    """The registry's replication rules -> `replica_regions` of each repository of its region."""
+    """The registry's replication rules -> `replica_regions` and `sharing` of each repository of its region."""
     region = index.region_of(res)
     rules = (res.inputs.get("replicationConfiguration") or {}).get("rules") or []
     for resource in resources:
         if resource.type != CFN_TYPE or resource.region != region:
             continue
         if res.unknown_inputs:
-            resource.collection_errors["replica_regions"] = f"{res.name}: replication not known until deployment"
+            for group in ("replica_regions", "sharing"):
+                resource.collection_errors[group] = f"{res.name}: replication not known until deployment"
             continue
-        resource.properties["replica_regions"] = replica_regions(rules, resource.id)
+        resource.properties.update(replication(rules, resource.id))
 
 
 # --------------------------------------------------------------------------- sandbox
@@ -190,10 +207,10 @@ def cfn_replication(p: dict, context: Any) -> list[tuple[str, str, dict]]:
 DESCRIPTOR = ResourceType(
     cfn_type=CFN_TYPE,
     kind="ECR repository",
-    properties={**KEY_PROPERTIES, "replica_regions": "list", **POLICY_PROPERTIES},
+    properties={**KEY_PROPERTIES, "replica_regions": "list", **SHARE_PROPERTIES, **POLICY_PROPERTIES},
     pulumi=(PulumiType(PULUMI_TYPE, convert=convert, physical_name="name", terraform="aws_ecr_repository",
                        terraform_blocks={"encryption_configuration": "encryptionConfigurations"},
-                       inputs=inputs(name=("name", "replica_regions"), encryptionConfigurations=KEY_GROUPS,
+                       inputs=inputs(name=("name", "replica_regions", "sharing"), encryptionConfigurations=KEY_GROUPS,
                                      policy=("policy",)),
                        sandbox=provision, sandbox_rank=60),
             policy_child(POLICY_TYPE, PULUMI_TYPE, "repository", "repository", "aws_ecr_repository_policy",

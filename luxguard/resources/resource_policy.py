@@ -21,6 +21,13 @@ POLICY_PROPERTIES = {
     "policy.external_principals": "list",      # callers outside the trusted zone (filled by the engine)
     "policy.external_actions": "list",
 }
+# Accounts a resource's data is copied or shared into (snapshot shares, backup copies, image
+# replication), as grants judged against the trusted zone like a policy's.
+SHARE_PROPERTIES = {
+    "sharing.grants": "objects",
+    "sharing.external_principals": "list",     # accounts outside the trusted zone (filled by the engine)
+    "sharing.external_actions": "list",
+}
 # No policy declared or attached: the service lets only the owning account's principals in
 # (their IAM policies decide), which is no grant to anyone else.
 NO_POLICY: dict[str, Any] = {"grants": []}
