@@ -291,7 +291,7 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
                                                          "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}]}))
         c("backup", region).create_backup_vault(BackupVaultName=f"bench-v-{i}", BackupVaultTags=tags,
                                                 **({"EncryptionKeyArn": key} if key else {}))
-        if i % 2 == 0:   # one vault in two: a daily plan into it, copying into the previous vault of its region
+        if i % 4 < 2:   # one vault in two (both regions): a daily plan into it, copying into an earlier vault there
             copies = [{"DestinationBackupVaultArn": f"arn:aws:backup:{region}:123456789012:backup-vault:bench-v-{i - 2}"}] \
                 if i >= 2 else []
             c("backup", region).create_backup_plan(BackupPlan={"BackupPlanName": f"bench-b-{i}", "Rules": [

@@ -152,12 +152,16 @@ class _Scan:
             for job in [*pab_jobs, *location_jobs]:
                 job.result()
             self.gather(key_jobs)
-            # Phase 2: everything else.
-            jobs = [self.pool.submit(self._bucket, name, context) for name in listed]
+            # Phase 2: everything else. The listings first, the account-wide ones (IAM: one long
+            # chain of reads) before the regional ones: each listing reads its resources one after
+            # the other, while the buckets are many short jobs that fill the workers around them
+            # (submitted first, they kept every worker busy while the listings waited, then the
+            # listings' chains ran out the scan on a few workers).
+            jobs = [self.submit(listing, shared, self.home) for listing in global_listings()] \
+                if self.scope != "regional" else []
             jobs += [self.submit(listing, shared, r) for r in self.regions for listing in listings
                      if listing.resource_type not in FIRST]
-            if self.scope != "regional":
-                jobs += [self.submit(listing, shared, self.home) for listing in global_listings()]
+            jobs += [self.pool.submit(self._bucket, name, context) for name in listed]
             self.gather(jobs)
         for resource in self.resources:
             resource.account = resource.account or account
