@@ -2,8 +2,9 @@
 actions that send recovery points to vaults in other regions or accounts).
 
 Calls per region: ListBackupVaults (paginated; it answers each vault's key) and ListBackupPlans
-(paginated); per plan: GetBackupPlan (its rules and copy actions); per vault and plan:
-ListTags (the local cloud's Resource Groups Tagging API does not return Backup resources).
+(paginated); per plan: GetBackupPlan (its rules and copy actions) and ListTags (the local
+cloud's Resource Groups Tagging API returns vaults, whose tags come from the region's pass, but
+not plans).
 """
 
 from __future__ import annotations
@@ -29,11 +30,11 @@ def _tags(backup: Any, resource: Resource) -> dict[str, str]:
     return {} if answer in (FAILED, NOT_CONFIGURED) else {str(k): str(v) for k, v in (answer.get("Tags") or {}).items()}
 
 
-def _vault(backup: Any, entry: dict[str, Any], region: str, shared: Shared) -> Resource:
+def _vault(entry: dict[str, Any], region: str, shared: Shared) -> Resource:
     name = entry["BackupVaultName"]
     resource = Resource(type=VAULT_TYPE, id=name, region=region, arn=entry.get("BackupVaultArn"))
     key = entry.get("EncryptionKeyArn") or DEFAULT_KEY
-    resource.properties = {**common_properties(name, region, _tags(backup, resource)),
+    resource.properties = {**common_properties(name, region, shared.tags.region(region).apply(resource, resource.arn)),
                            **resolved_key(resource, shared.keys, key, region)}
     return resource
 
@@ -41,7 +42,7 @@ def _vault(backup: Any, entry: dict[str, Any], region: str, shared: Shared) -> R
 def collect_vaults(shared: Shared, region: str) -> list[Resource]:
     backup = shared.clients.client("backup", region)
     entries = [v for page in backup.get_paginator("list_backup_vaults").paginate() for v in page.get("BackupVaultList", [])]
-    return [_vault(backup, entry, region, shared) for entry in sorted(entries, key=lambda e: e["BackupVaultName"])]
+    return [_vault(entry, region, shared) for entry in sorted(entries, key=lambda e: e["BackupVaultName"])]
 
 
 def _plan(backup: Any, entry: dict[str, Any], region: str) -> Resource:

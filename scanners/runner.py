@@ -136,8 +136,9 @@ class _Scan:
 
     def run(self) -> ScanResult:
         self.account = account = check_access(self.clients, self.home)
-        context = s3.S3Context(home_region=self.home, account_id=account, keys=self.keys)
-        shared = Shared(self.clients, account, self.keys, context, TagIndex(self.clients))
+        tags = TagIndex(self.clients)
+        context = s3.S3Context(home_region=self.home, account_id=account, keys=self.keys, tags=tags)
+        shared = Shared(self.clients, account, self.keys, context, tags)
         listings = regional_listings()
         self.pool = ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="luxguard-scan")
         with self.pool:

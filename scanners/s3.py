@@ -3,9 +3,10 @@
 Calls: ListBuckets (paginated) once; GetBucketLocation per bucket (skipped when ListBuckets
 already returns BucketRegion); s3control GetPublicAccessBlock once for the account; per
 bucket: encryption, public access block, policy, ownership controls, ACL, versioning, logging,
-lifecycle, tagging (9), plus object lock and replication (2) only when the bucket has
+lifecycle (8), plus object lock and replication (2) only when the bucket has
 versioning on or suspended (both need versioning, so they cannot exist otherwise). The ACL
 is not read when ownership is BucketOwnerEnforced (ACLs disabled, AWS's default since 2023).
+Tags come from the region's Resource Groups Tagging pass (scanners.tagging), not a call per bucket.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from scanners import arns
 from scanners.calls import FAILED, NOT_CONFIGURED, describe_error, read_group, tag_dict
 from scanners.clients import ClientFactory
 from scanners.keys import KeyResolver, key_errors
+from scanners.tagging import TAG_GROUPS, TagIndex
 
 TYPE = "AWS::S3::Bucket"
 PAB_FLAGS = {
@@ -54,6 +56,7 @@ class S3Context:
     location_errors: dict[str, str] = field(default_factory=dict)
     account_pab: dict[str, bool] = field(default_factory=dict)
     account_pab_error: Optional[str] = None
+    tags: Optional[TagIndex] = None   # the scan's tagging pass; without one, GetBucketTagging per bucket
 
 
 def list_buckets(clients: ClientFactory, home_region: str) -> dict[str, Optional[str]]:
@@ -223,10 +226,22 @@ def collect_bucket(clients: ClientFactory, name: str, context: S3Context) -> Res
     else:
         props["object_lock"] = _object_lock(NOT_CONFIGURED)
         props["replication"] = _replication(NOT_CONFIGURED, context, resource)
-    tags = read_group(resource, "tags", lambda: s3.get_bucket_tagging(Bucket=name))
+    resource.properties = {**common_properties(name, region, _tags(s3, resource, context)), **props}
+    return resource
+
+
+def _tags(s3: Any, resource: Resource, context: S3Context) -> dict[str, str]:
+    """The bucket's tags: from its region's tagging pass, else (no pass) GetBucketTagging. A
+    bucket whose region is unknown has no pass to look in: its tags are undecided."""
+    if context.tags is not None:
+        if resource.region is None:
+            why = resource.collection_errors.get("region", "not known")
+            for group in TAG_GROUPS:
+                resource.collection_errors[group] = f"its tags were not looked up: its region is unread ({why})"
+            return {}
+        return context.tags.region(resource.region).apply(resource, resource.arn)
+    tags = read_group(resource, "tags", lambda: s3.get_bucket_tagging(Bucket=resource.id))
     if tags is FAILED:
         for derived in ("classification", "role"):
             resource.collection_errors[derived] = resource.collection_errors["tags"]
-    tag_map = {} if tags in (FAILED, NOT_CONFIGURED) else tag_dict(tags.get("TagSet"))
-    resource.properties = {**common_properties(name, region, tag_map), **props}
-    return resource
+    return {} if tags in (FAILED, NOT_CONFIGURED) else tag_dict(tags.get("TagSet"))

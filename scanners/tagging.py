@@ -18,7 +18,7 @@ from scanners.calls import describe_error, tag_dict
 from scanners.clients import ClientFactory
 
 # GetResources ResourceTypeFilters of the collectors that read their tags here.
-TAGGED_SERVICES = ("kms", "lambda", "logs", "sns", "sqs", "ssm")
+TAGGED_SERVICES = ("backup:backup-vault", "kms", "lambda", "logs", "s3", "sns", "sqs", "ssm")
 TAG_GROUPS = ("tags", "classification", "role")
 
 
@@ -36,7 +36,8 @@ class RegionTags:
         tagging = self._clients.client("resourcegroupstaggingapi", self._region)
         tags: dict[str, dict[str, str]] = {}
         try:
-            for page in tagging.get_paginator("get_resources").paginate(ResourceTypeFilters=list(TAGGED_SERVICES)):
+            for page in tagging.get_paginator("get_resources").paginate(ResourceTypeFilters=list(TAGGED_SERVICES),
+                                                                      ResourcesPerPage=100):
                 for mapping in page.get("ResourceTagMappingList", []):
                     tags[mapping["ResourceARN"]] = tag_dict(mapping.get("Tags"))
         except Exception as error:  # noqa: BLE001 - recorded on every resource that needed it

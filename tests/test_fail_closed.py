@@ -56,14 +56,14 @@ LISTINGS = {
 READS = {("s3", op) for op in ("GetBucketLocation", "GetBucketEncryption", "GetPublicAccessBlock", "GetBucketPolicy",
                                "GetBucketOwnershipControls", "GetBucketAcl", "GetBucketVersioning", "GetBucketLogging",
                                "GetBucketLifecycleConfiguration", "GetObjectLockConfiguration",
-                               "GetBucketReplication", "GetBucketTagging")} | {
+                               "GetBucketReplication")} | {
     ("s3-control", "GetPublicAccessBlock"), ("kms", "DescribeKey"), ("kms", "GetKeyPolicy"),
     ("kms", "GetKeyRotationStatus"), ("ec2", "DescribeSnapshotAttribute"), ("ec2", "GetEbsDefaultKmsKeyId"),
     ("dynamodb", "DescribeTable"), ("dynamodb", "ListTagsOfResource"), ("cloudtrail", "GetTrailStatus"),
     ("iam", "GenerateCredentialReport"), ("iam", "GetCredentialReport"), ("rds", "DescribeDBSnapshotAttributes"),
     ("kms", "ListGrants"), ("elasticfilesystem", "DescribeFileSystemPolicy"), ("ec2", "DescribeImageAttribute"),
     ("ecr", "DescribeRegistry"), ("ecr", "GetRepositoryPolicy"), ("ecr", "ListTagsForResource"),
-    ("backup", "GetBackupPlan"), ("backup", "ListTags")}
+    ("backup", "GetBackupPlan"), ("backup", "ListTags"), ("tagging", "GetResources")}
 UNREAD_WHEN_READS_FAIL = {
     S3: {"region", "encryption", "public_access_block", "policy", "ownership", "acl", "versioning", "logging",
          "lifecycle", "object_lock", "replication", "tags", "classification", "role"},

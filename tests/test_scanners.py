@@ -444,12 +444,13 @@ def _s3_calls(result: ScanResult) -> int:
     return sum(n for op, n in result.api_calls.items() if op.startswith("s3."))
 
 
-@pytest.mark.parametrize("versioned, owner_enforced, per_bucket", [(False, False, 10), (True, False, 12),
-                                                                   (False, True, 9)])
+@pytest.mark.parametrize("versioned, owner_enforced, per_bucket", [(False, False, 9), (True, False, 11),
+                                                                   (False, True, 8)])
 def test_api_calls_grow_linearly_with_buckets(fresh_cloud, versioned, owner_enforced, per_bucket):
-    """ListBuckets + account PAB once; per bucket 10 calls, 12 with versioning (object lock
-    and replication are only read when versioning is on), 9 when ACLs are disabled
-    (BucketOwnerEnforced: the ACL grants nothing, so it is not read)."""
+    """ListBuckets + account PAB once; per bucket 9 calls, 11 with versioning (object lock
+    and replication are only read when versioning is on), 8 when ACLs are disabled
+    (BucketOwnerEnforced: the ACL grants nothing, so it is not read); their tags come from the
+    region's tagging pass (one GetResources page per 100 tagged resources)."""
     totals = {}
     for count in (2, 5):
         reset(fresh_cloud)
@@ -463,13 +464,13 @@ def test_api_calls_grow_linearly_with_buckets(fresh_cloud, versioned, owner_enfo
         totals[count] = result.total_api_calls
     fixed = totals[2] - per_bucket * 2
     assert totals[5] == fixed + per_bucket * 5
-    # STS + s3 list + s3control; IAM once per account (authorization details, password policy,
+    # STS + s3 list + s3control + the buckets' region's tagging pass; IAM once per account (authorization details, password policy,
     # account summary); per region: KMS 2, EC2 5 (security groups, volumes, snapshots, AMIs,
     # EBS default), RDS 2 (instances, snapshots), DynamoDB 1, CloudTrail 1, Lambda 1, ECR 1
     # (DescribeRegistry only where there are repositories); and one listing each for queues,
     # topics, log groups, secrets, parameters, streams, file systems, backup vaults, backup plans.
     # (An account without AMIs makes no DescribeSnapshots for their devices.)
-    assert fixed == 3 + 3 + 13 + 9
+    assert fixed == 4 + 3 + 13 + 9
 
 
 # -------------------------------------------------------------------------- regions
