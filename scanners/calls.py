@@ -100,6 +100,15 @@ def read_group(resource: Resource, group: str, call: Callable[[], Any]) -> Any:
         return FAILED
 
 
+def shared_read(call: Callable[[], Any]) -> tuple[Any, Optional[str]]:
+    """(answer, None), or (FAILED, why) for one read that several resources depend on (each
+    records the reason on its own groups)."""
+    try:
+        return call(), None
+    except (ClientError, BotoCoreError, ResponseParserError) as error:
+        return FAILED, describe_error(error)
+
+
 def unreadable(resource_type: str, resource_id: str, region: Optional[str], error: Exception) -> Resource:
     """A resource that was listed but could not be read at all: every group it has is an error."""
     reason = describe_error(error)

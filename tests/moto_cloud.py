@@ -229,6 +229,12 @@ def _seed_databases(endpoint: str, keys: dict[str, str]) -> None:
                            Tags=[{"Key": "data-classification", "Value": "billing"}], **common)
     rds.create_db_instance(DBInstanceIdentifier="lux-db-public", Engine="mysql", StorageEncrypted=False,
                            PubliclyAccessible=True, **common)
+    classified = [{"Key": "data-classification", "Value": "contact"}]
+    rds.create_db_cluster(DBClusterIdentifier="lux-crm", Engine="aurora-postgresql", StorageEncrypted=True,
+                          KmsKeyId=keys["kms_lu_cmk"], MasterUsername="admin", MasterUserPassword="not-a-secret-1",
+                          Tags=classified)
+    rds.create_db_cluster_snapshot(DBClusterIdentifier="lux-crm", DBClusterSnapshotIdentifier="lux-crm-weekly",
+                                   Tags=classified)
     ddb = client(endpoint, "dynamodb", LU)
     table = {"AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
              "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}], "BillingMode": "PAY_PER_REQUEST"}
@@ -340,7 +346,7 @@ def seed_estate(endpoint: str) -> dict[str, Any]:
                       ids["vol_encrypted"], ids["snap_private"], LU, "lux-db-ok", "lux-orders", "lux-trail",
                       "lux-orders-queue", "lux-order-events", "/lux/app", "lux-api-credentials", "/lux/export-token",
                       "lux-clickstream", "lux-deployer", "lux-operators", "lux-fn-role", "lux-fn", "lux-backups",
-                      "lux-daily"],
+                      "lux-daily", "lux-crm", "lux-crm-weekly"],
         "violating": {
             "bucket_outside_lu": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "us-legacy"],
             "bucket_without_cmk": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "lux-public-acl",

@@ -22,8 +22,8 @@ READ_ONLY = re.compile(r"^(Get|List|Describe|Head|GenerateCredentialReport$)")
 ALLOWED_WRITES = {
     "PutBucketEncryption", "PutPublicAccessBlock", "PutBucketPolicy", "PutBucketVersioning", "PutBucketAcl",
     "PutBucketTagging", "EnableKeyRotation", "TagResource", "RevokeSecurityGroupIngress", "ModifyDBInstance",
-    "EnableEbsEncryptionByDefault", "ModifySnapshotAttribute", "ModifyDBSnapshotAttribute", "ModifyImageAttribute",
-    "RemovePermission", "CreateTags", "AddTagsToResource",
+    "EnableEbsEncryptionByDefault", "ModifySnapshotAttribute", "ModifyDBSnapshotAttribute",
+    "ModifyDBClusterSnapshotAttribute", "ModifyImageAttribute", "RemovePermission", "CreateTags", "AddTagsToResource",
     "RevokeSecurityGroupEgress", "SetQueueAttributes", "SetTopicAttributes", "PutResourcePolicy", "PutKeyPolicy",
 }
 # The removals that are the repair itself: a world-open ingress range, a public ACL grant, the

@@ -34,6 +34,7 @@ RDS, DDB, TRAIL = "AWS::RDS::DBInstance", "AWS::DynamoDB::Table", "AWS::CloudTra
 DB_SNAPSHOT, FUNCTION, REPOSITORY = "AWS::RDS::DBSnapshot", "AWS::Lambda::Function", "AWS::ECR::Repository"
 EFS, IMAGE = "AWS::EFS::FileSystem", "AWS::EC2::Image"
 VAULT, PLAN = "AWS::Backup::BackupVault", "AWS::Backup::BackupPlan"
+CLUSTER, CLUSTER_SNAPSHOT = "AWS::RDS::DBCluster", "AWS::RDS::DBClusterSnapshot"
 USER, GROUP, ROLE = "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role"
 PASSWORDS, ROOT = "AWS::IAM::AccountPasswordPolicy", "AWS::IAM::RootUser"
 GLOBAL = {S3, USER, GROUP, ROLE, PASSWORDS, ROOT}   # listed once per account: a failure covers every region
@@ -46,6 +47,7 @@ LISTINGS = {
     FUNCTION: ("lambda", "ListFunctions"), REPOSITORY: ("ecr", "DescribeRepositories"), DDB: ("dynamodb", "ListTables"),
     TRAIL: ("cloudtrail", "DescribeTrails"), EFS: ("elasticfilesystem", "DescribeFileSystems"),
     VAULT: ("backup", "ListBackupVaults"), PLAN: ("backup", "ListBackupPlans"),
+    CLUSTER: ("rds", "DescribeDBClusters"), CLUSTER_SNAPSHOT: ("rds", "DescribeDBClusterSnapshots"),
     # users, groups and roles are three listings of one answer
     USER: ("iam", "GetAccountAuthorizationDetails"), GROUP: ("iam", "GetAccountAuthorizationDetails"),
     ROLE: ("iam", "GetAccountAuthorizationDetails"), PASSWORDS: ("iam", "GetAccountPasswordPolicy"),
@@ -63,13 +65,15 @@ READS = {("s3", op) for op in ("GetBucketLocation", "GetBucketEncryption", "GetP
     ("iam", "GenerateCredentialReport"), ("iam", "GetCredentialReport"), ("rds", "DescribeDBSnapshotAttributes"),
     ("kms", "ListGrants"), ("elasticfilesystem", "DescribeFileSystemPolicy"), ("ec2", "DescribeImageAttribute"),
     ("ecr", "DescribeRegistry"), ("ecr", "GetRepositoryPolicy"), ("ecr", "ListTagsForResource"),
-    ("backup", "GetBackupPlan"), ("backup", "ListTags"), ("tagging", "GetResources")}
+    ("backup", "GetBackupPlan"), ("backup", "ListTags"), ("tagging", "GetResources"),
+    ("rds", "DescribeGlobalClusters"), ("rds", "DescribeDBClusterSnapshotAttributes")}
 UNREAD_WHEN_READS_FAIL = {
     S3: {"region", "encryption", "public_access_block", "policy", "ownership", "acl", "versioning", "logging",
          "lifecycle", "object_lock", "replication", "tags", "classification", "role"},
     KMS: {"key_manager", "state", "rotation_enabled", "policy", "sharing"}, EFS: {"policy"},
     VOLUME: {"customer_managed_key"}, SNAPSHOT: {"public", "customer_managed_key"}, RDS: {"customer_managed_key"},
     DB_SNAPSHOT: {"public", "sharing"}, FUNCTION: set(), IMAGE: {"public", "sharing"},
+    CLUSTER: {"customer_managed_key", "replica_regions"}, CLUSTER_SNAPSHOT: {"public", "sharing"},
     REPOSITORY: {"replica_regions", "policy", "tags", "classification", "role"},
     VAULT: {"tags", "classification", "role"}, PLAN: {"copy_regions", "sharing", "tags", "classification", "role"},
     DDB: {"sse", "kms_key_id", "kms_key_region", "customer_managed_key", "replica_regions", "tags",
@@ -118,6 +122,15 @@ def _seed(endpoint: str) -> None:
     rds.create_db_snapshot(DBSnapshotIdentifier="fp-db-manual", DBInstanceIdentifier="fp-db")
     rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="fp-db-manual", AttributeName="restore",
                                      ValuesToAdd=["all"])
+    # an Aurora global cluster stored in Luxembourg and Ireland; its public manual snapshot
+    rds.create_global_cluster(GlobalClusterIdentifier="fp-global", Engine="aurora-postgresql")
+    for region, name in ((LU, "fp-cluster"), ("eu-west-1", "fp-cluster-dr")):
+        client(endpoint, "rds", region).create_db_cluster(
+            DBClusterIdentifier=name, Engine="aurora-postgresql", GlobalClusterIdentifier="fp-global",
+            StorageEncrypted=True, KmsKeyId=rotated["Arn"], MasterUsername="admin", MasterUserPassword="not-a-secret-1")
+    rds.create_db_cluster_snapshot(DBClusterSnapshotIdentifier="fp-cluster-manual", DBClusterIdentifier="fp-cluster")
+    rds.modify_db_cluster_snapshot_attribute(DBClusterSnapshotIdentifier="fp-cluster-manual", AttributeName="restore",
+                                             ValuesToAdd=["all"])
     client(endpoint, "dynamodb").create_table(
         TableName="fp-table", AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
@@ -224,7 +237,7 @@ def test_faults_never_pass_and_never_resolve(cloud, clean, capsys, tmp_path, fas
         if status != "pass":
             continue
         assert plan == "reads", (rule_id, rtype, rid)
-        if rtype == DB_SNAPSHOT and rid.startswith("rds:"):
+        if rtype in (DB_SNAPSHOT, CLUSTER_SNAPSHOT) and rid.startswith("rds:"):
             continue   # an automated snapshot cannot be shared: there is nothing to read
         unread = _rule_groups(rule_id) & UNREAD_WHEN_READS_FAIL[rtype]
         assert not unread, f"{rule_id} passed on {rtype} {rid} without reading {sorted(unread)}"
@@ -264,22 +277,24 @@ def test_faults_never_pass_and_never_resolve(cloud, clean, capsys, tmp_path, fas
 
 # Refusals that hide every critical violation of the estate (SSH open to the world, a public-read
 # bucket, a public database, a public snapshot or AMI, a repository replicated abroad, a backup
-# plan copying abroad).
+# plan copying abroad, a database stored abroad too, a public cluster snapshot).
 HIDING_CRITICAL = {("ec2", "DescribeSecurityGroups"), ("s3", "GetBucketAcl"), ("rds", "DescribeDBInstances"),
                    ("ec2", "DescribeSnapshotAttribute"), ("rds", "DescribeDBSnapshotAttributes"),
-                   ("ec2", "DescribeImageAttribute"), ("ecr", "DescribeRegistry"), ("backup", "GetBackupPlan")}
+                   ("ec2", "DescribeImageAttribute"), ("ecr", "DescribeRegistry"), ("backup", "GetBackupPlan"),
+                   ("rds", "DescribeGlobalClusters"), ("rds", "DescribeDBClusterSnapshotAttributes")}
 
 
 def test_undecided_critical_findings_fail_the_critical_gate_unless_errors_are_allowed(cloud, clean, capsys, tmp_path):
     assert {f["rule_id"] for f in clean["findings"] if f["status"] == "fail" and f["severity"] == "critical"} == {
-        "LUX-ACC-003", "LUX-ACC-004", "LUX-ACC-007", "LUX-ACC-008", "LUX-RES-009", "LUX-RES-018"}
+        "LUX-ACC-003", "LUX-ACC-004", "LUX-ACC-007", "LUX-ACC-008", "LUX-RES-009", "LUX-RES-010", "LUX-RES-018"}
     proxy = cloud["proxy"]
     proxy.inject("denied", HIDING_CRITICAL)
     try:
         code, document, err = scan(capsys, proxy, tmp_path / "h.db", "--fail-on", "critical")
         assert not any(f["status"] == "fail" and f["severity"] == "critical" for f in document["findings"])
         undecided = {f["rule_id"] for f in document["findings"] if f["status"] == "error"}
-        assert {"LUX-ACC-003", "LUX-ACC-004", "LUX-ACC-007", "LUX-ACC-008", "LUX-RES-009", "LUX-RES-018"} <= undecided
+        assert {"LUX-ACC-003", "LUX-ACC-004", "LUX-ACC-007", "LUX-ACC-008", "LUX-RES-009", "LUX-RES-010",
+                "LUX-RES-018"} <= undecided
         assert code == 1 and "they fail the run" in err
         code, _, err = scan(capsys, proxy, tmp_path / "h.db", "--fail-on", "critical", "--allow-errors")
         assert code == 0 and "--allow-errors: they do not fail the run" in err

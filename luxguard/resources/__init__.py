@@ -32,7 +32,7 @@ __all__ = ["CloudFormationForm", "CloudFormationType", "cloudformation_type", "t
            "TerraformForm", "all_types", "by_cfn_type", "by_pulumi_type", "by_terraform_type", "collector",
            "item_kind", "property_kind", "pulumi_type", "pulumi_types", "resource_types", "vocabulary"]
 
-HELPER_MODULES = {"base", "planned", "cloudformation_forms", "resource_policy", "iam_identity"}
+HELPER_MODULES = {"base", "planned", "cloudformation_forms", "resource_policy", "iam_identity", "rds_replication"}
 
 
 @lru_cache(maxsize=1)

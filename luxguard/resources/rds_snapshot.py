@@ -28,25 +28,33 @@ SHARING_PROPERTIES = {
 }
 
 
-def sharing(accounts: list[str]) -> dict[str, Any]:
+def sharing(accounts: list[str], actions: tuple[str, ...] = SHARE_ACTIONS) -> dict[str, Any]:
     """`public` and `sharing` of a snapshot shared with `accounts` (`all`: everyone)."""
     accounts = sorted(str(a) for a in accounts)
     return {"public": any(a.lower() == "all" for a in accounts),
-            "sharing": {"grants": share_grants_of(accounts, SHARE_ACTIONS)}}
+            "sharing": {"grants": share_grants_of(accounts, actions)}}
 
 
 def convert(res: "CapturedResource", index: Any) -> Resource:
     """A snapshot is encrypted exactly as its DB instance is."""
-    resource = planned_resource(res, index, "AWS::RDS::DBSnapshot")
-    resource.id = str(res.inputs.get("dbSnapshotIdentifier") or res.id)
     instance = index.by_type_id.get((INSTANCE_TYPE, str(res.inputs.get("dbInstanceIdentifier"))))
     source = rds_instance.convert(instance, index).properties if instance else {}
+    return snapshot_of(res, index, "AWS::RDS::DBSnapshot", str(res.inputs.get("dbSnapshotIdentifier") or res.id),
+                       source, SHARE_ACTIONS)
+
+
+def snapshot_of(res: "CapturedResource", index: Any, cfn_type: str, identifier: str, source: dict[str, Any],
+                actions: tuple[str, ...]) -> Resource:
+    """A DB or cluster snapshot: encrypted as its `source` database's properties say, shared as declared."""
+    resource = planned_resource(res, index, cfn_type)
+    resource.id = identifier
     encrypted = bool(source.get("storage_encrypted"))
     key = {group: source.get(group) for group in KEY_GROUPS}
     if encrypted and not key["kms_key_id"]:   # RDS encrypts with its AWS-managed key when none is named
         key.update(kms_key_id="alias/aws/rds", kms_key_region=resource.region, customer_managed_key=False)
     key["customer_managed_key"] = bool(key["customer_managed_key"])
-    resource.properties.update(encrypted=encrypted, **key, **sharing(res.inputs.get("sharedAccounts") or []))
+    resource.properties.update(encrypted=encrypted, **key,
+                               **sharing(res.inputs.get("sharedAccounts") or [], actions))
     return resource
 
 

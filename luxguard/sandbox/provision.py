@@ -28,7 +28,7 @@ import boto3
 
 from luxguard.core.errors import LuxguardError
 from luxguard.resources import pulumi_types
-from luxguard.sources.pulumi_capture import PROVIDER_PREFIX, Capture, CapturedResource, capture_program
+from luxguard.sources.pulumi_capture import PROVIDER_PREFIX, Capture, CapturedResource, arn_for, capture_program
 from luxguard.sources.pulumi_normalise import PlanIndex
 from luxguard.sources.state import checkpoint_document, export_document
 
@@ -143,6 +143,8 @@ class Provisioner:
             except (ClientError, BotoCoreError) as exc:
                 raise LuxguardError(f"provision (local sandbox): creating {res.type} {res.name} failed: {exc}") from None
             self.ids[res.urn] = real_id
+            if outputs.get("arn"):   # the program's ARN of it (a replica names its source so) is the real one now
+                self.exact.setdefault(arn_for(res.type, region, self.account, res.id), str(outputs["arn"]))
             real_inputs[res.urn] = inputs
             self.outputs[res.urn] = {**inputs, "id": real_id, "region": region, **outputs}
         return self._result(real_inputs)

@@ -117,7 +117,8 @@ NOT_IN_CLOUDFORMATION = {"aws:ebs/snapshot:Snapshot", "aws:ebs/snapshotCopy:Snap
                          "aws:iam/accountPasswordPolicy:AccountPasswordPolicy",
                          "aws:kms/grant:Grant",   # CloudFormation has no KMS grant, nor AMIs
                          "aws:ec2/ami:Ami", "aws:ec2/amiCopy:AmiCopy", "aws:ec2/amiFromInstance:AmiFromInstance",
-                         "aws:ec2/amiLaunchPermission:AmiLaunchPermission"}
+                         "aws:ec2/amiLaunchPermission:AmiLaunchPermission",
+                         "aws:rds/clusterSnapshot:ClusterSnapshot"}
 CANNED = {"private": "Private", "public-read": "PublicRead", "public-read-write": "PublicReadWrite",
           "authenticated-read": "AuthenticatedRead", "log-delivery-write": "LogDeliveryWrite"}
 
@@ -256,7 +257,18 @@ def _put(t: _Templates, res: CapturedResource) -> None:
             "DBInstanceClass": i.get("instanceClass"), "AllocatedStorage": str(int(i.get("allocatedStorage", 20))),
             "StorageEncrypted": bool(i.get("storageEncrypted")),
             "KmsKeyId": t.link(i["kmsKeyId"], res) if i.get("kmsKeyId") else None,
-            "PubliclyAccessible": bool(i.get("publiclyAccessible")), "Tags": _tags(i)})
+            "PubliclyAccessible": bool(i.get("publiclyAccessible")), "Tags": _tags(i),
+            "SourceDBInstanceIdentifier": t.link(i["replicateSourceDb"], res) if i.get("replicateSourceDb") else None})
+    elif res.type == "aws:rds/cluster:Cluster":
+        t.put(res, "AWS::RDS::DBCluster", {
+            "DBClusterIdentifier": i.get("clusterIdentifier"), "Engine": i.get("engine"),
+            "StorageEncrypted": bool(i.get("storageEncrypted")),
+            "KmsKeyId": t.link(i["kmsKeyId"], res) if i.get("kmsKeyId") else None,
+            "GlobalClusterIdentifier": t.link(i.get("globalClusterIdentifier"), res),
+            "ReplicationSourceIdentifier": t.link(i.get("replicationSourceIdentifier"), res), "Tags": _tags(i)})
+    elif res.type == "aws:rds/globalCluster:GlobalCluster":
+        t.put(res, "AWS::RDS::GlobalCluster", {"GlobalClusterIdentifier": i.get("globalClusterIdentifier"),
+                                               "Engine": i.get("engine"), "StorageEncrypted": i.get("storageEncrypted")})
     elif res.type == "aws:dynamodb/table:Table":
         _table(t, res)
     elif res.type in STORES:

@@ -155,12 +155,52 @@ def snapshot(name="snap", region="lu-central-1", encrypted=True, public=False, s
     return snap
 
 
-def database(name="db", region="lu-central-1", encrypted=True, public=False, key_region="lu-central-1"):
+def database(name="db", region="lu-central-1", encrypted=True, public=False, key_region="lu-central-1",
+             replica_region=None):
+    """An RDS instance; replica_region adds a read replica there (encrypted with a key of its region)."""
     kms_key = key(f"{name}-key", region=key_region) if encrypted else None
-    return aws.rds.Instance(name, identifier=name, engine="postgres", instance_class="db.t3.micro",
-                            allocated_storage=20, username="app", manage_master_user_password=True,
-                            storage_encrypted=encrypted, kms_key_id=kms_key.arn if kms_key else None,
-                            publicly_accessible=public, tags={"data-classification": "contact"}, opts=opts(region))
+    db = aws.rds.Instance(name, identifier=name, engine="postgres", instance_class="db.t3.micro",
+                          allocated_storage=20, username="app", manage_master_user_password=True,
+                          storage_encrypted=encrypted, kms_key_id=kms_key.arn if kms_key else None,
+                          publicly_accessible=public, tags={"data-classification": "contact"}, opts=opts(region))
+    if replica_region:
+        replica_key = key(f"{name}-replica-key", region=replica_region) if encrypted else None
+        aws.rds.Instance(f"{name}-replica", identifier=f"{name}-replica", replicate_source_db=db.arn,
+                         instance_class="db.t3.micro", storage_encrypted=encrypted,
+                         kms_key_id=replica_key.arn if replica_key else None,
+                         tags={"data-classification": "contact"}, opts=opts(replica_region))
+    return db
+
+
+def db_cluster(name="crm", region="lu-central-1", encrypted=True, cmk=True, replica_region=None, global_regions=()):
+    """An Aurora PostgreSQL cluster; replica_region adds a cross-region read-replica cluster,
+    global_regions makes it the primary of a global cluster with a secondary in each."""
+    kms_key = key(f"{name}-key", region=region) if encrypted and cmk else None
+    global_cluster = aws.rds.GlobalCluster(f"{name}-global", global_cluster_identifier=f"{name}-global",
+                                           engine="aurora-postgresql", storage_encrypted=encrypted,
+                                           opts=opts(region)) if global_regions else None
+    cluster = aws.rds.Cluster(name, cluster_identifier=name, engine="aurora-postgresql", master_username="app",
+                              manage_master_user_password=True, storage_encrypted=encrypted,
+                              kms_key_id=kms_key.arn if kms_key else None,
+                              global_cluster_identifier=global_cluster.id if global_cluster else None,
+                              tags={"data-classification": "contact"}, opts=opts(region))
+    copies = [(f"{name}-replica", replica_region, {"replication_source_identifier": cluster.arn})] if replica_region else []
+    copies += [(f"{name}-{r}", r, {"global_cluster_identifier": global_cluster.id}) for r in global_regions]
+    for copy_name, copy_region, link in copies:
+        copy_key = key(f"{copy_name}-key", region=copy_region) if encrypted and cmk else None
+        aws.rds.Cluster(copy_name, cluster_identifier=copy_name, engine="aurora-postgresql", storage_encrypted=encrypted,
+                        kms_key_id=copy_key.arn if copy_key else None, tags={"data-classification": "contact"},
+                        opts=pulumi.ResourceOptions(provider=provider(copy_region), depends_on=[cluster]), **link)
+    return cluster
+
+
+def cluster_snapshot(name="crm-nightly", region="lu-central-1", encrypted=True, public=False, shared_with=None):
+    """A manual snapshot of its own Aurora cluster; shared with `all` (public) and/or an account."""
+    cluster = db_cluster(f"{name}-db", region=region, encrypted=encrypted)
+    accounts = (["all"] if public else []) + ([shared_with] if shared_with else [])
+    return aws.rds.ClusterSnapshot(name, db_cluster_identifier=cluster.cluster_identifier,
+                                   db_cluster_snapshot_identifier=name, shared_accounts=accounts or None,
+                                   tags={"data-classification": "contact"}, opts=opts(region))
 
 
 def table(name="orders", region="lu-central-1", cmk=True, replicas=(), key_region="lu-central-1"):

@@ -296,11 +296,14 @@ class EnableEbsDefaultEncryption(Action):
 
 
 RDS_SNAPSHOT = "AWS::RDS::DBSnapshot"
+CLUSTER_SNAPSHOT = "AWS::RDS::DBClusterSnapshot"
 IMAGE = "AWS::EC2::Image"
 # What a snapshot's shares are called: EBS's createVolumePermission, RDS's restore attribute,
 # an AMI's launch permission.
 SHARE_NAME = {"AWS::EC2::Snapshot": "createVolumePermission", RDS_SNAPSHOT: "restore attribute",
-              IMAGE: "launch permission"}
+              CLUSTER_SNAPSHOT: "restore attribute", IMAGE: "launch permission"}
+# DB and cluster snapshots: the same restore attribute, under the API's two names
+RDS_NAMES = {RDS_SNAPSHOT: "DBSnapshot", CLUSTER_SNAPSHOT: "DBClusterSnapshot"}
 
 
 def share_call(resource: Resource, groups: list[str], accounts: list[str]) -> ApiCall:
@@ -309,9 +312,10 @@ def share_call(resource: Resource, groups: list[str], accounts: list[str]) -> Ap
         return ApiCall("ec2", resource.region, "ModifyImageAttribute",
                        {"ImageId": resource.id, "LaunchPermission": {"Remove": [
                            *({"Group": g} for g in groups), *({"UserId": a} for a in accounts)]}})
-    if resource.type == RDS_SNAPSHOT:
-        return ApiCall("rds", resource.region, "ModifyDBSnapshotAttribute",
-                       {"DBSnapshotIdentifier": resource.id, "AttributeName": "restore",
+    if resource.type in RDS_NAMES:
+        kind = RDS_NAMES[resource.type]
+        return ApiCall("rds", resource.region, f"Modify{kind}Attribute",
+                       {f"{kind}Identifier": resource.id, "AttributeName": "restore",
                         "ValuesToRemove": [*groups, *accounts]})
     remove = {**({"GroupNames": groups} if groups else {}), **({"UserIds": accounts} if accounts else {})}
     return ApiCall("ec2", resource.region, "ModifySnapshotAttribute",
@@ -326,7 +330,7 @@ class UnshareSnapshot(Action):
     ({Group}|{UserId}; an AMI's organization and OU permissions as they are)."""
 
     name = "ebs_unshare_snapshot"
-    resource_types = ("AWS::EC2::Snapshot", RDS_SNAPSHOT, IMAGE)
+    resource_types = ("AWS::EC2::Snapshot", RDS_SNAPSHOT, CLUSTER_SNAPSHOT, IMAGE)
 
     def read(self, resource: Resource, ctx: EnforceContext) -> Any:
         if resource.type == IMAGE:
@@ -334,10 +338,12 @@ class UnshareSnapshot(Action):
                 ImageId=resource.id, Attribute="launchPermission")
             return {"CreateVolumePermissions": sorted(response.get("LaunchPermissions", []),
                                                       key=lambda p: sorted(p.items()))}
-        if resource.type == RDS_SNAPSHOT:
-            answer = ctx.client("rds", resource.region).describe_db_snapshot_attributes(
-                DBSnapshotIdentifier=resource.id)["DBSnapshotAttributesResult"]
-            values = sorted(v for a in answer.get("DBSnapshotAttributes", []) if a.get("AttributeName") == "restore"
+        if resource.type in RDS_NAMES:
+            kind, rds = RDS_NAMES[resource.type], ctx.client("rds", resource.region)
+            read = rds.describe_db_snapshot_attributes if resource.type == RDS_SNAPSHOT \
+                else rds.describe_db_cluster_snapshot_attributes
+            answer = read(**{f"{kind}Identifier": resource.id})[f"{kind}AttributesResult"]
+            values = sorted(v for a in answer.get(f"{kind}Attributes", []) if a.get("AttributeName") == "restore"
                             for v in a.get("AttributeValues", []))
             return {"CreateVolumePermissions": [{"Group": "all"} if v == "all" else {"UserId": v} for v in values]}
         response = ctx.client("ec2", resource.region).describe_snapshot_attribute(
