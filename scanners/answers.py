@@ -81,6 +81,7 @@ EXPECTED: dict[str, Expected] = {
     "rds.DescribeDBSnapshots": Expected(("DBSnapshots",)),
     "rds.DescribeDBSnapshotAttributes": Expected(("DBSnapshotAttributesResult",)),
     "rds.DescribeDBClusters": Expected(("DBClusters",)),
+    "redshift.DescribeClusters": Expected(("Clusters",)),
     "rds.DescribeGlobalClusters": Expected(("GlobalClusters",)),
     "rds.DescribeDBClusterSnapshots": Expected(("DBClusterSnapshots",)),
     "rds.DescribeDBClusterSnapshotAttributes": Expected(("DBClusterSnapshotAttributesResult",)),

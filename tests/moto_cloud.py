@@ -235,6 +235,10 @@ def _seed_databases(endpoint: str, keys: dict[str, str]) -> None:
                           Tags=classified)
     rds.create_db_cluster_snapshot(DBClusterIdentifier="lux-crm", DBClusterSnapshotIdentifier="lux-crm-weekly",
                                    Tags=classified)
+    client(endpoint, "redshift", LU).create_cluster(
+        ClusterIdentifier="lux-warehouse", NodeType="dc2.large", MasterUsername="admin",
+        MasterUserPassword="Not-a-secret-1", Encrypted=True, KmsKeyId=keys["kms_lu_cmk"], PubliclyAccessible=False,
+        Tags=[{"Key": "data-classification", "Value": "billing"}])
     ddb = client(endpoint, "dynamodb", LU)
     table = {"AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
              "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}], "BillingMode": "PAY_PER_REQUEST"}
@@ -346,7 +350,7 @@ def seed_estate(endpoint: str) -> dict[str, Any]:
                       ids["vol_encrypted"], ids["snap_private"], LU, "lux-db-ok", "lux-orders", "lux-trail",
                       "lux-orders-queue", "lux-order-events", "/lux/app", "lux-api-credentials", "/lux/export-token",
                       "lux-clickstream", "lux-deployer", "lux-operators", "lux-fn-role", "lux-fn", "lux-backups",
-                      "lux-daily", "lux-crm", "lux-crm-weekly"],
+                      "lux-daily", "lux-crm", "lux-crm-weekly", "lux-warehouse"],
         "violating": {
             "bucket_outside_lu": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "us-legacy"],
             "bucket_without_cmk": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "lux-public-acl",

@@ -23,7 +23,8 @@ ALLOWED_WRITES = {
     "PutBucketEncryption", "PutPublicAccessBlock", "PutBucketPolicy", "PutBucketVersioning", "PutBucketAcl",
     "PutBucketTagging", "EnableKeyRotation", "TagResource", "RevokeSecurityGroupIngress", "ModifyDBInstance",
     "EnableEbsEncryptionByDefault", "ModifySnapshotAttribute", "ModifyDBSnapshotAttribute",
-    "ModifyDBClusterSnapshotAttribute", "ModifyImageAttribute", "RemovePermission", "CreateTags", "AddTagsToResource",
+    "ModifyDBClusterSnapshotAttribute", "ModifyImageAttribute", "RemovePermission", "ModifyCluster", "CreateTags",
+    "AddTagsToResource",
     "RevokeSecurityGroupEgress", "SetQueueAttributes", "SetTopicAttributes", "PutResourcePolicy", "PutKeyPolicy",
 }
 # The removals that are the repair itself: a world-open ingress range, a public ACL grant, the

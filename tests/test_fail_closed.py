@@ -35,6 +35,7 @@ DB_SNAPSHOT, FUNCTION, REPOSITORY = "AWS::RDS::DBSnapshot", "AWS::Lambda::Functi
 EFS, IMAGE = "AWS::EFS::FileSystem", "AWS::EC2::Image"
 VAULT, PLAN = "AWS::Backup::BackupVault", "AWS::Backup::BackupPlan"
 CLUSTER, CLUSTER_SNAPSHOT = "AWS::RDS::DBCluster", "AWS::RDS::DBClusterSnapshot"
+WAREHOUSE = "AWS::Redshift::Cluster"
 USER, GROUP, ROLE = "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role"
 PASSWORDS, ROOT = "AWS::IAM::AccountPasswordPolicy", "AWS::IAM::RootUser"
 GLOBAL = {S3, USER, GROUP, ROLE, PASSWORDS, ROOT}   # listed once per account: a failure covers every region
@@ -48,6 +49,7 @@ LISTINGS = {
     TRAIL: ("cloudtrail", "DescribeTrails"), EFS: ("elasticfilesystem", "DescribeFileSystems"),
     VAULT: ("backup", "ListBackupVaults"), PLAN: ("backup", "ListBackupPlans"),
     CLUSTER: ("rds", "DescribeDBClusters"), CLUSTER_SNAPSHOT: ("rds", "DescribeDBClusterSnapshots"),
+    WAREHOUSE: ("redshift", "DescribeClusters"),
     # users, groups and roles are three listings of one answer
     USER: ("iam", "GetAccountAuthorizationDetails"), GROUP: ("iam", "GetAccountAuthorizationDetails"),
     ROLE: ("iam", "GetAccountAuthorizationDetails"), PASSWORDS: ("iam", "GetAccountPasswordPolicy"),
@@ -74,6 +76,7 @@ UNREAD_WHEN_READS_FAIL = {
     VOLUME: {"customer_managed_key"}, SNAPSHOT: {"public", "customer_managed_key"}, RDS: {"customer_managed_key"},
     DB_SNAPSHOT: {"public", "sharing"}, FUNCTION: set(), IMAGE: {"public", "sharing"},
     CLUSTER: {"customer_managed_key", "replica_regions"}, CLUSTER_SNAPSHOT: {"public", "sharing"},
+    WAREHOUSE: {"customer_managed_key"},
     REPOSITORY: {"replica_regions", "policy", "tags", "classification", "role"},
     VAULT: {"tags", "classification", "role"}, PLAN: {"copy_regions", "sharing", "tags", "classification", "role"},
     DDB: {"sse", "kms_key_id", "kms_key_region", "customer_managed_key", "replica_regions", "tags",
@@ -129,6 +132,9 @@ def _seed(endpoint: str) -> None:
             DBClusterIdentifier=name, Engine="aurora-postgresql", GlobalClusterIdentifier="fp-global",
             StorageEncrypted=True, KmsKeyId=rotated["Arn"], MasterUsername="admin", MasterUserPassword="not-a-secret-1")
     rds.create_db_cluster_snapshot(DBClusterSnapshotIdentifier="fp-cluster-manual", DBClusterIdentifier="fp-cluster")
+    client(endpoint, "redshift").create_cluster(
+        ClusterIdentifier="fp-warehouse", NodeType="dc2.large", MasterUsername="admin", MasterUserPassword="Not-a-secret-1",
+        Encrypted=True, KmsKeyId=rotated["Arn"], PubliclyAccessible=True)
     rds.modify_db_cluster_snapshot_attribute(DBClusterSnapshotIdentifier="fp-cluster-manual", AttributeName="restore",
                                              ValuesToAdd=["all"])
     client(endpoint, "dynamodb").create_table(
@@ -277,11 +283,12 @@ def test_faults_never_pass_and_never_resolve(cloud, clean, capsys, tmp_path, fas
 
 # Refusals that hide every critical violation of the estate (SSH open to the world, a public-read
 # bucket, a public database, a public snapshot or AMI, a repository replicated abroad, a backup
-# plan copying abroad, a database stored abroad too, a public cluster snapshot).
+# plan copying abroad, a database stored abroad too, a public cluster snapshot or warehouse).
 HIDING_CRITICAL = {("ec2", "DescribeSecurityGroups"), ("s3", "GetBucketAcl"), ("rds", "DescribeDBInstances"),
                    ("ec2", "DescribeSnapshotAttribute"), ("rds", "DescribeDBSnapshotAttributes"),
                    ("ec2", "DescribeImageAttribute"), ("ecr", "DescribeRegistry"), ("backup", "GetBackupPlan"),
-                   ("rds", "DescribeGlobalClusters"), ("rds", "DescribeDBClusterSnapshotAttributes")}
+                   ("rds", "DescribeGlobalClusters"), ("rds", "DescribeDBClusterSnapshotAttributes"),
+                   ("redshift", "DescribeClusters")}
 
 
 def test_undecided_critical_findings_fail_the_critical_gate_unless_errors_are_allowed(cloud, clean, capsys, tmp_path):

@@ -27,7 +27,7 @@ LINK_ARGUMENTS = {"bucket", "target_bucket", "security_group_id", "volume_id", "
                   "referenced_security_group_id", "source_snapshot_id", "key_id", "file_system_id", "image_id",
                   "source_ami_id", "source_instance_id", "destination_vault_arn", "replicate_source_db",
                   "replication_source_identifier", "global_cluster_identifier", "source_db_cluster_identifier",
-                  "source_db_instance_arn", "db_instance_identifier", "db_cluster_identifier"}
+                  "source_db_instance_arn", "db_instance_identifier", "db_cluster_identifier", "cluster_identifier"}
 _REFERENCE = re.compile(r"^(?P<address>(?:module\.[A-Za-z0-9_-]+(?:\[[^\]]+\])?\.)*[a-z0-9_]+\.[A-Za-z0-9_-]+"
                         r"(?:\[[^\]]+\])?)(?:\.(?P<attribute>[a-z0-9_]+))?")
 

@@ -264,8 +264,19 @@ def _put(t: _Templates, res: CapturedResource) -> None:
             "DBClusterIdentifier": i.get("clusterIdentifier"), "Engine": i.get("engine"),
             "StorageEncrypted": bool(i.get("storageEncrypted")),
             "KmsKeyId": t.link(i["kmsKeyId"], res) if i.get("kmsKeyId") else None,
-            "GlobalClusterIdentifier": t.link(i.get("globalClusterIdentifier"), res),
-            "ReplicationSourceIdentifier": t.link(i.get("replicationSourceIdentifier"), res), "Tags": _tags(i)})
+            **{cfn: t.link(i[name], res) for name, cfn in (("globalClusterIdentifier", "GlobalClusterIdentifier"),
+                                                           ("replicationSourceIdentifier", "ReplicationSourceIdentifier"))
+               if i.get(name)}, "Tags": _tags(i)})
+    elif res.type == "aws:redshift/cluster:Cluster":
+        t.put(res, "AWS::Redshift::Cluster", {
+            "ClusterIdentifier": i.get("clusterIdentifier"), "NodeType": i.get("nodeType"), "ClusterType": "single-node",
+            "MasterUsername": i.get("masterUsername"), "ManageMasterPassword": True, "DBName": "dev",
+            "Encrypted": bool(i.get("encrypted")), "KmsKeyId": t.link(i["kmsKeyId"], res) if i.get("kmsKeyId") else None,
+            "PubliclyAccessible": bool(i.get("publiclyAccessible")), "Tags": _tags(i)})
+    elif res.type == "aws:redshift/snapshotCopy:SnapshotCopy":   # inline in CloudFormation
+        owner = t.templates[t.region(res)]["Resources"][str(t.link(i.get("clusterIdentifier"), res))]
+        owner["Properties"]["DestinationRegion"] = i.get("destinationRegion")
+        owner["Properties"]["SnapshotCopyRetentionPeriod"] = i.get("retentionPeriod")
     elif res.type == "aws:rds/globalCluster:GlobalCluster":
         t.put(res, "AWS::RDS::GlobalCluster", {"GlobalClusterIdentifier": i.get("globalClusterIdentifier"),
                                                "Engine": i.get("engine"), "StorageEncrypted": i.get("storageEncrypted")})

@@ -194,6 +194,19 @@ def db_cluster(name="crm", region="lu-central-1", encrypted=True, cmk=True, repl
     return cluster
 
 
+def warehouse(name="dw", region="lu-central-1", encrypted=True, cmk=True, public=False, copy_region=None):
+    """A Redshift cluster; copy_region copies its snapshots there (aws.redshift.SnapshotCopy)."""
+    kms_key = key(f"{name}-key", region=region) if encrypted and cmk else None
+    cluster = aws.redshift.Cluster(name, cluster_identifier=name, node_type="dc2.large", master_username="app",
+                                   manage_master_password=True, encrypted=encrypted,
+                                   kms_key_id=kms_key.arn if kms_key else None, publicly_accessible=public,
+                                   skip_final_snapshot=True, tags={"data-classification": "billing"}, opts=opts(region))
+    if copy_region:
+        aws.redshift.SnapshotCopy(f"{name}-copy", cluster_identifier=cluster.id, destination_region=copy_region,
+                                  retention_period=7, opts=opts(region))
+    return cluster
+
+
 def cluster_snapshot(name="crm-nightly", region="lu-central-1", encrypted=True, public=False, shared_with=None):
     """A manual snapshot of its own Aurora cluster; shared with `all` (public) and/or an account."""
     cluster = db_cluster(f"{name}-db", region=region, encrypted=encrypted)

@@ -256,13 +256,21 @@ class EnableKeyRotation(Action):
                            {"KeyRotationEnabled": True}, ["~ key rotation: off -> on"])
 
 
+REDSHIFT = "AWS::Redshift::Cluster"
+
+
 @register
 class DisableRdsPublicAccess(Action):
     name = "rds_disable_public_access"
-    resource_types = ("AWS::RDS::DBInstance",)
+    resource_types = ("AWS::RDS::DBInstance", REDSHIFT)
     asynchronous = True
 
     def read(self, resource: Resource, ctx: EnforceContext) -> Any:
+        if resource.type == REDSHIFT:
+            cluster = ctx.client("redshift", resource.region).describe_clusters(
+                ClusterIdentifier=resource.id)["Clusters"][0]
+            return {"PubliclyAccessible": bool(cluster.get("PubliclyAccessible")),
+                    "PendingPubliclyAccessible": (cluster.get("PendingModifiedValues") or {}).get("PubliclyAccessible")}
         db = ctx.client("rds", resource.region).describe_db_instances(
             DBInstanceIdentifier=resource.id)["DBInstances"][0]
         return {"PubliclyAccessible": bool(db.get("PubliclyAccessible")),
@@ -272,6 +280,10 @@ class DisableRdsPublicAccess(Action):
         if not current["PubliclyAccessible"] or current.get("PendingPubliclyAccessible") is False:
             return None
         r = finding.resource
+        if r.type == REDSHIFT:
+            return self.change(finding, [ApiCall("redshift", r.region, "ModifyCluster",
+                                                 {"ClusterIdentifier": r.id, "PubliclyAccessible": False})],
+                               {"PubliclyAccessible": False}, ["~ publicly accessible: true -> false"])
         return self.change(finding, [ApiCall("rds", r.region, "ModifyDBInstance",
                                              {"DBInstanceIdentifier": r.id, "PubliclyAccessible": False,
                                               "ApplyImmediately": True})],

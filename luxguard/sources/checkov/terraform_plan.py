@@ -152,7 +152,7 @@ def sanitise(name: str) -> str:
 REFERABLE = ("aws_s3_bucket", "aws_kms_key", "aws_security_group", "aws_default_security_group",
              "aws_ebs_volume", "aws_ebs_snapshot", "aws_efs_file_system", "aws_ami", "aws_ami_copy",
              "aws_ami_from_instance", "aws_kms_alias", "aws_backup_vault", "aws_db_instance",
-             "aws_rds_cluster", "aws_rds_global_cluster")
+             "aws_rds_cluster", "aws_rds_global_cluster", "aws_redshift_cluster")
 
 
 def _referable_values(res: CapturedResource, address: str, tf_type: str, region: Optional[str],
