@@ -231,7 +231,7 @@ def seed(endpoint: str, size: int, workers: int) -> dict[str, int]:
 def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: int) -> dict[str, int]:
     """`count` each of queues, topics, log groups, secrets, parameters, streams, Lambda functions,
     EFS file systems, ECR repositories and backup vaults, half per region (and a backup plan per
-    two vaults, an Aurora cluster with a manual snapshot and a Redshift cluster per four), one in three with a customer-managed key, two in three tagged, one function and one repository in four with a resource policy, one
+    two vaults, an Aurora cluster with a manual snapshot, a Redshift cluster and an OpenSearch domain per four), one in three with a customer-managed key, two in three tagged, one function and one repository in four with a resource policy, one
     file system in five with a file-system policy."""
     import boto3
 
@@ -249,7 +249,7 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
         return clients[service, region]
 
     for service in ("sqs", "sns", "logs", "secretsmanager", "ssm", "kinesis", "lambda", "efs", "ecr", "backup", "rds",
-                    "redshift", "iam"):   # clients first (not thread-safe to create)
+                    "redshift", "opensearch", "iam"):   # clients first (not thread-safe to create)
         for region in REGIONS:
             c(service, region)
 
@@ -298,7 +298,8 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
             c("backup", region).create_backup_plan(BackupPlan={"BackupPlanName": f"bench-b-{i}", "Rules": [
                 {"RuleName": "daily", "TargetBackupVaultName": f"bench-v-{i}", "CopyActions": copies}]},
                 BackupPlanTags=tags)
-        if i % 4 == 0:   # one in four: an Aurora cluster with a manual snapshot (one in three of those shared), a warehouse
+        if i % 4 == 0:   # one in four: an Aurora cluster with a manual snapshot (one in three of those shared),
+            # a warehouse, a search domain
             c("rds", region).create_db_cluster(
                 DBClusterIdentifier=f"bench-c-{i}", Engine="aurora-postgresql", MasterUsername="app",
                 MasterUserPassword="bench-not-secret-1", StorageEncrypted=bool(key), Tags=tag_list,
@@ -309,6 +310,9 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
                 ClusterIdentifier=f"bench-w-{i}", NodeType="dc2.large", MasterUsername="app",
                 MasterUserPassword="Bench-not-secret-1", Encrypted=bool(key), Tags=tag_list,
                 **({"KmsKeyId": key} if key else {}))
+            c("opensearch", region).create_domain(
+                DomainName=f"bench-d-{i}", TagList=tag_list, NodeToNodeEncryptionOptions={"Enabled": bool(i % 3)},
+                EncryptionAtRestOptions={"Enabled": bool(key), **({"KmsKeyId": key} if key else {})})
             if i % 3 == 1:
                 c("rds", region).modify_db_cluster_snapshot_attribute(
                     DBClusterSnapshotIdentifier=f"bench-cs-{i}", AttributeName="restore", ValuesToAdd=["999999999999"])
@@ -326,7 +330,8 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
     return {"queues": count, "topics": count, "log_groups": count, "secrets": count, "parameters": count,
             "streams": count, "functions": count, "file_systems": count, "repositories": count,
             "backup_vaults": count, "backup_plans": (count + 1) // 2, "db_clusters": (count + 3) // 4,
-            "db_cluster_snapshots": (count + 3) // 4, "warehouses": (count + 3) // 4, "users": count}
+            "db_cluster_snapshots": (count + 3) // 4, "warehouses": (count + 3) // 4,
+            "search_domains": (count + 3) // 4, "users": count}
 
 
 # API calls of each new type: the services' own operations (the shared tagging pass separately).
@@ -334,7 +339,8 @@ SERVICE_TYPES = {"sqs": "AWS::SQS::Queue", "sns": "AWS::SNS::Topic", "cloudwatch
                  "secrets-manager": "AWS::SecretsManager::Secret", "ssm": "AWS::SSM::Parameter",
                  "kinesis": "AWS::Kinesis::Stream", "dynamodb": "AWS::DynamoDB::Table",
                  "rds": "AWS::RDS::DBCluster",   # its calls also list instances and read the snapshots
-                 "redshift": "AWS::Redshift::Cluster", "cloudtrail": "AWS::CloudTrail::Trail", "kms": "AWS::KMS::Key",
+                 "redshift": "AWS::Redshift::Cluster", "opensearch": "AWS::OpenSearchService::Domain",
+                 "cloudtrail": "AWS::CloudTrail::Trail", "kms": "AWS::KMS::Key",
                  "lambda": "AWS::Lambda::Function", "efs": "AWS::EFS::FileSystem", "ecr": "AWS::ECR::Repository",
                  "backup": "AWS::Backup::BackupVault",   # its calls also read the plans (one per two vaults)
                  "iam": "AWS::IAM::User"}   # IAM's calls also list groups, roles, the password policy and root

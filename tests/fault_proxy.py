@@ -22,10 +22,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
 from urllib.parse import parse_qs, urlsplit
 
-JSON_SERVICES = {"kms", "dynamodb", "cloudtrail", "lambda", "elasticfilesystem", "ecr", "backup", "tagging"}
+JSON_SERVICES = {"kms", "dynamodb", "cloudtrail", "lambda", "elasticfilesystem", "ecr", "backup", "tagging", "es"}
 # REST JSON services: (method, path pattern) -> operation.
 REST_ROUTES = {"backup": ((r"GET /backup-vaults", "ListBackupVaults"), (r"GET /backup/plans/[^/]+", "GetBackupPlan"),
-                          (r"GET /backup/plans", "ListBackupPlans"), (r"GET /tags/.+", "ListTags"))}
+                          (r"GET /backup/plans", "ListBackupPlans"), (r"GET /tags/.+", "ListTags")),
+               # OpenSearch signs as `es`
+               "es": ((r"GET /2021-01-01/domain", "ListDomainNames"),
+                      (r"POST /2021-01-01/opensearch/domain-info", "DescribeDomains"),
+                      (r"GET /2021-01-01/tags", "ListTags"))}
 FAULTS = ("denied", "throttled", "reset", "delay", "html", "foreign_xml", "foreign_json")
 # S3 sub-resources (GET /bucket?<key>) -> operation.
 S3_SUBRESOURCES = {

@@ -239,6 +239,10 @@ def _seed_databases(endpoint: str, keys: dict[str, str]) -> None:
         ClusterIdentifier="lux-warehouse", NodeType="dc2.large", MasterUsername="admin",
         MasterUserPassword="Not-a-secret-1", Encrypted=True, KmsKeyId=keys["kms_lu_cmk"], PubliclyAccessible=False,
         Tags=[{"Key": "data-classification", "Value": "billing"}])
+    client(endpoint, "opensearch", LU).create_domain(
+        DomainName="lux-search", EncryptionAtRestOptions={"Enabled": True, "KmsKeyId": keys["kms_lu_cmk"]},
+        NodeToNodeEncryptionOptions={"Enabled": True}, DomainEndpointOptions={"EnforceHTTPS": True},
+        TagList=[{"Key": "data-classification", "Value": "contact"}])
     ddb = client(endpoint, "dynamodb", LU)
     table = {"AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
              "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}], "BillingMode": "PAY_PER_REQUEST"}
@@ -350,7 +354,7 @@ def seed_estate(endpoint: str) -> dict[str, Any]:
                       ids["vol_encrypted"], ids["snap_private"], LU, "lux-db-ok", "lux-orders", "lux-trail",
                       "lux-orders-queue", "lux-order-events", "/lux/app", "lux-api-credentials", "/lux/export-token",
                       "lux-clickstream", "lux-deployer", "lux-operators", "lux-fn-role", "lux-fn", "lux-backups",
-                      "lux-daily", "lux-crm", "lux-crm-weekly", "lux-warehouse"],
+                      "lux-daily", "lux-crm", "lux-crm-weekly", "lux-warehouse", "lux-search"],
         "violating": {
             "bucket_outside_lu": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "us-legacy"],
             "bucket_without_cmk": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "lux-public-acl",

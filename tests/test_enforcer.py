@@ -26,6 +26,7 @@ ALLOWED_WRITES = {
     "ModifyDBClusterSnapshotAttribute", "ModifyImageAttribute", "RemovePermission", "ModifyCluster", "CreateTags",
     "AddTagsToResource",
     "RevokeSecurityGroupEgress", "SetQueueAttributes", "SetTopicAttributes", "PutResourcePolicy", "PutKeyPolicy",
+    "UpdateDomainConfig", "AddTags",
 }
 # The removals that are the repair itself: a world-open ingress range, a public ACL grant, the
 # default security group's rules (CIS 5.4). Nothing is ever deleted, not even an emptied policy.

@@ -35,7 +35,7 @@ DB_SNAPSHOT, FUNCTION, REPOSITORY = "AWS::RDS::DBSnapshot", "AWS::Lambda::Functi
 EFS, IMAGE = "AWS::EFS::FileSystem", "AWS::EC2::Image"
 VAULT, PLAN = "AWS::Backup::BackupVault", "AWS::Backup::BackupPlan"
 CLUSTER, CLUSTER_SNAPSHOT = "AWS::RDS::DBCluster", "AWS::RDS::DBClusterSnapshot"
-WAREHOUSE = "AWS::Redshift::Cluster"
+WAREHOUSE, DOMAIN = "AWS::Redshift::Cluster", "AWS::OpenSearchService::Domain"
 USER, GROUP, ROLE = "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role"
 PASSWORDS, ROOT = "AWS::IAM::AccountPasswordPolicy", "AWS::IAM::RootUser"
 GLOBAL = {S3, USER, GROUP, ROLE, PASSWORDS, ROOT}   # listed once per account: a failure covers every region
@@ -49,7 +49,7 @@ LISTINGS = {
     TRAIL: ("cloudtrail", "DescribeTrails"), EFS: ("elasticfilesystem", "DescribeFileSystems"),
     VAULT: ("backup", "ListBackupVaults"), PLAN: ("backup", "ListBackupPlans"),
     CLUSTER: ("rds", "DescribeDBClusters"), CLUSTER_SNAPSHOT: ("rds", "DescribeDBClusterSnapshots"),
-    WAREHOUSE: ("redshift", "DescribeClusters"),
+    WAREHOUSE: ("redshift", "DescribeClusters"), DOMAIN: ("es", "ListDomainNames"),   # OpenSearch signs as `es`
     # users, groups and roles are three listings of one answer
     USER: ("iam", "GetAccountAuthorizationDetails"), GROUP: ("iam", "GetAccountAuthorizationDetails"),
     ROLE: ("iam", "GetAccountAuthorizationDetails"), PASSWORDS: ("iam", "GetAccountPasswordPolicy"),
@@ -68,7 +68,8 @@ READS = {("s3", op) for op in ("GetBucketLocation", "GetBucketEncryption", "GetP
     ("kms", "ListGrants"), ("elasticfilesystem", "DescribeFileSystemPolicy"), ("ec2", "DescribeImageAttribute"),
     ("ecr", "DescribeRegistry"), ("ecr", "GetRepositoryPolicy"), ("ecr", "ListTagsForResource"),
     ("backup", "GetBackupPlan"), ("backup", "ListTags"), ("tagging", "GetResources"),
-    ("rds", "DescribeGlobalClusters"), ("rds", "DescribeDBClusterSnapshotAttributes")}
+    ("rds", "DescribeGlobalClusters"), ("rds", "DescribeDBClusterSnapshotAttributes"), ("es", "DescribeDomains"),
+    ("es", "ListTags")}
 UNREAD_WHEN_READS_FAIL = {
     S3: {"region", "encryption", "public_access_block", "policy", "ownership", "acl", "versioning", "logging",
          "lifecycle", "object_lock", "replication", "tags", "classification", "role"},
@@ -77,6 +78,8 @@ UNREAD_WHEN_READS_FAIL = {
     DB_SNAPSHOT: {"public", "sharing"}, FUNCTION: set(), IMAGE: {"public", "sharing"},
     CLUSTER: {"customer_managed_key", "replica_regions"}, CLUSTER_SNAPSHOT: {"public", "sharing"},
     WAREHOUSE: {"customer_managed_key"},
+    DOMAIN: {"encrypted", "customer_managed_key", "node_to_node_encryption", "enforce_https", "policy", "tags",
+             "classification", "role"},
     REPOSITORY: {"replica_regions", "policy", "tags", "classification", "role"},
     VAULT: {"tags", "classification", "role"}, PLAN: {"copy_regions", "sharing", "tags", "classification", "role"},
     DDB: {"sse", "kms_key_id", "kms_key_region", "customer_managed_key", "replica_regions", "tags",
@@ -135,6 +138,10 @@ def _seed(endpoint: str) -> None:
     client(endpoint, "redshift").create_cluster(
         ClusterIdentifier="fp-warehouse", NodeType="dc2.large", MasterUsername="admin", MasterUserPassword="Not-a-secret-1",
         Encrypted=True, KmsKeyId=rotated["Arn"], PubliclyAccessible=True)
+    client(endpoint, "opensearch").create_domain(
+        DomainName="fp-search", EncryptionAtRestOptions={"Enabled": True, "KmsKeyId": rotated["Arn"]},
+        AccessPolicies=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "es:ESHttpGet", "Resource": "*"}]}))
     rds.modify_db_cluster_snapshot_attribute(DBClusterSnapshotIdentifier="fp-cluster-manual", AttributeName="restore",
                                              ValuesToAdd=["all"])
     client(endpoint, "dynamodb").create_table(

@@ -277,6 +277,18 @@ def _put(t: _Templates, res: CapturedResource) -> None:
         owner = t.templates[t.region(res)]["Resources"][str(t.link(i.get("clusterIdentifier"), res))]
         owner["Properties"]["DestinationRegion"] = i.get("destinationRegion")
         owner["Properties"]["SnapshotCopyRetentionPeriod"] = i.get("retentionPeriod")
+    elif res.type == "aws:opensearch/domain:Domain":
+        at_rest = i.get("encryptAtRest") or {}
+        t.put(res, "AWS::OpenSearchService::Domain", {
+            "DomainName": i.get("domainName"),
+            "EncryptionAtRestOptions": {"Enabled": bool(at_rest.get("enabled")), **(
+                {"KmsKeyId": t.link(at_rest["kmsKeyId"], res)} if at_rest.get("kmsKeyId") else {})},
+            "NodeToNodeEncryptionOptions": {"Enabled": bool((i.get("nodeToNodeEncryption") or {}).get("enabled"))},
+            "DomainEndpointOptions": {"EnforceHTTPS": bool((i.get("domainEndpointOptions") or {}).get("enforceHttps"))},
+            "Tags": _tags(i)})
+    elif res.type == "aws:opensearch/domainPolicy:DomainPolicy":   # inline in CloudFormation
+        owner = t.templates[t.region(res)]["Resources"][str(t.link(i.get("domainName"), res))]
+        owner["Properties"]["AccessPolicies"] = _document(i.get("accessPolicies"))
     elif res.type == "aws:rds/globalCluster:GlobalCluster":
         t.put(res, "AWS::RDS::GlobalCluster", {"GlobalClusterIdentifier": i.get("globalClusterIdentifier"),
                                                "Engine": i.get("engine"), "StorageEncrypted": i.get("storageEncrypted")})

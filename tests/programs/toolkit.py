@@ -207,6 +207,25 @@ def warehouse(name="dw", region="lu-central-1", encrypted=True, cmk=True, public
     return cluster
 
 
+def search_domain(name="search", region="lu-central-1", encrypted=True, cmk=True, node_to_node=True, https=True,
+                  policy=None, classification="contact"):
+    """An OpenSearch domain; policy (own_account, foreign_account, or an account id): an
+    `aws.opensearch.DomainPolicy` letting that account search it."""
+    kms_key = key(f"{name}-key", region=region) if encrypted and cmk else None
+    domain = aws.opensearch.Domain(
+        name, domain_name=name, encrypt_at_rest={"enabled": encrypted, "kms_key_id": kms_key.arn if kms_key else None},
+        node_to_node_encryption={"enabled": node_to_node}, domain_endpoint_options={"enforce_https": https},
+        tags=_classified(classification), opts=opts(region))
+    if policy:
+        principal = f"arn:aws:iam::{RESOURCE_POLICY_PRINCIPALS.get(policy, policy)}:root"
+        document = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Search", "Effect": "Allow", "Principal": {"AWS": principal}, "Action": ["es:ESHttpGet", "es:ESHttpPost"],
+             "Resource": f"arn:aws:es:{region}:{ACCOUNT}:domain/{name}/*"}]})
+        aws.opensearch.DomainPolicy(f"{name}-policy", domain_name=domain.domain_name, access_policies=document,
+                                    opts=opts(region))
+    return domain
+
+
 def cluster_snapshot(name="crm-nightly", region="lu-central-1", encrypted=True, public=False, shared_with=None):
     """A manual snapshot of its own Aurora cluster; shared with `all` (public) and/or an account."""
     cluster = db_cluster(f"{name}-db", region=region, encrypted=encrypted)
