@@ -231,7 +231,8 @@ def seed(endpoint: str, size: int, workers: int) -> dict[str, int]:
 def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: int) -> dict[str, int]:
     """`count` each of queues, topics, log groups, secrets, parameters, streams, Lambda functions,
     EFS file systems, ECR repositories and backup vaults, half per region (and a backup plan per
-    two vaults, an Aurora cluster with a manual snapshot, a Redshift cluster and an OpenSearch domain per four), one in three with a customer-managed key, two in three tagged, one function and one repository in four with a resource policy, one
+    two vaults, an Aurora cluster with a manual snapshot, a Redshift cluster, a cache and an OpenSearch domain per
+    four), one in three with a customer-managed key, two in three tagged, one function and one repository in four with a resource policy, one
     file system in five with a file-system policy."""
     import boto3
 
@@ -249,7 +250,7 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
         return clients[service, region]
 
     for service in ("sqs", "sns", "logs", "secretsmanager", "ssm", "kinesis", "lambda", "efs", "ecr", "backup", "rds",
-                    "redshift", "opensearch", "iam"):   # clients first (not thread-safe to create)
+                    "redshift", "opensearch", "elasticache", "iam"):   # clients first (not thread-safe to create)
         for region in REGIONS:
             c(service, region)
 
@@ -299,22 +300,27 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
                 {"RuleName": "daily", "TargetBackupVaultName": f"bench-v-{i}", "CopyActions": copies}]},
                 BackupPlanTags=tags)
         if i % 4 == 0:   # one in four: an Aurora cluster with a manual snapshot (one in three of those shared),
-            # a warehouse, a search domain
-            c("rds", region).create_db_cluster(
+            # a warehouse, a cache, a search domain, alternating between the regions
+            home = REGIONS[(i // 4) % 2]
+            c("rds", home).create_db_cluster(
                 DBClusterIdentifier=f"bench-c-{i}", Engine="aurora-postgresql", MasterUsername="app",
                 MasterUserPassword="bench-not-secret-1", StorageEncrypted=bool(key), Tags=tag_list,
                 **({"KmsKeyId": key} if key else {}))
-            c("rds", region).create_db_cluster_snapshot(DBClusterIdentifier=f"bench-c-{i}",
+            c("rds", home).create_db_cluster_snapshot(DBClusterIdentifier=f"bench-c-{i}",
                                                         DBClusterSnapshotIdentifier=f"bench-cs-{i}", Tags=tag_list)
-            c("redshift", region).create_cluster(
+            c("redshift", home).create_cluster(
                 ClusterIdentifier=f"bench-w-{i}", NodeType="dc2.large", MasterUsername="app",
                 MasterUserPassword="Bench-not-secret-1", Encrypted=bool(key), Tags=tag_list,
                 **({"KmsKeyId": key} if key else {}))
-            c("opensearch", region).create_domain(
+            c("elasticache", home).create_replication_group(
+                ReplicationGroupId=f"bench-e-{i}", ReplicationGroupDescription="bench", Engine="redis",
+                CacheNodeType="cache.t3.micro", AtRestEncryptionEnabled=bool(key), TransitEncryptionEnabled=bool(i % 3),
+                Tags=tag_list, **({"KmsKeyId": key} if key else {}))
+            c("opensearch", home).create_domain(
                 DomainName=f"bench-d-{i}", TagList=tag_list, NodeToNodeEncryptionOptions={"Enabled": bool(i % 3)},
                 EncryptionAtRestOptions={"Enabled": bool(key), **({"KmsKeyId": key} if key else {})})
             if i % 3 == 1:
-                c("rds", region).modify_db_cluster_snapshot_attribute(
+                c("rds", home).modify_db_cluster_snapshot_attribute(
                     DBClusterSnapshotIdentifier=f"bench-cs-{i}", AttributeName="restore", ValuesToAdd=["999999999999"])
         iam = c("iam", REGIONS[0])   # IAM is global: users with a policy and a key, half with a console password
         iam.create_user(UserName=f"bench-u-{i}")
@@ -331,7 +337,7 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
             "streams": count, "functions": count, "file_systems": count, "repositories": count,
             "backup_vaults": count, "backup_plans": (count + 1) // 2, "db_clusters": (count + 3) // 4,
             "db_cluster_snapshots": (count + 3) // 4, "warehouses": (count + 3) // 4,
-            "search_domains": (count + 3) // 4, "users": count}
+            "search_domains": (count + 3) // 4, "caches": (count + 3) // 4, "users": count}
 
 
 # API calls of each new type: the services' own operations (the shared tagging pass separately).
@@ -340,7 +346,7 @@ SERVICE_TYPES = {"sqs": "AWS::SQS::Queue", "sns": "AWS::SNS::Topic", "cloudwatch
                  "kinesis": "AWS::Kinesis::Stream", "dynamodb": "AWS::DynamoDB::Table",
                  "rds": "AWS::RDS::DBCluster",   # its calls also list instances and read the snapshots
                  "redshift": "AWS::Redshift::Cluster", "opensearch": "AWS::OpenSearchService::Domain",
-                 "cloudtrail": "AWS::CloudTrail::Trail", "kms": "AWS::KMS::Key",
+                 "elasticache": "AWS::ElastiCache::ReplicationGroup", "cloudtrail": "AWS::CloudTrail::Trail", "kms": "AWS::KMS::Key",
                  "lambda": "AWS::Lambda::Function", "efs": "AWS::EFS::FileSystem", "ecr": "AWS::ECR::Repository",
                  "backup": "AWS::Backup::BackupVault",   # its calls also read the plans (one per two vaults)
                  "iam": "AWS::IAM::User"}   # IAM's calls also list groups, roles, the password policy and root

@@ -82,6 +82,7 @@ EXPECTED: dict[str, Expected] = {
     "rds.DescribeDBSnapshotAttributes": Expected(("DBSnapshotAttributesResult",)),
     "rds.DescribeDBClusters": Expected(("DBClusters",)),
     "redshift.DescribeClusters": Expected(("Clusters",)),
+    "elasticache.DescribeReplicationGroups": Expected(("ReplicationGroups",)),
     "opensearch.ListDomainNames": Expected(("DomainNames",)),
     "opensearch.DescribeDomains": Expected(("DomainStatusList",)),
     "opensearch.ListTags": Expected(("TagList",)),

@@ -17,8 +17,9 @@ from luxguard.core.model import Resource
 from scanners.calls import describe_error, tag_dict
 from scanners.clients import ClientFactory
 
-# GetResources ResourceTypeFilters of the collectors that read their tags here.
-TAGGED_SERVICES = ("backup:backup-vault", "kms", "lambda", "logs", "s3", "sns", "sqs", "ssm")
+# GetResources ResourceTypeFilters of the collectors that read their tags here (ElastiCache as a
+# whole service: AWS names replication groups `replicationgroup`, the local cloud `replication-group`).
+TAGGED_SERVICES = ("backup:backup-vault", "elasticache", "kms", "lambda", "logs", "s3", "sns", "sqs", "ssm")
 TAG_GROUPS = ("tags", "classification", "role")
 
 

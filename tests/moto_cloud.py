@@ -243,6 +243,10 @@ def _seed_databases(endpoint: str, keys: dict[str, str]) -> None:
         DomainName="lux-search", EncryptionAtRestOptions={"Enabled": True, "KmsKeyId": keys["kms_lu_cmk"]},
         NodeToNodeEncryptionOptions={"Enabled": True}, DomainEndpointOptions={"EnforceHTTPS": True},
         TagList=[{"Key": "data-classification", "Value": "contact"}])
+    client(endpoint, "elasticache", LU).create_replication_group(
+        ReplicationGroupId="lux-sessions", ReplicationGroupDescription="sessions", Engine="redis",
+        CacheNodeType="cache.t3.micro", AtRestEncryptionEnabled=True, KmsKeyId=keys["kms_lu_cmk"],
+        TransitEncryptionEnabled=True, Tags=[{"Key": "data-classification", "Value": "contact"}])
     ddb = client(endpoint, "dynamodb", LU)
     table = {"AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
              "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}], "BillingMode": "PAY_PER_REQUEST"}
@@ -354,7 +358,8 @@ def seed_estate(endpoint: str) -> dict[str, Any]:
                       ids["vol_encrypted"], ids["snap_private"], LU, "lux-db-ok", "lux-orders", "lux-trail",
                       "lux-orders-queue", "lux-order-events", "/lux/app", "lux-api-credentials", "/lux/export-token",
                       "lux-clickstream", "lux-deployer", "lux-operators", "lux-fn-role", "lux-fn", "lux-backups",
-                      "lux-daily", "lux-crm", "lux-crm-weekly", "lux-warehouse", "lux-search"],
+                      "lux-daily", "lux-crm", "lux-crm-weekly", "lux-warehouse", "lux-search",
+                      "lux-sessions"],
         "violating": {
             "bucket_outside_lu": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "us-legacy"],
             "bucket_without_cmk": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "lux-public-acl",

@@ -35,7 +35,7 @@ DB_SNAPSHOT, FUNCTION, REPOSITORY = "AWS::RDS::DBSnapshot", "AWS::Lambda::Functi
 EFS, IMAGE = "AWS::EFS::FileSystem", "AWS::EC2::Image"
 VAULT, PLAN = "AWS::Backup::BackupVault", "AWS::Backup::BackupPlan"
 CLUSTER, CLUSTER_SNAPSHOT = "AWS::RDS::DBCluster", "AWS::RDS::DBClusterSnapshot"
-WAREHOUSE, DOMAIN = "AWS::Redshift::Cluster", "AWS::OpenSearchService::Domain"
+WAREHOUSE, DOMAIN, CACHE = "AWS::Redshift::Cluster", "AWS::OpenSearchService::Domain", "AWS::ElastiCache::ReplicationGroup"
 USER, GROUP, ROLE = "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role"
 PASSWORDS, ROOT = "AWS::IAM::AccountPasswordPolicy", "AWS::IAM::RootUser"
 GLOBAL = {S3, USER, GROUP, ROLE, PASSWORDS, ROOT}   # listed once per account: a failure covers every region
@@ -50,6 +50,7 @@ LISTINGS = {
     VAULT: ("backup", "ListBackupVaults"), PLAN: ("backup", "ListBackupPlans"),
     CLUSTER: ("rds", "DescribeDBClusters"), CLUSTER_SNAPSHOT: ("rds", "DescribeDBClusterSnapshots"),
     WAREHOUSE: ("redshift", "DescribeClusters"), DOMAIN: ("es", "ListDomainNames"),   # OpenSearch signs as `es`
+    CACHE: ("elasticache", "DescribeReplicationGroups"),
     # users, groups and roles are three listings of one answer
     USER: ("iam", "GetAccountAuthorizationDetails"), GROUP: ("iam", "GetAccountAuthorizationDetails"),
     ROLE: ("iam", "GetAccountAuthorizationDetails"), PASSWORDS: ("iam", "GetAccountPasswordPolicy"),
@@ -77,7 +78,7 @@ UNREAD_WHEN_READS_FAIL = {
     VOLUME: {"customer_managed_key"}, SNAPSHOT: {"public", "customer_managed_key"}, RDS: {"customer_managed_key"},
     DB_SNAPSHOT: {"public", "sharing"}, FUNCTION: set(), IMAGE: {"public", "sharing"},
     CLUSTER: {"customer_managed_key", "replica_regions"}, CLUSTER_SNAPSHOT: {"public", "sharing"},
-    WAREHOUSE: {"customer_managed_key"},
+    WAREHOUSE: {"customer_managed_key"}, CACHE: {"customer_managed_key", "tags", "classification", "role"},
     DOMAIN: {"encrypted", "customer_managed_key", "node_to_node_encryption", "enforce_https", "policy", "tags",
              "classification", "role"},
     REPOSITORY: {"replica_regions", "policy", "tags", "classification", "role"},
@@ -142,6 +143,9 @@ def _seed(endpoint: str) -> None:
         DomainName="fp-search", EncryptionAtRestOptions={"Enabled": True, "KmsKeyId": rotated["Arn"]},
         AccessPolicies=json.dumps({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "es:ESHttpGet", "Resource": "*"}]}))
+    client(endpoint, "elasticache").create_replication_group(
+        ReplicationGroupId="fp-cache", ReplicationGroupDescription="x", Engine="redis", CacheNodeType="cache.t3.micro",
+        AtRestEncryptionEnabled=True, KmsKeyId=rotated["Arn"], Tags=[{"Key": "data-classification", "Value": "contact"}])
     rds.modify_db_cluster_snapshot_attribute(DBClusterSnapshotIdentifier="fp-cluster-manual", AttributeName="restore",
                                              ValuesToAdd=["all"])
     client(endpoint, "dynamodb").create_table(

@@ -467,11 +467,12 @@ def test_api_calls_grow_linearly_with_buckets(fresh_cloud, versioned, owner_enfo
     # STS + s3 list + s3control + the buckets' region's tagging pass; IAM once per account (authorization details, password policy,
     # account summary); per region: KMS 2, EC2 5 (security groups, volumes, snapshots, AMIs,
     # EBS default), RDS 4 (instances, clusters, snapshots, cluster snapshots; global clusters only
-    # where a cluster belongs to one), Redshift 1, OpenSearch 1 (domain names), DynamoDB 1, CloudTrail 1, Lambda 1, ECR 1
+    # where a cluster belongs to one), Redshift 1, OpenSearch 1 (domain names), ElastiCache 1,
+    # DynamoDB 1, CloudTrail 1, Lambda 1, ECR 1
     # (DescribeRegistry only where there are repositories); and one listing each for queues,
     # topics, log groups, secrets, parameters, streams, file systems, backup vaults, backup plans.
     # (An account without AMIs makes no DescribeSnapshots for their devices.)
-    assert fixed == 4 + 3 + 17 + 9
+    assert fixed == 4 + 3 + 18 + 9
 
 
 # -------------------------------------------------------------------------- regions

@@ -289,6 +289,13 @@ def _put(t: _Templates, res: CapturedResource) -> None:
     elif res.type == "aws:opensearch/domainPolicy:DomainPolicy":   # inline in CloudFormation
         owner = t.templates[t.region(res)]["Resources"][str(t.link(i.get("domainName"), res))]
         owner["Properties"]["AccessPolicies"] = _document(i.get("accessPolicies"))
+    elif res.type == "aws:elasticache/replicationGroup:ReplicationGroup":
+        t.put(res, "AWS::ElastiCache::ReplicationGroup", {
+            "ReplicationGroupId": i.get("replicationGroupId"), "ReplicationGroupDescription": i.get("description"),
+            "Engine": i.get("engine"), "CacheNodeType": i.get("nodeType"), "NumCacheClusters": i.get("numCacheClusters"),
+            "AtRestEncryptionEnabled": bool(i.get("atRestEncryptionEnabled")),
+            "KmsKeyId": t.link(i["kmsKeyId"], res) if i.get("kmsKeyId") else None,
+            "TransitEncryptionEnabled": bool(i.get("transitEncryptionEnabled")), "Tags": _tags(i)})
     elif res.type == "aws:rds/globalCluster:GlobalCluster":
         t.put(res, "AWS::RDS::GlobalCluster", {"GlobalClusterIdentifier": i.get("globalClusterIdentifier"),
                                                "Engine": i.get("engine"), "StorageEncrypted": i.get("storageEncrypted")})

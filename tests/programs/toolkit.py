@@ -226,6 +226,15 @@ def search_domain(name="search", region="lu-central-1", encrypted=True, cmk=True
     return domain
 
 
+def cache(name="sessions", region="lu-central-1", encrypted=True, cmk=True, transit=True, classification="contact"):
+    """A Redis replication group (one primary, one replica)."""
+    kms_key = key(f"{name}-key", region=region) if encrypted and cmk else None
+    return aws.elasticache.ReplicationGroup(
+        name, replication_group_id=name, description=f"{name} cache", engine="redis", node_type="cache.t3.micro",
+        num_cache_clusters=2, at_rest_encryption_enabled=encrypted, kms_key_id=kms_key.arn if kms_key else None,
+        transit_encryption_enabled=transit, tags=_classified(classification), opts=opts(region))
+
+
 def cluster_snapshot(name="crm-nightly", region="lu-central-1", encrypted=True, public=False, shared_with=None):
     """A manual snapshot of its own Aurora cluster; shared with `all` (public) and/or an account."""
     cluster = db_cluster(f"{name}-db", region=region, encrypted=encrypted)
