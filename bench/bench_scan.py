@@ -302,6 +302,7 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
         if i % 4 == 0:   # one in four: an Aurora cluster with a manual snapshot (one in three of those shared),
             # a warehouse, a cache, a search domain, alternating between the regions
             home = REGIONS[(i // 4) % 2]
+            key = keys[home][i % len(keys[home])] if key else None   # the key of that region
             c("rds", home).create_db_cluster(
                 DBClusterIdentifier=f"bench-c-{i}", Engine="aurora-postgresql", MasterUsername="app",
                 MasterUserPassword="bench-not-secret-1", StorageEncrypted=bool(key), Tags=tag_list,
