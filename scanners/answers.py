@@ -56,6 +56,7 @@ EXPECTED: dict[str, Expected] = {
     "ec2.DescribeSnapshots": Expected(("Snapshots",)),
     "ec2.DescribeSnapshotAttribute": Expected(("SnapshotId",)),
     "ec2.DescribeImages": Expected(("Images",)),
+    "ec2.DescribeVpcPeeringConnections": Expected(("VpcPeeringConnections",)),
     "ec2.DescribeImageAttribute": Expected(("ImageId",)),
     "ec2.GetEbsEncryptionByDefault": Expected(("EbsEncryptionByDefault",)),
     "ec2.GetEbsDefaultKmsKeyId": Expected(("KmsKeyId",)),

@@ -1,7 +1,8 @@
-"""EC2: security groups, EBS volumes and snapshots, and EBS encryption-by-default.
+"""EC2: security groups, EBS volumes and snapshots, EBS encryption-by-default, VPC peerings.
 
-Calls per region: DescribeSecurityGroups, DescribeVolumes, DescribeSnapshots (all
-paginated), GetEbsEncryptionByDefault, and GetEbsDefaultKmsKeyId only when that is on.
+Calls per region: DescribeSecurityGroups, DescribeVolumes, DescribeSnapshots,
+DescribeVpcPeeringConnections (all paginated), GetEbsEncryptionByDefault, and
+GetEbsDefaultKmsKeyId only when that is on.
 Per snapshot: DescribeSnapshotAttribute only for unencrypted snapshots (AWS refuses to
 share encrypted snapshots publicly, so those cannot be public).
 """
@@ -14,6 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from luxguard.core.external_access import share_grants_of
 from luxguard.resources.ebs_snapshot import SHARE_ACTIONS
+from luxguard.resources.vpc_peering import peering
 from luxguard.core.model import Resource, common_properties
 from luxguard.core.security_group_rules import normalise_rule, sort_rules
 
@@ -167,3 +169,30 @@ def collect_ebs_default(shared: Shared, region: str) -> list[Resource]:
         if key is not FAILED:
             resource.properties["kms_key_id"] = key.get("KmsKeyId")
     return [resource]
+
+
+PEERING_TYPE = "AWS::EC2::VPCPeeringConnection"
+GONE = {"deleted", "rejected", "failed", "expired"}   # a peering in these states routes nothing
+
+
+def collect_vpc_peerings(shared: Shared, region: str) -> list[Resource]:
+    """Each live peering once: in its requester's region, or in the accepter's when another
+    account requested it (both regions list a cross-region peering)."""
+    ec2, account = shared.clients.client("ec2", region), shared.account
+    found = []
+    for page in ec2.get_paginator("describe_vpc_peering_connections").paginate():
+        for connection in page.get("VpcPeeringConnections", []):
+            requester, accepter = connection.get("RequesterVpcInfo") or {}, connection.get("AccepterVpcInfo") or {}
+            ours = requester if requester.get("OwnerId") in (None, account) else accepter
+            if (ours.get("Region") or region) != region or (connection.get("Status") or {}).get("Code") in GONE:
+                continue
+            identifier = connection["VpcPeeringConnectionId"]
+            tags = tag_dict(connection.get("Tags"))
+            resource = Resource(type=PEERING_TYPE, id=identifier, region=region,
+                                arn=arns.build("ec2", region, account, f"vpc-peering-connection/{identifier}"))
+            owners = [side.get("OwnerId") for side in (requester, accepter) if side.get("OwnerId") != account]
+            resource.properties = {**common_properties(_name(tags, identifier), region, tags),
+                                   **peering([requester.get("Region") or region, accepter.get("Region") or region],
+                                             owners)}
+            found.append(resource)
+    return sorted(found, key=lambda r: r.id)

@@ -218,6 +218,10 @@ def _seed_image(ec2: Any, ids: dict[str, str]) -> None:
     ec2.modify_image_attribute(ImageId=ids["ami_public"], LaunchPermission={"Add": [{"Group": "all"}]})
     (answer,) = ec2.describe_images(ImageIds=[ids["ami_public"]])["Images"]
     ids["snap_of_ami"] = answer["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"]
+    mesh = [ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"] for cidr in ("10.50.0.0/16", "10.60.0.0/16")]
+    ids["peering_lu"] = ec2.create_vpc_peering_connection(VpcId=mesh[0], PeerVpcId=mesh[1], TagSpecifications=[
+        {"ResourceType": "vpc-peering-connection", "Tags": [{"Key": "Name", "Value": "lux-mesh"}]}],
+    )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
 
 
 def _seed_databases(endpoint: str, keys: dict[str, str]) -> None:
@@ -359,7 +363,7 @@ def seed_estate(endpoint: str) -> dict[str, Any]:
                       "lux-orders-queue", "lux-order-events", "/lux/app", "lux-api-credentials", "/lux/export-token",
                       "lux-clickstream", "lux-deployer", "lux-operators", "lux-fn-role", "lux-fn", "lux-backups",
                       "lux-daily", "lux-crm", "lux-crm-weekly", "lux-warehouse", "lux-search",
-                      "lux-sessions"],
+                      "lux-sessions", ids["peering_lu"]],
         "violating": {
             "bucket_outside_lu": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "us-legacy"],
             "bucket_without_cmk": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "lux-public-acl",

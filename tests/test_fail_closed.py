@@ -35,6 +35,7 @@ DB_SNAPSHOT, FUNCTION, REPOSITORY = "AWS::RDS::DBSnapshot", "AWS::Lambda::Functi
 EFS, IMAGE = "AWS::EFS::FileSystem", "AWS::EC2::Image"
 VAULT, PLAN = "AWS::Backup::BackupVault", "AWS::Backup::BackupPlan"
 CLUSTER, CLUSTER_SNAPSHOT = "AWS::RDS::DBCluster", "AWS::RDS::DBClusterSnapshot"
+PEERING = "AWS::EC2::VPCPeeringConnection"
 WAREHOUSE, DOMAIN, CACHE = "AWS::Redshift::Cluster", "AWS::OpenSearchService::Domain", "AWS::ElastiCache::ReplicationGroup"
 USER, GROUP, ROLE = "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role"
 PASSWORDS, ROOT = "AWS::IAM::AccountPasswordPolicy", "AWS::IAM::RootUser"
@@ -50,7 +51,7 @@ LISTINGS = {
     VAULT: ("backup", "ListBackupVaults"), PLAN: ("backup", "ListBackupPlans"),
     CLUSTER: ("rds", "DescribeDBClusters"), CLUSTER_SNAPSHOT: ("rds", "DescribeDBClusterSnapshots"),
     WAREHOUSE: ("redshift", "DescribeClusters"), DOMAIN: ("es", "ListDomainNames"),   # OpenSearch signs as `es`
-    CACHE: ("elasticache", "DescribeReplicationGroups"),
+    CACHE: ("elasticache", "DescribeReplicationGroups"), PEERING: ("ec2", "DescribeVpcPeeringConnections"),
     # users, groups and roles are three listings of one answer
     USER: ("iam", "GetAccountAuthorizationDetails"), GROUP: ("iam", "GetAccountAuthorizationDetails"),
     ROLE: ("iam", "GetAccountAuthorizationDetails"), PASSWORDS: ("iam", "GetAccountPasswordPolicy"),
@@ -78,7 +79,7 @@ UNREAD_WHEN_READS_FAIL = {
     VOLUME: {"customer_managed_key"}, SNAPSHOT: {"public", "customer_managed_key"}, RDS: {"customer_managed_key"},
     DB_SNAPSHOT: {"public", "sharing"}, FUNCTION: set(), IMAGE: {"public", "sharing"},
     CLUSTER: {"customer_managed_key", "replica_regions"}, CLUSTER_SNAPSHOT: {"public", "sharing"},
-    WAREHOUSE: {"customer_managed_key"}, CACHE: {"customer_managed_key", "tags", "classification", "role"},
+    PEERING: set(), WAREHOUSE: {"customer_managed_key"}, CACHE: {"customer_managed_key", "tags", "classification", "role"},
     DOMAIN: {"encrypted", "customer_managed_key", "node_to_node_encryption", "enforce_https", "policy", "tags",
              "classification", "role"},
     REPOSITORY: {"replica_regions", "policy", "tags", "classification", "role"},
@@ -121,6 +122,8 @@ def _seed(endpoint: str) -> None:
     image = ec2.register_image(Name="fp-image", RootDeviceName="/dev/xvda")["ImageId"]
     ec2.modify_image_attribute(ImageId=image, LaunchPermission={"Add": [{"Group": "all"}]})
     ec2.enable_ebs_encryption_by_default()
+    ireland = client(endpoint, "ec2", "eu-west-1").create_vpc(CidrBlock="10.70.0.0/16")["Vpc"]["VpcId"]
+    ec2.create_vpc_peering_connection(VpcId=vpc, PeerVpcId=ireland, PeerRegion="eu-west-1")
     client(endpoint, "rds").create_db_instance(
         DBInstanceIdentifier="fp-db", Engine="postgres", DBInstanceClass="db.t3.micro", MasterUsername="admin",
         MasterUserPassword="not-a-secret-1", AllocatedStorage=20, StorageEncrypted=True, KmsKeyId=rotated["Arn"],

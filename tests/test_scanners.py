@@ -228,7 +228,8 @@ def test_security_groups(estate):
     assert web.get("ingress")[1]["sources"] == [ids["sg_app_tier"]]
     assert web.get("tags") == {"Team": "web"}
     defaults = [r for r in result.resources if r.type == "AWS::EC2::SecurityGroup" and r.get("is_default")]
-    assert sorted(r.region for r in defaults) == sorted(REGIONS)   # moto: one default VPC per region
+    # moto: one default VPC per region; and the two VPCs of the seeded Luxembourg peering
+    assert sorted(r.region for r in defaults) == sorted([*REGIONS, LU, LU])
 
 
 def test_volumes_snapshots_and_ebs_default(estate):
@@ -465,14 +466,14 @@ def test_api_calls_grow_linearly_with_buckets(fresh_cloud, versioned, owner_enfo
     fixed = totals[2] - per_bucket * 2
     assert totals[5] == fixed + per_bucket * 5
     # STS + s3 list + s3control + the buckets' region's tagging pass; IAM once per account (authorization details, password policy,
-    # account summary); per region: KMS 2, EC2 5 (security groups, volumes, snapshots, AMIs,
-    # EBS default), RDS 4 (instances, clusters, snapshots, cluster snapshots; global clusters only
+    # account summary); per region: KMS 2, EC2 6 (security groups, volumes, snapshots, AMIs,
+    # EBS default, VPC peerings), RDS 4 (instances, clusters, snapshots, cluster snapshots; global clusters only
     # where a cluster belongs to one), Redshift 1, OpenSearch 1 (domain names), ElastiCache 1,
     # DynamoDB 1, CloudTrail 1, Lambda 1, ECR 1
     # (DescribeRegistry only where there are repositories); and one listing each for queues,
     # topics, log groups, secrets, parameters, streams, file systems, backup vaults, backup plans.
     # (An account without AMIs makes no DescribeSnapshots for their devices.)
-    assert fixed == 4 + 3 + 18 + 9
+    assert fixed == 4 + 3 + 19 + 9
 
 
 # -------------------------------------------------------------------------- regions

@@ -296,6 +296,12 @@ def _put(t: _Templates, res: CapturedResource) -> None:
             "AtRestEncryptionEnabled": bool(i.get("atRestEncryptionEnabled")),
             "KmsKeyId": t.link(i["kmsKeyId"], res) if i.get("kmsKeyId") else None,
             "TransitEncryptionEnabled": bool(i.get("transitEncryptionEnabled")), "Tags": _tags(i)})
+    elif res.type == "aws:ec2/vpc:Vpc":
+        t.put(res, "AWS::EC2::VPC", {"CidrBlock": i.get("cidrBlock"), "Tags": _tags(i)})
+    elif res.type == "aws:ec2/vpcPeeringConnection:VpcPeeringConnection":
+        t.put(res, "AWS::EC2::VPCPeeringConnection", {
+            "VpcId": t.link(i.get("vpcId"), res), "PeerVpcId": t.link(i.get("peerVpcId"), res),
+            "PeerRegion": i.get("peerRegion"), "PeerOwnerId": i.get("peerOwnerId"), "Tags": _tags(i)})
     elif res.type == "aws:rds/globalCluster:GlobalCluster":
         t.put(res, "AWS::RDS::GlobalCluster", {"GlobalClusterIdentifier": i.get("globalClusterIdentifier"),
                                                "Engine": i.get("engine"), "StorageEncrypted": i.get("storageEncrypted")})

@@ -235,6 +235,20 @@ def cache(name="sessions", region="lu-central-1", encrypted=True, cmk=True, tran
         transit_encryption_enabled=transit, tags=_classified(classification), opts=opts(region))
 
 
+def peering(name="lux-peering", region="lu-central-1", peer_region=None, peer_account=None, classification="contact"):
+    """A VPC peered with a second VPC of the stack (in peer_region), or with another account's VPC;
+    tagged with the categories of data that cross it (so that approvals can cover it)."""
+    own = aws.ec2.Vpc(f"{name}-vpc", cidr_block="10.10.0.0/16", tags={"Name": f"{name}-vpc"}, opts=opts(region))
+    if peer_account:
+        peer_vpc = "vpc-0a1b2c3d4e5f60718"   # theirs: not declared here
+    else:
+        peer_vpc = aws.ec2.Vpc(f"{name}-peer-vpc", cidr_block="10.20.0.0/16", tags={"Name": f"{name}-peer-vpc"},
+                               opts=opts(peer_region or region)).id
+    return aws.ec2.VpcPeeringConnection(name, vpc_id=own.id, peer_vpc_id=peer_vpc, peer_region=peer_region,
+                                        peer_owner_id=peer_account, tags={"Name": name, **_classified(classification)},
+                                        opts=opts(region))
+
+
 def cluster_snapshot(name="crm-nightly", region="lu-central-1", encrypted=True, public=False, shared_with=None):
     """A manual snapshot of its own Aurora cluster; shared with `all` (public) and/or an account."""
     cluster = db_cluster(f"{name}-db", region=region, encrypted=encrypted)
