@@ -56,6 +56,8 @@ EXPECTED: dict[str, Expected] = {
     "ec2.DescribeSnapshots": Expected(("Snapshots",)),
     "ec2.DescribeSnapshotAttribute": Expected(("SnapshotId",)),
     "ec2.DescribeImages": Expected(("Images",)),
+    "ec2.DescribeLaunchTemplates": Expected(("LaunchTemplates",)),
+    "ec2.DescribeLaunchTemplateVersions": Expected(("LaunchTemplateVersions",)),
     "ec2.DescribeVpcPeeringConnections": Expected(("VpcPeeringConnections",)),
     "ec2.DescribeImageAttribute": Expected(("ImageId",)),
     "ec2.GetEbsEncryptionByDefault": Expected(("EbsEncryptionByDefault",)),

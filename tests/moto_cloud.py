@@ -206,6 +206,7 @@ def _seed_ec2(endpoint: str, keys: dict[str, str], ids: dict[str, str]) -> None:
     ids["snap_private"] = ec2.create_snapshot(VolumeId=ids["vol_encrypted"], TagSpecifications=[
         {"ResourceType": "snapshot", "Tags": [{"Key": "data-classification", "Value": "billing"}]}])["SnapshotId"]
     _seed_image(ec2, ids)
+    _seed_launch_and_network(ec2, keys, ids)
     ec2.enable_ebs_encryption_by_default()
     ids["vol_eu"] = client(endpoint, "ec2", EU).create_volume(AvailabilityZone=f"{EU}a", Size=1)["VolumeId"]
 
@@ -218,10 +219,19 @@ def _seed_image(ec2: Any, ids: dict[str, str]) -> None:
     ec2.modify_image_attribute(ImageId=ids["ami_public"], LaunchPermission={"Add": [{"Group": "all"}]})
     (answer,) = ec2.describe_images(ImageIds=[ids["ami_public"]])["Images"]
     ids["snap_of_ami"] = answer["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"]
+
+
+def _seed_launch_and_network(ec2: Any, keys: dict[str, str], ids: dict[str, str]) -> None:
+    """A launch template under the Luxembourg CMK and a peering between two Luxembourg VPCs: compliant."""
     mesh = [ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"] for cidr in ("10.50.0.0/16", "10.60.0.0/16")]
     ids["peering_lu"] = ec2.create_vpc_peering_connection(VpcId=mesh[0], PeerVpcId=mesh[1], TagSpecifications=[
         {"ResourceType": "vpc-peering-connection", "Tags": [{"Key": "Name", "Value": "lux-mesh"}]}],
     )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    ids["template_lu"] = ec2.create_launch_template(
+        LaunchTemplateName="lux-web", LaunchTemplateData={"BlockDeviceMappings": [
+            {"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 20, "Encrypted": True, "KmsKeyId": keys["kms_lu_cmk"]}}]},
+        TagSpecifications=[{"ResourceType": "launch-template", "Tags": [{"Key": "data-classification", "Value": "contact"}]}],
+    )["LaunchTemplate"]["LaunchTemplateId"]
 
 
 def _seed_databases(endpoint: str, keys: dict[str, str]) -> None:
@@ -363,7 +373,7 @@ def seed_estate(endpoint: str) -> dict[str, Any]:
                       "lux-orders-queue", "lux-order-events", "/lux/app", "lux-api-credentials", "/lux/export-token",
                       "lux-clickstream", "lux-deployer", "lux-operators", "lux-fn-role", "lux-fn", "lux-backups",
                       "lux-daily", "lux-crm", "lux-crm-weekly", "lux-warehouse", "lux-search",
-                      "lux-sessions", ids["peering_lu"]],
+                      "lux-sessions", ids["peering_lu"], ids["template_lu"]],
         "violating": {
             "bucket_outside_lu": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "us-legacy"],
             "bucket_without_cmk": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "lux-public-acl",

@@ -35,7 +35,7 @@ DB_SNAPSHOT, FUNCTION, REPOSITORY = "AWS::RDS::DBSnapshot", "AWS::Lambda::Functi
 EFS, IMAGE = "AWS::EFS::FileSystem", "AWS::EC2::Image"
 VAULT, PLAN = "AWS::Backup::BackupVault", "AWS::Backup::BackupPlan"
 CLUSTER, CLUSTER_SNAPSHOT = "AWS::RDS::DBCluster", "AWS::RDS::DBClusterSnapshot"
-PEERING = "AWS::EC2::VPCPeeringConnection"
+PEERING, TEMPLATE = "AWS::EC2::VPCPeeringConnection", "AWS::EC2::LaunchTemplate"
 WAREHOUSE, DOMAIN, CACHE = "AWS::Redshift::Cluster", "AWS::OpenSearchService::Domain", "AWS::ElastiCache::ReplicationGroup"
 USER, GROUP, ROLE = "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role"
 PASSWORDS, ROOT = "AWS::IAM::AccountPasswordPolicy", "AWS::IAM::RootUser"
@@ -52,6 +52,7 @@ LISTINGS = {
     CLUSTER: ("rds", "DescribeDBClusters"), CLUSTER_SNAPSHOT: ("rds", "DescribeDBClusterSnapshots"),
     WAREHOUSE: ("redshift", "DescribeClusters"), DOMAIN: ("es", "ListDomainNames"),   # OpenSearch signs as `es`
     CACHE: ("elasticache", "DescribeReplicationGroups"), PEERING: ("ec2", "DescribeVpcPeeringConnections"),
+    TEMPLATE: ("ec2", "DescribeLaunchTemplates"),
     # users, groups and roles are three listings of one answer
     USER: ("iam", "GetAccountAuthorizationDetails"), GROUP: ("iam", "GetAccountAuthorizationDetails"),
     ROLE: ("iam", "GetAccountAuthorizationDetails"), PASSWORDS: ("iam", "GetAccountPasswordPolicy"),
@@ -71,7 +72,7 @@ READS = {("s3", op) for op in ("GetBucketLocation", "GetBucketEncryption", "GetP
     ("ecr", "DescribeRegistry"), ("ecr", "GetRepositoryPolicy"), ("ecr", "ListTagsForResource"),
     ("backup", "GetBackupPlan"), ("backup", "ListTags"), ("tagging", "GetResources"),
     ("rds", "DescribeGlobalClusters"), ("rds", "DescribeDBClusterSnapshotAttributes"), ("es", "DescribeDomains"),
-    ("es", "ListTags")}
+    ("es", "ListTags"), ("ec2", "DescribeLaunchTemplateVersions")}
 UNREAD_WHEN_READS_FAIL = {
     S3: {"region", "encryption", "public_access_block", "policy", "ownership", "acl", "versioning", "logging",
          "lifecycle", "object_lock", "replication", "tags", "classification", "role"},
@@ -79,7 +80,8 @@ UNREAD_WHEN_READS_FAIL = {
     VOLUME: {"customer_managed_key"}, SNAPSHOT: {"public", "customer_managed_key"}, RDS: {"customer_managed_key"},
     DB_SNAPSHOT: {"public", "sharing"}, FUNCTION: set(), IMAGE: {"public", "sharing"},
     CLUSTER: {"customer_managed_key", "replica_regions"}, CLUSTER_SNAPSHOT: {"public", "sharing"},
-    PEERING: set(), WAREHOUSE: {"customer_managed_key"}, CACHE: {"customer_managed_key", "tags", "classification", "role"},
+    PEERING: set(), TEMPLATE: {"encrypted", "customer_managed_key"}, WAREHOUSE: {"customer_managed_key"},
+    CACHE: {"customer_managed_key", "tags", "classification", "role"},
     DOMAIN: {"encrypted", "customer_managed_key", "node_to_node_encryption", "enforce_https", "policy", "tags",
              "classification", "role"},
     REPOSITORY: {"replica_regions", "policy", "tags", "classification", "role"},
@@ -124,6 +126,8 @@ def _seed(endpoint: str) -> None:
     ec2.enable_ebs_encryption_by_default()
     ireland = client(endpoint, "ec2", "eu-west-1").create_vpc(CidrBlock="10.70.0.0/16")["Vpc"]["VpcId"]
     ec2.create_vpc_peering_connection(VpcId=vpc, PeerVpcId=ireland, PeerRegion="eu-west-1")
+    ec2.create_launch_template(LaunchTemplateName="fp-template", LaunchTemplateData={"BlockDeviceMappings": [
+        {"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 8}}]})
     client(endpoint, "rds").create_db_instance(
         DBInstanceIdentifier="fp-db", Engine="postgres", DBInstanceClass="db.t3.micro", MasterUsername="admin",
         MasterUserPassword="not-a-secret-1", AllocatedStorage=20, StorageEncrypted=True, KmsKeyId=rotated["Arn"],

@@ -302,6 +302,15 @@ def _put(t: _Templates, res: CapturedResource) -> None:
         t.put(res, "AWS::EC2::VPCPeeringConnection", {
             "VpcId": t.link(i.get("vpcId"), res), "PeerVpcId": t.link(i.get("peerVpcId"), res),
             "PeerRegion": i.get("peerRegion"), "PeerOwnerId": i.get("peerOwnerId"), "Tags": _tags(i)})
+    elif res.type == "aws:ec2/launchTemplate:LaunchTemplate":
+        t.put(res, "AWS::EC2::LaunchTemplate", {
+            "LaunchTemplateName": i.get("name"), "LaunchTemplateData": {"BlockDeviceMappings": [
+                {"DeviceName": m.get("deviceName"), "Ebs": {
+                    "Encrypted": str((m.get("ebs") or {}).get("encrypted")).lower() == "true",
+                    "VolumeSize": (m.get("ebs") or {}).get("volumeSize"),
+                    **({"KmsKeyId": t.link(m["ebs"]["kmsKeyId"], res)} if (m.get("ebs") or {}).get("kmsKeyId") else {})}}
+                for m in i.get("blockDeviceMappings") or []]},
+            "TagSpecifications": [{"ResourceType": "launch-template", "Tags": _tags(i)}] if _tags(i) else None})
     elif res.type == "aws:rds/globalCluster:GlobalCluster":
         t.put(res, "AWS::RDS::GlobalCluster", {"GlobalClusterIdentifier": i.get("globalClusterIdentifier"),
                                                "Engine": i.get("engine"), "StorageEncrypted": i.get("storageEncrypted")})

@@ -249,6 +249,15 @@ def peering(name="lux-peering", region="lu-central-1", peer_region=None, peer_ac
                                         opts=opts(region))
 
 
+def launch_template(name="web", region="lu-central-1", encrypted=True, cmk=True, classification="contact"):
+    """A launch template whose root EBS volume requests encryption (or not) under its own key."""
+    kms_key = key(f"{name}-key", region=region) if encrypted and cmk else None
+    ebs = {"volume_size": 20, "encrypted": "true" if encrypted else "false",
+           **({"kms_key_id": kms_key.arn} if kms_key else {})}
+    return aws.ec2.LaunchTemplate(name, name=name, block_device_mappings=[{"device_name": "/dev/xvda", "ebs": ebs}],
+                                  tags=_classified(classification), opts=opts(region))
+
+
 def cluster_snapshot(name="crm-nightly", region="lu-central-1", encrypted=True, public=False, shared_with=None):
     """A manual snapshot of its own Aurora cluster; shared with `all` (public) and/or an account."""
     cluster = db_cluster(f"{name}-db", region=region, encrypted=encrypted)
