@@ -258,7 +258,7 @@ def _seed_databases(endpoint: str, keys: dict[str, str]) -> None:
         NodeToNodeEncryptionOptions={"Enabled": True}, DomainEndpointOptions={"EnforceHTTPS": True},
         TagList=[{"Key": "data-classification", "Value": "contact"}])
     client(endpoint, "elasticache", LU).create_replication_group(
-        ReplicationGroupId="lux-sessions", ReplicationGroupDescription="sessions", Engine="redis",
+        ReplicationGroupId="lux-cache", ReplicationGroupDescription="sessions cache", Engine="redis",
         CacheNodeType="cache.t3.micro", AtRestEncryptionEnabled=True, KmsKeyId=keys["kms_lu_cmk"],
         TransitEncryptionEnabled=True, Tags=[{"Key": "data-classification", "Value": "contact"}])
     ddb = client(endpoint, "dynamodb", LU)
@@ -373,7 +373,7 @@ def seed_estate(endpoint: str) -> dict[str, Any]:
                       "lux-orders-queue", "lux-order-events", "/lux/app", "lux-api-credentials", "/lux/export-token",
                       "lux-clickstream", "lux-deployer", "lux-operators", "lux-fn-role", "lux-fn", "lux-backups",
                       "lux-daily", "lux-crm", "lux-crm-weekly", "lux-warehouse", "lux-search",
-                      "lux-sessions", ids["peering_lu"], ids["template_lu"]],
+                      "lux-cache", ids["peering_lu"], ids["template_lu"]],
         "violating": {
             "bucket_outside_lu": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "us-legacy"],
             "bucket_without_cmk": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "lux-public-acl",
