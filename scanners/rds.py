@@ -127,11 +127,11 @@ CLUSTER_SNAPSHOTS = SnapshotApi(rds_cluster_snapshot.CFN_TYPE, "DBClusterSnapsho
 def db_snapshot(rds: Any, snapshot: dict[str, Any], region: str, keys: KeyResolver,
                 api: SnapshotApi = DB_SNAPSHOTS) -> Resource:
     identifier = snapshot[f"{api.prefix}Identifier"]
-    key = snapshot.get("KmsKeyId")
+    encrypted = snapshot.get("Encrypted", snapshot.get("StorageEncrypted"))   # cluster snapshots say StorageEncrypted
+    key = snapshot.get("KmsKeyId") if encrypted else None   # an unencrypted snapshot: no key encrypts it
     resource = Resource(type=api.type, id=identifier, region=region, arn=snapshot.get(f"{api.prefix}Arn"))
     info = keys.resolve(key, region)
     resource.collection_errors.update(key_errors(info, key))
-    encrypted = snapshot.get("Encrypted", snapshot.get("StorageEncrypted"))   # cluster snapshots say StorageEncrypted
     resource.properties = {**common_properties(identifier, region, tag_dict(snapshot.get("TagList"))),
                            "encrypted": bool(encrypted), **key_properties(info, key), **sharing([], api.actions)}
     if snapshot.get("SnapshotType") == "manual":
