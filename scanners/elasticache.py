@@ -11,7 +11,7 @@ from luxguard.core.model import Resource, common_properties
 from luxguard.resources.elasticache_replication_group import CFN_TYPE, arn, at_rest_key
 
 from scanners.context import Shared
-from scanners.keys import key_errors, key_properties
+from scanners.keys import resolved_key
 
 
 def replication_group(group: dict[str, Any], region: str, shared: Shared) -> Resource:
@@ -20,12 +20,11 @@ def replication_group(group: dict[str, Any], region: str, shared: Shared) -> Res
                         arn=group.get("ARN") or arn(region, shared.account or "", identifier))
     encrypted = bool(group.get("AtRestEncryptionEnabled"))
     key = at_rest_key(encrypted, group.get("KmsKeyId"))
-    info = shared.keys.resolve(key, region)
-    resource.collection_errors.update(key_errors(info, key))
+    key_facts = resolved_key(resource, shared.keys, key, region)
     resource.properties = {
         **common_properties(identifier, region, shared.tags.region(region).apply(resource, resource.arn)),
         "encrypted": encrypted,
-        **key_properties(info, key),
+        **key_facts,
         "transit_encryption": bool(group.get("TransitEncryptionEnabled")),
     }
     return resource

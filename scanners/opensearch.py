@@ -16,7 +16,7 @@ from luxguard.resources.resource_policy import NO_POLICY, set_policy
 
 from scanners.calls import FAILED, read_group, tag_dict
 from scanners.context import Shared
-from scanners.keys import KeyResolver, key_errors, key_properties
+from scanners.keys import KeyResolver, resolved_key
 
 BATCH = 5   # DescribeDomains takes at most five names
 
@@ -26,15 +26,14 @@ def domain(opensearch: Any, status: dict[str, Any], region: str, account: str, k
     resource = Resource(type=CFN_TYPE, id=name, region=region, arn=status.get("ARN") or arn(region, account, name))
     at_rest = status.get("EncryptionAtRestOptions") or {}
     key = at_rest_key(bool(at_rest.get("Enabled")), at_rest.get("KmsKeyId"))
-    info = keys.resolve(key, region)
-    resource.collection_errors.update(key_errors(info, key))
+    key_facts = resolved_key(resource, keys, key, region)
     answer = read_group(resource, "tags", lambda: opensearch.list_tags(ARN=resource.arn))
     tags = {} if answer is FAILED else tag_dict(answer.get("TagList"))
     resource.properties = {
         **common_properties(name, region, tags),
         "name": name,
         "encrypted": bool(at_rest.get("Enabled")),
-        **key_properties(info, key),
+        **key_facts,
         "node_to_node_encryption": bool((status.get("NodeToNodeEncryptionOptions") or {}).get("Enabled")),
         "enforce_https": bool((status.get("DomainEndpointOptions") or {}).get("EnforceHTTPS")),
         "policy": dict(NO_POLICY),

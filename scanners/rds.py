@@ -22,7 +22,7 @@ from luxguard.resources.rds_snapshot import SHARE_ACTIONS, sharing
 from scanners import arns
 from scanners.calls import FAILED, read_group, shared_read, tag_dict
 from scanners.context import Shared
-from scanners.keys import KeyResolver, key_errors, key_properties
+from scanners.keys import KeyResolver, resolved_key
 
 TYPE = "AWS::RDS::DBInstance"
 
@@ -33,12 +33,11 @@ def db_instance(db: dict[str, Any], region: str, keys: KeyResolver) -> Resource:
     key = db.get("KmsKeyId")
     resource = Resource(type=TYPE, id=identifier, region=region,
                         arn=db.get("DBInstanceArn") or arns.build("rds", region, None, f"db:{identifier}"))
-    info = keys.resolve(key, region)
-    resource.collection_errors.update(key_errors(info, key))
+    key_facts = resolved_key(resource, keys, key, region)
     resource.properties = {
         **common_properties(identifier, region, tags),
         "storage_encrypted": bool(db.get("StorageEncrypted")),
-        **key_properties(info, key),
+        **key_facts,
         "publicly_accessible": bool(db.get("PubliclyAccessible")),
         "engine": db.get("Engine"),
         "replica_regions": regions_of(
@@ -83,15 +82,14 @@ def db_cluster(cluster: dict[str, Any], region: str, keys: KeyResolver, partners
     key = cluster.get("KmsKeyId") if cluster.get("StorageEncrypted") else None   # unencrypted: no key encrypts it
     arn = cluster.get("DBClusterArn") or arns.build("rds", region, None, f"cluster:{identifier}")
     resource = Resource(type=CLUSTER_TYPE, id=identifier, region=region, arn=arn)
-    info = keys.resolve(key, region)
-    resource.collection_errors.update(key_errors(info, key))
+    key_facts = resolved_key(resource, keys, key, region)
     members = partners.get(arn, []) if isinstance(partners, dict) else []
     if isinstance(partners, str) and cluster.get("GlobalClusterIdentifier"):   # its global cluster's members are unknown
         resource.collection_errors["replica_regions"] = partners
     resource.properties = {
         **common_properties(identifier, region, tag_dict(cluster.get("TagList"))),
         "storage_encrypted": bool(cluster.get("StorageEncrypted")),
-        **key_properties(info, key),
+        **key_facts,
         "engine": cluster.get("Engine"),
         "replica_regions": regions_of([*cluster.get("ReadReplicaIdentifiers", []), *members], region),
     }
@@ -130,10 +128,9 @@ def db_snapshot(rds: Any, snapshot: dict[str, Any], region: str, keys: KeyResolv
     encrypted = snapshot.get("Encrypted", snapshot.get("StorageEncrypted"))   # cluster snapshots say StorageEncrypted
     key = snapshot.get("KmsKeyId") if encrypted else None   # an unencrypted snapshot: no key encrypts it
     resource = Resource(type=api.type, id=identifier, region=region, arn=snapshot.get(f"{api.prefix}Arn"))
-    info = keys.resolve(key, region)
-    resource.collection_errors.update(key_errors(info, key))
+    key_facts = resolved_key(resource, keys, key, region)
     resource.properties = {**common_properties(identifier, region, tag_dict(snapshot.get("TagList"))),
-                           "encrypted": bool(encrypted), **key_properties(info, key), **sharing([], api.actions)}
+                           "encrypted": bool(encrypted), **key_facts, **sharing([], api.actions)}
     if snapshot.get("SnapshotType") == "manual":
         answer = read_group(resource, "public", lambda: api.attributes(rds, identifier))
         if answer is FAILED:

@@ -13,7 +13,7 @@ from luxguard.resources.redshift_cluster import CFN_TYPE, arn
 
 from scanners.calls import tag_dict
 from scanners.context import Shared
-from scanners.keys import KeyResolver, key_errors, key_properties
+from scanners.keys import KeyResolver, resolved_key
 
 
 def redshift_cluster(cluster: dict[str, Any], region: str, account: str, keys: KeyResolver) -> Resource:
@@ -21,13 +21,12 @@ def redshift_cluster(cluster: dict[str, Any], region: str, account: str, keys: K
     encrypted = bool(cluster.get("Encrypted"))
     key = cluster.get("KmsKeyId") if encrypted else None
     resource = Resource(type=CFN_TYPE, id=identifier, region=region, arn=arn(region, account, identifier))
-    info = keys.resolve(key, region)
-    resource.collection_errors.update(key_errors(info, key))
+    key_facts = resolved_key(resource, keys, key, region)
     copy = cluster.get("ClusterSnapshotCopyStatus") or {}
     resource.properties = {
         **common_properties(identifier, region, tag_dict(cluster.get("Tags"))),
         "storage_encrypted": encrypted,
-        **key_properties(info, key),
+        **key_facts,
         "publicly_accessible": bool(cluster.get("PubliclyAccessible")),
         "replica_regions": [str(copy["DestinationRegion"])] if copy.get("DestinationRegion") else [],
     }
