@@ -16,7 +16,7 @@ from luxguard.resources.base import (
     TerraformForm,
 )
 from luxguard.resources.cloudformation_forms import tags
-from luxguard.resources.planned import inputs, planned_resource
+from luxguard.resources.planned import inputs, planned_resource, sandbox_tags
 
 if TYPE_CHECKING:
     from luxguard.sources.pulumi_capture import CapturedResource
@@ -65,7 +65,7 @@ EC2_TAGGING = Tagging("ec2", read_ec2_tags, write_ec2_tags)
 
 def ec2_tag_specification(kind: str, values: dict) -> list[dict[str, Any]]:
     """TagSpecifications for an EC2 create call (none when the program declares no tags)."""
-    tags = [{"Key": str(k), "Value": str(v)} for k, v in sorted((values.get("tags") or {}).items())]
+    tags = sandbox_tags(values)
     return [{"ResourceType": kind, "Tags": tags}] if tags else []
 
 

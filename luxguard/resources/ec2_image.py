@@ -25,7 +25,7 @@ from luxguard.resources.base import (
     TerraformForm,
 )
 from luxguard.resources.ebs_volume import ENCRYPTION_PROPERTIES, KEY_GROUPS
-from luxguard.resources.planned import inputs, planned_resource
+from luxguard.resources.planned import inputs, planned_resource, sandbox_tags
 
 if TYPE_CHECKING:
     from luxguard.sources.pulumi_capture import CapturedResource
@@ -175,7 +175,7 @@ def fold_permission(res: "CapturedResource", image: Resource, index: Any) -> Non
 
 def _tag(provisioner: Any, res: "CapturedResource", region: str, image_id: str, values: dict) -> None:
     provisioner.exact[res.id] = image_id
-    tags = [{"Key": str(k), "Value": str(v)} for k, v in sorted((values.get("tags") or {}).items())]
+    tags = sandbox_tags(values)
     if tags:
         provisioner.client("ec2", region).create_tags(Resources=[image_id], Tags=tags)
 

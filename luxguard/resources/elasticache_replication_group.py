@@ -21,7 +21,7 @@ from luxguard.resources.base import (
 )
 from luxguard.resources.cloudformation_forms import tags
 from luxguard.resources.ebs_volume import ENCRYPTION_PROPERTIES, KEY_GROUPS
-from luxguard.resources.planned import inputs, planned_resource
+from luxguard.resources.planned import inputs, planned_resource, sandbox_tags
 
 if TYPE_CHECKING:
     from luxguard.sources.pulumi_capture import CapturedResource
@@ -56,7 +56,7 @@ def provision(provisioner: Any, res: "CapturedResource", values: dict, region: s
         ReplicationGroupId=identifier, ReplicationGroupDescription=values.get("description") or res.name,
         Engine=values.get("engine") or "redis", CacheNodeType=values.get("nodeType") or "cache.t3.micro",
         AtRestEncryptionEnabled=encrypted, TransitEncryptionEnabled=bool(values.get("transitEncryptionEnabled")),
-        Tags=[{"Key": str(k), "Value": str(v)} for k, v in (values.get("tags") or {}).items()],
+        Tags=sandbox_tags(values),
         **({"KmsKeyId": str(values["kmsKeyId"])} if values.get("kmsKeyId") else {}))["ReplicationGroup"]
     return identifier, {"arn": created["ARN"], "replicationGroupId": identifier}
 

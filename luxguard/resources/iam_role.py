@@ -11,7 +11,7 @@ from luxguard.resources.base import CloudFormationForm, CloudFormationType, Live
 from luxguard.resources.cloudformation_forms import policy_json, tags
 from luxguard.resources.iam_identity import ACCESS_ITEMS, ACCESS_PROPERTIES, ROLE_TYPE, add_documents, \
     create_managed_policy, declared_policy_document, iam_arn, identity_resource, policy_children
-from luxguard.resources.planned import inputs
+from luxguard.resources.planned import inputs, sandbox_tags
 
 if TYPE_CHECKING:
     from luxguard.sources.pulumi_capture import CapturedResource
@@ -35,7 +35,7 @@ def provision(provisioner: Any, res: "CapturedResource", values: dict, region: s
     iam = provisioner.client("iam", region)
     name = values.get("name") or res.name
     arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=policy_text(values.get("assumeRolePolicy")) or "{}",
-                          Tags=[{"Key": str(k), "Value": str(v)} for k, v in sorted((values.get("tags") or {}).items())]
+                          Tags=sandbox_tags(values)
                           )["Role"]["Arn"]
     for policy in values.get("inlinePolicies") or []:
         iam.put_role_policy(RoleName=name, PolicyName=policy.get("name"), PolicyDocument=policy_text(policy.get("policy")))

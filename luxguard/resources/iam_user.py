@@ -15,7 +15,7 @@ from luxguard.resources.base import CloudFormationForm, CloudFormationType, Fold
 from luxguard.resources.cloudformation_forms import policy_json, tags
 from luxguard.resources.iam_identity import ACCESS_ITEMS, ACCESS_PROPERTIES, USER_TYPE, cfn_inline_policy, iam_arn, \
     identity_resource, policy_children
-from luxguard.resources.planned import inputs
+from luxguard.resources.planned import inputs, sandbox_tags
 from luxguard.resources.resource_policy import name_key
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def fold_access_key(res: "CapturedResource", parent: Resource, index: Any) -> No
 def provision(provisioner: Any, res: "CapturedResource", values: dict, region: str) -> tuple[str, dict]:
     name = values.get("name") or res.name
     user = provisioner.client("iam", region).create_user(
-        UserName=name, Tags=[{"Key": str(k), "Value": str(v)} for k, v in sorted((values.get("tags") or {}).items())])
+        UserName=name, Tags=sandbox_tags(values))
     return name, {"name": name, "arn": user["User"]["Arn"]}
 
 

@@ -23,7 +23,7 @@ from luxguard.resources.base import (
 )
 from luxguard.resources.cloudformation_forms import policy_json, tags
 from luxguard.resources.ebs_volume import KEY_GROUPS
-from luxguard.resources.planned import inputs, planned_resource
+from luxguard.resources.planned import inputs, planned_resource, sandbox_tags
 from luxguard.resources.resource_policy import (
     NO_POLICY,
     POLICY_PROPERTIES,
@@ -89,7 +89,7 @@ def provision(provisioner: Any, res: "CapturedResource", values: dict, region: s
                                     **({"KmsKeyId": str(at_rest["kmsKeyId"])} if at_rest.get("kmsKeyId") else {})},
         "NodeToNodeEncryptionOptions": {"Enabled": bool(block(values.get("nodeToNodeEncryption")).get("enabled"))},
         "DomainEndpointOptions": {"EnforceHTTPS": bool(block(values.get("domainEndpointOptions")).get("enforceHttps"))},
-        "TagList": [{"Key": str(k), "Value": str(v)} for k, v in (values.get("tags") or {}).items()]}
+        "TagList": sandbox_tags(values)}
     if policy_text(values.get("accessPolicies")):
         args["AccessPolicies"] = policy_text(values.get("accessPolicies"))
     created = provisioner.client("opensearch", region).create_domain(**args)["DomainStatus"]

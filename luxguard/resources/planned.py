@@ -29,6 +29,11 @@ def planned_resource(res: "CapturedResource", index: Any, cfn_type: str, **prope
                     arn=None)
 
 
+def sandbox_tags(values: dict) -> list[dict[str, str]]:
+    """The program's tag map as the `[{Key, Value}]` list the AWS create calls take (sorted)."""
+    return [{"Key": str(k), "Value": str(v)} for k, v in sorted((values.get("tags") or {}).items())]
+
+
 def inputs(**groups: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     """A converter's input declaration: the common inputs plus `camelCaseInput=(groups...)`."""
     return {**COMMON_INPUTS, **groups}

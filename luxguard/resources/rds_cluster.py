@@ -22,7 +22,7 @@ from luxguard.resources.base import (
 )
 from luxguard.resources.cloudformation_forms import tags
 from luxguard.resources.ebs_volume import KEY_GROUPS
-from luxguard.resources.planned import inputs, planned_resource
+from luxguard.resources.planned import inputs, planned_resource, sandbox_tags
 from luxguard.resources.rds_replication import REPLICATION_PROPERTIES, declared_copies, names
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def provision(provisioner: Any, res: "CapturedResource", values: dict, region: s
         MasterUsername=values.get("masterUsername") or "app",
         MasterUserPassword=values.get("masterPassword") or "sandbox-only-password-1",
         StorageEncrypted=bool(values.get("storageEncrypted")),
-        Tags=[{"Key": str(k), "Value": str(v)} for k, v in (values.get("tags") or {}).items()],
+        Tags=sandbox_tags(values),
         **{k: str(v) for k, v in optional.items() if v})["DBCluster"]
     return identifier, {"arn": created["DBClusterArn"], "clusterIdentifier": identifier}
 

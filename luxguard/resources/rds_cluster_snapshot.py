@@ -11,7 +11,7 @@ from luxguard.core.model import Resource
 from luxguard.resources import rds_cluster, rds_instance
 from luxguard.resources.base import CloudFormationForm, Drift, LiveCollector, PulumiType, ResourceType, TerraformForm
 from luxguard.resources.ebs_volume import ENCRYPTION_PROPERTIES, KEY_GROUPS
-from luxguard.resources.planned import inputs
+from luxguard.resources.planned import inputs, sandbox_tags
 from luxguard.resources.rds_snapshot import SHARING_PROPERTIES, snapshot_of
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def provision(provisioner: Any, res: "CapturedResource", values: dict, region: s
     identifier = values.get("dbClusterSnapshotIdentifier") or res.name
     created = rds.create_db_cluster_snapshot(
         DBClusterIdentifier=values["dbClusterIdentifier"], DBClusterSnapshotIdentifier=identifier,
-        Tags=[{"Key": str(k), "Value": str(v)} for k, v in (values.get("tags") or {}).items()])
+        Tags=sandbox_tags(values))
     if values.get("sharedAccounts"):
         rds.modify_db_cluster_snapshot_attribute(DBClusterSnapshotIdentifier=identifier, AttributeName="restore",
                                                  ValuesToAdd=[str(a) for a in values["sharedAccounts"]])

@@ -19,7 +19,7 @@ from luxguard.resources.base import (
 from luxguard.resources.ebs_volume import KEY_GROUPS
 from luxguard.core.unknowns import Unknown
 from luxguard.resources.cloudformation_forms import tags
-from luxguard.resources.planned import inputs, planned_resource
+from luxguard.resources.planned import inputs, planned_resource, sandbox_tags
 from luxguard.resources.rds_replication import REPLICATION_PROPERTIES, declared_copies, names
 
 PULUMI_TYPE = "aws:rds/instance:Instance"
@@ -62,7 +62,7 @@ def provision(provisioner: Any, res: "CapturedResource", values: dict, region: s
         created = rds.create_db_instance_read_replica(
             DBInstanceIdentifier=identifier, SourceDBInstanceIdentifier=str(values["replicateSourceDb"]),
             DBInstanceClass=values.get("instanceClass") or "db.t3.micro",
-            Tags=[{"Key": str(k), "Value": str(v)} for k, v in (values.get("tags") or {}).items()], **extra)
+            Tags=sandbox_tags(values), **extra)
         return identifier, {"arn": created["DBInstance"]["DBInstanceArn"], "identifier": identifier}
     created = rds.create_db_instance(
         DBInstanceIdentifier=identifier, Engine=values.get("engine") or "postgres",
@@ -70,7 +70,7 @@ def provision(provisioner: Any, res: "CapturedResource", values: dict, region: s
         AllocatedStorage=int(values.get("allocatedStorage") or 20), MasterUsername=values.get("username") or "app",
         MasterUserPassword=values.get("password") or "sandbox-only-password-1",
         StorageEncrypted=bool(values.get("storageEncrypted")), PubliclyAccessible=bool(values.get("publiclyAccessible")),
-        Tags=[{"Key": str(k), "Value": str(v)} for k, v in (values.get("tags") or {}).items()], **extra)
+        Tags=sandbox_tags(values), **extra)
     return identifier, {"arn": created["DBInstance"]["DBInstanceArn"], "identifier": identifier}
 
 

@@ -12,7 +12,7 @@ from luxguard.core.model import Resource
 from luxguard.resources import rds_instance
 from luxguard.resources.base import CloudFormationForm, Drift, LiveCollector, PulumiType, ResourceType, TerraformForm
 from luxguard.resources.ebs_volume import ENCRYPTION_PROPERTIES, KEY_GROUPS
-from luxguard.resources.planned import inputs, planned_resource
+from luxguard.resources.planned import inputs, planned_resource, sandbox_tags
 
 if TYPE_CHECKING:
     from luxguard.sources.pulumi_capture import CapturedResource
@@ -63,7 +63,7 @@ def provision(provisioner: Any, res: "CapturedResource", values: dict, region: s
     identifier = values.get("dbSnapshotIdentifier") or res.name
     created = rds.create_db_snapshot(DBInstanceIdentifier=values["dbInstanceIdentifier"],
                                      DBSnapshotIdentifier=identifier,
-                                     Tags=[{"Key": str(k), "Value": str(v)} for k, v in (values.get("tags") or {}).items()])
+                                     Tags=sandbox_tags(values))
     if values.get("sharedAccounts"):
         rds.modify_db_snapshot_attribute(DBSnapshotIdentifier=identifier, AttributeName="restore",
                                          ValuesToAdd=[str(a) for a in values["sharedAccounts"]])

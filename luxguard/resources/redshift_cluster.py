@@ -21,7 +21,7 @@ from luxguard.resources.base import (
 )
 from luxguard.resources.cloudformation_forms import tags
 from luxguard.resources.ebs_volume import KEY_GROUPS
-from luxguard.resources.planned import inputs, planned_resource
+from luxguard.resources.planned import inputs, planned_resource, sandbox_tags
 from luxguard.resources.rds_replication import REPLICATION_PROPERTIES
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def provision(provisioner: Any, res: "CapturedResource", values: dict, region: s
         MasterUserPassword=values.get("masterPassword") or "Sandbox-only-password-1",
         Encrypted=bool(values.get("encrypted") or values.get("kmsKeyId")),
         PubliclyAccessible=bool(values.get("publiclyAccessible")),
-        Tags=[{"Key": str(k), "Value": str(v)} for k, v in (values.get("tags") or {}).items()],
+        Tags=sandbox_tags(values),
         **{k: str(v) for k, v in optional.items() if v})["Cluster"]
     return identifier, {"arn": arn(region, provisioner.account, identifier), "clusterIdentifier": identifier,
                         "encrypted": created.get("Encrypted")}

@@ -18,7 +18,7 @@ from luxguard.resources.base import (
     TerraformForm,
 )
 from luxguard.resources.cloudformation_forms import tags
-from luxguard.resources.planned import inputs
+from luxguard.resources.planned import inputs, sandbox_tags
 from luxguard.resources.resource_policy import (
     NO_POLICY,
     POLICY_PROPERTIES,
@@ -59,7 +59,7 @@ def provision(provisioner: Any, res: "CapturedResource", values: dict, region: s
     attributes = {"KmsMasterKeyId": values["kmsMasterKeyId"]} if values.get("kmsMasterKeyId") else {}
     if policy_text(values.get("policy")):
         attributes["Policy"] = str(policy_text(values.get("policy")))
-    tags = [{"Key": str(k), "Value": str(v)} for k, v in (values.get("tags") or {}).items()]
+    tags = sandbox_tags(values)
     arn = provisioner.client("sns", region).create_topic(Name=name, Attributes=attributes, Tags=tags)["TopicArn"]
     provisioner.exact[res.id] = arn
     return arn, {"arn": arn, "name": name}
