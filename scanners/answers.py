@@ -59,6 +59,7 @@ EXPECTED: dict[str, Expected] = {
     "ec2.DescribeLaunchTemplates": Expected(("LaunchTemplates",)),
     "ec2.DescribeLaunchTemplateVersions": Expected(("LaunchTemplateVersions",)),
     "ec2.DescribeVpcPeeringConnections": Expected(("VpcPeeringConnections",)),
+    "ec2.DescribeTransitGatewayPeeringAttachments": Expected(("TransitGatewayPeeringAttachments",)),
     "ec2.DescribeImageAttribute": Expected(("ImageId",)),
     "ec2.GetEbsEncryptionByDefault": Expected(("EbsEncryptionByDefault",)),
     "ec2.GetEbsDefaultKmsKeyId": Expected(("KmsKeyId",)),

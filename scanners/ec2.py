@@ -1,7 +1,8 @@
-"""EC2: security groups, EBS volumes and snapshots, EBS encryption-by-default, VPC peerings.
+"""EC2: security groups, EBS volumes and snapshots, EBS encryption-by-default, VPC and transit
+gateway peerings.
 
 Calls per region: DescribeSecurityGroups, DescribeVolumes, DescribeSnapshots,
-DescribeVpcPeeringConnections (all paginated), GetEbsEncryptionByDefault, and
+DescribeVpcPeeringConnections, DescribeTransitGatewayPeeringAttachments (all paginated), GetEbsEncryptionByDefault, and
 GetEbsDefaultKmsKeyId only when that is on.
 Per snapshot: DescribeSnapshotAttribute only for unencrypted snapshots (AWS refuses to
 share encrypted snapshots publicly, so those cannot be public).
@@ -9,7 +10,7 @@ share encrypted snapshots publicly, so those cannot be public).
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -172,27 +173,44 @@ def collect_ebs_default(shared: Shared, region: str) -> list[Resource]:
 
 
 PEERING_TYPE = "AWS::EC2::VPCPeeringConnection"
-GONE = {"deleted", "rejected", "failed", "expired"}   # a peering in these states routes nothing
+TGW_PEERING_TYPE = "AWS::EC2::TransitGatewayPeeringAttachment"
+GONE = {"deleted", "deleting", "rejected", "rejecting", "failed", "failing", "expired"}   # these route nothing
 
 
-def collect_vpc_peerings(shared: Shared, region: str) -> list[Resource]:
+def _peerings(shared: Shared, region: str, listing: str, answer_key: str, id_key: str, sides: tuple[str, str],
+              state: Callable[[dict], Optional[str]], resource_type: str, arn_kind: str) -> list[Resource]:
     """Each live peering once: in its requester's region, or in the accepter's when another
     account requested it (both regions list a cross-region peering)."""
     ec2, account = shared.clients.client("ec2", region), shared.account
     found = []
-    for page in ec2.get_paginator("describe_vpc_peering_connections").paginate():
-        for connection in page.get("VpcPeeringConnections", []):
-            requester, accepter = connection.get("RequesterVpcInfo") or {}, connection.get("AccepterVpcInfo") or {}
+    for page in ec2.get_paginator(listing).paginate():
+        for connection in page.get(answer_key, []):
+            requester, accepter = (connection.get(side) or {} for side in sides)
+            if not requester and not accepter:
+                continue   # another kind of attachment (moto lists a gateway's VPC attachments here too)
             ours = requester if requester.get("OwnerId") in (None, account) else accepter
-            if (ours.get("Region") or region) != region or (connection.get("Status") or {}).get("Code") in GONE:
+            if (ours.get("Region") or region) != region or state(connection) in GONE:
                 continue
-            identifier = connection["VpcPeeringConnectionId"]
+            identifier = connection[id_key]
             tags = tag_dict(connection.get("Tags"))
-            resource = Resource(type=PEERING_TYPE, id=identifier, region=region,
-                                arn=arns.build("ec2", region, account, f"vpc-peering-connection/{identifier}"))
+            resource = Resource(type=resource_type, id=identifier, region=region,
+                                arn=arns.build("ec2", region, account, f"{arn_kind}/{identifier}"))
             owners = [side.get("OwnerId") for side in (requester, accepter) if side.get("OwnerId") != account]
             resource.properties = {**common_properties(_name(tags, identifier), region, tags),
                                    **peering([requester.get("Region") or region, accepter.get("Region") or region],
                                              owners)}
             found.append(resource)
     return sorted(found, key=lambda r: r.id)
+
+
+def collect_vpc_peerings(shared: Shared, region: str) -> list[Resource]:
+    return _peerings(shared, region, "describe_vpc_peering_connections", "VpcPeeringConnections",
+                     "VpcPeeringConnectionId", ("RequesterVpcInfo", "AccepterVpcInfo"),
+                     lambda c: (c.get("Status") or {}).get("Code"), PEERING_TYPE, "vpc-peering-connection")
+
+
+def collect_transit_gateway_peerings(shared: Shared, region: str) -> list[Resource]:
+    return _peerings(shared, region, "describe_transit_gateway_peering_attachments",
+                     "TransitGatewayPeeringAttachments", "TransitGatewayAttachmentId",
+                     ("RequesterTgwInfo", "AccepterTgwInfo"), lambda c: c.get("State"), TGW_PEERING_TYPE,
+                     "transit-gateway-attachment")

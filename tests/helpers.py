@@ -68,3 +68,34 @@ def scan_refusing(capsys, endpoint: str, regions: str, service: str, operation: 
     with FaultProxy(endpoint) as proxy:
         proxy.inject("denied", {(service, operation)})
         return scan_findings(capsys, proxy.url, regions)
+
+
+# -------------------------------------------------------------------------- one resource type, live
+
+def scan_live(endpoint: str, regions: tuple[str, ...] = ("lu-central-1", "eu-west-1")):
+    """The collector's result for `regions` of the local cloud (resources, failures, API call counts)."""
+    import boto3
+
+    from scanners import collect
+
+    return collect(boto3.Session(region_name=regions[0]), list(regions), endpoint)
+
+
+def named(resources, resource_type: str) -> dict[str, Any]:
+    """The resources of `resource_type`, by their `name` property."""
+    return {r.properties["name"]: r for r in resources if r.type == resource_type}
+
+
+def verdicts_of(report, resource_type: str) -> dict[tuple[str, str], str]:
+    """(rule id, resource name) -> status, for the findings on `resource_type` in a check or scan report."""
+    return {(f.rule_id, f.resource.properties["name"]): f.status.value for f in report.findings
+            if f.resource.type == resource_type}
+
+
+def drift_failures(capsys, state: Path, endpoint: str, resource_type: str) -> set[tuple[str, Any]]:
+    """(rule id, drift kind) of the failing `drift --state` findings on `resource_type`."""
+    code, out, err = run_cli(capsys, "drift", "--state", state, "--endpoint-url", endpoint, "--format", "json",
+                             "--no-history")
+    assert code in (0, 1), err
+    return {(f["rule_id"], f["drift"].get("kind")) for f in json.loads(out)["findings"]
+            if f["status"] == "fail" and f["resource"]["type"] == resource_type}

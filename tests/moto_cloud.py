@@ -227,6 +227,11 @@ def _seed_launch_and_network(ec2: Any, keys: dict[str, str], ids: dict[str, str]
     ids["peering_lu"] = ec2.create_vpc_peering_connection(VpcId=mesh[0], PeerVpcId=mesh[1], TagSpecifications=[
         {"ResourceType": "vpc-peering-connection", "Tags": [{"Key": "Name", "Value": "lux-mesh"}]}],
     )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    hubs = [ec2.create_transit_gateway(Description=f"lux-hub-{n}")["TransitGateway"]["TransitGatewayId"] for n in (1, 2)]
+    ids["transit_lu"] = ec2.create_transit_gateway_peering_attachment(
+        TransitGatewayId=hubs[0], PeerTransitGatewayId=hubs[1], PeerRegion=LU, PeerAccountId=ACCOUNT,
+        TagSpecifications=[{"ResourceType": "transit-gateway-attachment", "Tags": [{"Key": "Name", "Value": "lux-hub"}]}],
+    )["TransitGatewayPeeringAttachment"]["TransitGatewayAttachmentId"]
     ids["template_lu"] = ec2.create_launch_template(
         LaunchTemplateName="lux-web", LaunchTemplateData={"BlockDeviceMappings": [
             {"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 20, "Encrypted": True, "KmsKeyId": keys["kms_lu_cmk"]}}]},
@@ -373,7 +378,7 @@ def seed_estate(endpoint: str) -> dict[str, Any]:
                       "lux-orders-queue", "lux-order-events", "/lux/app", "lux-api-credentials", "/lux/export-token",
                       "lux-clickstream", "lux-deployer", "lux-operators", "lux-fn-role", "lux-fn", "lux-backups",
                       "lux-daily", "lux-crm", "lux-crm-weekly", "lux-warehouse", "lux-search",
-                      "lux-cache", ids["peering_lu"], ids["template_lu"]],
+                      "lux-cache", ids["peering_lu"], ids["transit_lu"], ids["template_lu"]],
         "violating": {
             "bucket_outside_lu": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "us-legacy"],
             "bucket_without_cmk": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "lux-public-acl",

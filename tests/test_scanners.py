@@ -466,14 +466,14 @@ def test_api_calls_grow_linearly_with_buckets(fresh_cloud, versioned, owner_enfo
     fixed = totals[2] - per_bucket * 2
     assert totals[5] == fixed + per_bucket * 5
     # STS + s3 list + s3control + the buckets' region's tagging pass; IAM once per account (authorization details, password policy,
-    # account summary); per region: KMS 2, EC2 7 (security groups, volumes, snapshots, AMIs,
-    # EBS default, VPC peerings, launch templates), RDS 4 (instances, clusters, snapshots, cluster snapshots; global clusters only
+    # account summary); per region: KMS 2, EC2 8 (security groups, volumes, snapshots, AMIs,
+    # EBS default, VPC and transit gateway peerings, launch templates), RDS 4 (instances, clusters, snapshots, cluster snapshots; global clusters only
     # where a cluster belongs to one), Redshift 1, OpenSearch 1 (domain names), ElastiCache 1,
     # DynamoDB 1, CloudTrail 1, Lambda 1, ECR 1
     # (DescribeRegistry only where there are repositories); and one listing each for queues,
     # topics, log groups, secrets, parameters, streams, file systems, backup vaults, backup plans.
     # (An account without AMIs makes no DescribeSnapshots for their devices.)
-    assert fixed == 4 + 3 + 20 + 9
+    assert fixed == 4 + 3 + 21 + 9
 
 
 # -------------------------------------------------------------------------- regions

@@ -311,6 +311,13 @@ def _put(t: _Templates, res: CapturedResource) -> None:
                     **({"KmsKeyId": t.link(m["ebs"]["kmsKeyId"], res)} if (m.get("ebs") or {}).get("kmsKeyId") else {})}}
                 for m in i.get("blockDeviceMappings") or []]},
             "TagSpecifications": [{"ResourceType": "launch-template", "Tags": _tags(i)}] if _tags(i) else None})
+    elif res.type == "aws:ec2transitgateway/transitGateway:TransitGateway":
+        t.put(res, "AWS::EC2::TransitGateway", {"Description": i.get("description"), "Tags": _tags(i)})
+    elif res.type == "aws:ec2transitgateway/peeringAttachment:PeeringAttachment":
+        t.put(res, "AWS::EC2::TransitGatewayPeeringAttachment", {
+            "TransitGatewayId": t.link(i.get("transitGatewayId"), res),
+            "PeerTransitGatewayId": t.link(i.get("peerTransitGatewayId"), res),
+            "PeerRegion": i.get("peerRegion"), "PeerAccountId": i.get("peerAccountId"), "Tags": _tags(i)})
     elif res.type == "aws:rds/globalCluster:GlobalCluster":
         t.put(res, "AWS::RDS::GlobalCluster", {"GlobalClusterIdentifier": i.get("globalClusterIdentifier"),
                                                "Engine": i.get("engine"), "StorageEncrypted": i.get("storageEncrypted")})

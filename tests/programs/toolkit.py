@@ -258,6 +258,22 @@ def launch_template(name="web", region="lu-central-1", encrypted=True, cmk=True,
                                   tags=_classified(classification), opts=opts(region))
 
 
+def gateway_peering(name="lux-transit", region="lu-central-1", peer_region="lu-central-1", peer_account=None,
+                    classification="contact"):
+    """A transit gateway peered with a second gateway of the stack (in peer_region), or with another
+    account's gateway; tagged with the categories of data that cross it (so that approvals can cover it)."""
+    own = aws.ec2transitgateway.TransitGateway(f"{name}-tgw", description=f"{name} hub", tags={"Name": f"{name}-tgw"},
+                                               opts=opts(region))
+    if peer_account:
+        peer_gateway = "tgw-0a1b2c3d4e5f60718"   # theirs: not declared here
+    else:
+        peer_gateway = aws.ec2transitgateway.TransitGateway(f"{name}-peer-tgw", description=f"{name} peer",
+                                                            tags={"Name": f"{name}-peer-tgw"}, opts=opts(peer_region)).id
+    return aws.ec2transitgateway.PeeringAttachment(name, transit_gateway_id=own.id, peer_transit_gateway_id=peer_gateway,
+                                                   peer_region=peer_region, peer_account_id=peer_account,
+                                                   tags={"Name": name, **_classified(classification)}, opts=opts(region))
+
+
 def cluster_snapshot(name="crm-nightly", region="lu-central-1", encrypted=True, public=False, shared_with=None):
     """A manual snapshot of its own Aurora cluster; shared with `all` (public) and/or an account."""
     cluster = db_cluster(f"{name}-db", region=region, encrypted=encrypted)
