@@ -94,6 +94,7 @@ EXPECTED: dict[str, Expected] = {
     "rds.DescribeDBClusterSnapshots": Expected(("DBClusterSnapshots",)),
     "rds.DescribeDBClusterSnapshotAttributes": Expected(("DBClusterSnapshotAttributesResult",)),
     "lambda.ListFunctions": Expected(("Functions",)),
+    "cloudfront.ListDistributions": Expected(("DistributionList",), root="DistributionList"),
     "lambda.GetPolicy": Expected(("Policy",)),
     "backup.ListBackupVaults": Expected(("BackupVaultList",)),
     "backup.ListBackupPlans": Expected(("BackupPlansList",)),

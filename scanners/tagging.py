@@ -19,7 +19,7 @@ from scanners.clients import ClientFactory
 
 # GetResources ResourceTypeFilters of the collectors that read their tags here (ElastiCache as a
 # whole service: AWS names replication groups `replicationgroup`, the local cloud `replication-group`).
-TAGGED_SERVICES = ("backup:backup-vault", "elasticache", "kms", "lambda", "logs", "s3", "sns", "sqs", "ssm")
+TAGGED_SERVICES = ("backup:backup-vault", "cloudfront", "elasticache", "kms", "lambda", "logs", "s3", "sns", "sqs", "ssm")
 TAG_GROUPS = ("tags", "classification", "role")
 
 

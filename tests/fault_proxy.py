@@ -24,7 +24,8 @@ from urllib.parse import parse_qs, urlsplit
 
 JSON_SERVICES = {"kms", "dynamodb", "cloudtrail", "lambda", "elasticfilesystem", "ecr", "backup", "tagging", "es"}
 # REST JSON services: (method, path pattern) -> operation.
-REST_ROUTES = {"backup": ((r"GET /backup-vaults", "ListBackupVaults"), (r"GET /backup/plans/[^/]+", "GetBackupPlan"),
+REST_ROUTES = {"cloudfront": ((r"GET /2020-05-31/distribution", "ListDistributions"),),
+               "backup": ((r"GET /backup-vaults", "ListBackupVaults"), (r"GET /backup/plans/[^/]+", "GetBackupPlan"),
                           (r"GET /backup/plans", "ListBackupPlans"), (r"GET /tags/.+", "ListTags")),
                # OpenSearch signs as `es`
                "es": ((r"GET /2021-01-01/domain", "ListDomainNames"),

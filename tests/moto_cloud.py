@@ -356,6 +356,24 @@ def _seed_backup(endpoint: str, keys: dict[str, str]) -> None:
         BackupPlanTags={"data-classification": "contact"})
 
 
+def create_distribution(endpoint: str, domain: str, viewer: str = "https-only", tags: dict | None = None) -> str:
+    """A CloudFront distribution in front of `domain` (an S3 host name is an S3 origin, any other a
+    website over HTTPS); its id."""
+    origin: dict[str, Any] = {"Id": "origin", "DomainName": domain}
+    if ".s3." in domain:
+        origin["S3OriginConfig"] = {"OriginAccessIdentity": ""}
+    else:
+        origin["CustomOriginConfig"] = {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"}
+    config = {"CallerReference": domain + viewer, "Comment": domain, "Enabled": True, "PriceClass": "PriceClass_100",
+              "Origins": {"Quantity": 1, "Items": [origin]},
+              "DefaultCacheBehavior": {"TargetOriginId": "origin", "ViewerProtocolPolicy": viewer, "MinTTL": 0,
+                                       "TrustedSigners": {"Enabled": False, "Quantity": 0},
+                                       "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}}}}
+    items = [{"Key": k, "Value": v} for k, v in sorted((tags or {}).items())]
+    return client(endpoint, "cloudfront", "us-east-1").create_distribution_with_tags(DistributionConfigWithTags={
+        "DistributionConfig": config, "Tags": {"Items": items}})["Distribution"]["Id"]
+
+
 def seed_estate(endpoint: str) -> dict[str, Any]:
     """Create a mixed estate; returns {'ids': label -> id, 'compliant': [ids],
     'violating': violation -> [ids]} (ids are bucket names, key ids, sg-/vol-/snap- ids...)."""
@@ -369,6 +387,7 @@ def seed_estate(endpoint: str) -> dict[str, Any]:
     _seed_identities(endpoint, keys)
     _seed_repository(endpoint, keys)
     _seed_backup(endpoint, keys)
+    ids["cdn_site"] = create_distribution(endpoint, "www.luxcloud.example", tags={"Name": "lux-site"})
     client(endpoint, "s3control").put_public_access_block(
         AccountId=ACCOUNT, PublicAccessBlockConfiguration={"BlockPublicAcls": True})
     return {
@@ -378,7 +397,8 @@ def seed_estate(endpoint: str) -> dict[str, Any]:
                       "lux-orders-queue", "lux-order-events", "/lux/app", "lux-api-credentials", "/lux/export-token",
                       "lux-clickstream", "lux-deployer", "lux-operators", "lux-fn-role", "lux-fn", "lux-backups",
                       "lux-daily", "lux-crm", "lux-crm-weekly", "lux-warehouse", "lux-search",
-                      "lux-cache", ids["peering_lu"], ids["transit_lu"], ids["template_lu"]],
+                      "lux-cache", ids["peering_lu"], ids["transit_lu"], ids["template_lu"],
+                      ids["cdn_site"]],
         "violating": {
             "bucket_outside_lu": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "us-legacy"],
             "bucket_without_cmk": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "lux-public-acl",

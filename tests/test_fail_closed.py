@@ -26,7 +26,7 @@ from luxguard.core.rules import load_rules
 from luxguard.sinks.history import HistoryStore
 from tests.fault_proxy import FAULTS, FaultProxy
 from tests.helpers import run_cli
-from tests.moto_cloud import LU, client, reset, tls_policy
+from tests.moto_cloud import LU, client, create_distribution, reset, tls_policy
 
 S3, KMS, SG = "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::EC2::SecurityGroup"
 VOLUME, SNAPSHOT, EBS = "AWS::EC2::Volume", "AWS::EC2::Snapshot", "AWS::EC2::EBSEncryptionByDefault"
@@ -36,11 +36,11 @@ EFS, IMAGE = "AWS::EFS::FileSystem", "AWS::EC2::Image"
 VAULT, PLAN = "AWS::Backup::BackupVault", "AWS::Backup::BackupPlan"
 CLUSTER, CLUSTER_SNAPSHOT = "AWS::RDS::DBCluster", "AWS::RDS::DBClusterSnapshot"
 PEERING, TEMPLATE = "AWS::EC2::VPCPeeringConnection", "AWS::EC2::LaunchTemplate"
-TRANSIT = "AWS::EC2::TransitGatewayPeeringAttachment"
+TRANSIT, CDN = "AWS::EC2::TransitGatewayPeeringAttachment", "AWS::CloudFront::Distribution"
 WAREHOUSE, DOMAIN, CACHE = "AWS::Redshift::Cluster", "AWS::OpenSearchService::Domain", "AWS::ElastiCache::ReplicationGroup"
 USER, GROUP, ROLE = "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role"
 PASSWORDS, ROOT = "AWS::IAM::AccountPasswordPolicy", "AWS::IAM::RootUser"
-GLOBAL = {S3, USER, GROUP, ROLE, PASSWORDS, ROOT}   # listed once per account: a failure covers every region
+GLOBAL = {S3, USER, GROUP, ROLE, PASSWORDS, ROOT, CDN}   # listed once per account: a failure covers every region
 
 # Each collector's listing: the call whose failure hides every resource of the type in a region.
 LISTINGS = {
@@ -54,6 +54,7 @@ LISTINGS = {
     WAREHOUSE: ("redshift", "DescribeClusters"), DOMAIN: ("es", "ListDomainNames"),   # OpenSearch signs as `es`
     CACHE: ("elasticache", "DescribeReplicationGroups"), PEERING: ("ec2", "DescribeVpcPeeringConnections"),
     TEMPLATE: ("ec2", "DescribeLaunchTemplates"), TRANSIT: ("ec2", "DescribeTransitGatewayPeeringAttachments"),
+    CDN: ("cloudfront", "ListDistributions"),
     # users, groups and roles are three listings of one answer
     USER: ("iam", "GetAccountAuthorizationDetails"), GROUP: ("iam", "GetAccountAuthorizationDetails"),
     ROLE: ("iam", "GetAccountAuthorizationDetails"), PASSWORDS: ("iam", "GetAccountPasswordPolicy"),
@@ -81,7 +82,7 @@ UNREAD_WHEN_READS_FAIL = {
     VOLUME: {"customer_managed_key"}, SNAPSHOT: {"public", "customer_managed_key"}, RDS: {"customer_managed_key"},
     DB_SNAPSHOT: {"public", "sharing"}, FUNCTION: set(), IMAGE: {"public", "sharing"},
     CLUSTER: {"customer_managed_key", "replica_regions"}, CLUSTER_SNAPSHOT: {"public", "sharing"},
-    PEERING: set(), TRANSIT: set(), TEMPLATE: {"encrypted", "customer_managed_key"}, WAREHOUSE: {"customer_managed_key"},
+    PEERING: set(), TRANSIT: set(), CDN: {"tags", "classification", "role"}, TEMPLATE: {"encrypted", "customer_managed_key"}, WAREHOUSE: {"customer_managed_key"},
     CACHE: {"customer_managed_key", "tags", "classification", "role"},
     DOMAIN: {"encrypted", "customer_managed_key", "node_to_node_encryption", "enforce_https", "policy", "tags",
              "classification", "role"},
@@ -130,6 +131,7 @@ def _seed(endpoint: str) -> None:
     hub = ec2.create_transit_gateway(Description="fp-hub")["TransitGateway"]["TransitGatewayId"]
     ec2.create_transit_gateway_peering_attachment(TransitGatewayId=hub, PeerTransitGatewayId="tgw-0a1b2c3d4e5f60718",
                                                   PeerRegion="eu-west-1", PeerAccountId="999999999999")
+    create_distribution(endpoint, f"fp-private.s3.{LU}.amazonaws.com", viewer="allow-all")
     ec2.create_launch_template(LaunchTemplateName="fp-template", LaunchTemplateData={"BlockDeviceMappings": [
         {"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 8}}]})
     client(endpoint, "rds").create_db_instance(
@@ -310,12 +312,13 @@ HIDING_CRITICAL = {("ec2", "DescribeSecurityGroups"), ("s3", "GetBucketAcl"), ("
                    ("ec2", "DescribeSnapshotAttribute"), ("rds", "DescribeDBSnapshotAttributes"),
                    ("ec2", "DescribeImageAttribute"), ("ecr", "DescribeRegistry"), ("backup", "GetBackupPlan"),
                    ("rds", "DescribeGlobalClusters"), ("rds", "DescribeDBClusterSnapshotAttributes"),
-                   ("redshift", "DescribeClusters")}
+                   ("redshift", "DescribeClusters"), ("cloudfront", "ListDistributions")}
 
 
 def test_undecided_critical_findings_fail_the_critical_gate_unless_errors_are_allowed(cloud, clean, capsys, tmp_path):
     assert {f["rule_id"] for f in clean["findings"] if f["status"] == "fail" and f["severity"] == "critical"} == {
-        "LUX-ACC-003", "LUX-ACC-004", "LUX-ACC-007", "LUX-ACC-008", "LUX-RES-009", "LUX-RES-010", "LUX-RES-018"}
+        "LUX-ACC-003", "LUX-ACC-004", "LUX-ACC-007", "LUX-ACC-008", "LUX-RES-009", "LUX-RES-010", "LUX-RES-012",
+        "LUX-RES-018"}
     proxy = cloud["proxy"]
     proxy.inject("denied", HIDING_CRITICAL)
     try:
@@ -323,7 +326,7 @@ def test_undecided_critical_findings_fail_the_critical_gate_unless_errors_are_al
         assert not any(f["status"] == "fail" and f["severity"] == "critical" for f in document["findings"])
         undecided = {f["rule_id"] for f in document["findings"] if f["status"] == "error"}
         assert {"LUX-ACC-003", "LUX-ACC-004", "LUX-ACC-007", "LUX-ACC-008", "LUX-RES-009", "LUX-RES-010",
-                "LUX-RES-018"} <= undecided
+                "LUX-RES-012", "LUX-RES-018"} <= undecided
         assert code == 1 and "they fail the run" in err
         code, _, err = scan(capsys, proxy, tmp_path / "h.db", "--fail-on", "critical", "--allow-errors")
         assert code == 0 and "--allow-errors: they do not fail the run" in err

@@ -69,7 +69,7 @@ def test_scan_covers_every_type_sorted_and_within_the_vocabulary(estate):
     # every read is believed only once it is checked to be the API's answer (scanners/answers.py)
     assert set(result.api_calls) <= set(EXPECTED), sorted(set(result.api_calls) - set(EXPECTED))
     for resource in result.resources:
-        if resource.type.startswith("AWS::IAM::"):          # IAM is global: no region to report
+        if resource.type.startswith(("AWS::IAM::", "AWS::CloudFront::")):   # global: no region to report
             assert resource.region is None and resource.properties.get("region") is None
         else:
             assert resource.region and resource.properties["region"] == resource.region
@@ -465,7 +465,7 @@ def test_api_calls_grow_linearly_with_buckets(fresh_cloud, versioned, owner_enfo
         totals[count] = result.total_api_calls
     fixed = totals[2] - per_bucket * 2
     assert totals[5] == fixed + per_bucket * 5
-    # STS + s3 list + s3control + the buckets' region's tagging pass; IAM once per account (authorization details, password policy,
+    # STS + s3 list + s3control + the buckets' region's tagging pass; once per account: CloudFront's listing, IAM (authorization details, password policy,
     # account summary); per region: KMS 2, EC2 8 (security groups, volumes, snapshots, AMIs,
     # EBS default, VPC and transit gateway peerings, launch templates), RDS 4 (instances, clusters, snapshots, cluster snapshots; global clusters only
     # where a cluster belongs to one), Redshift 1, OpenSearch 1 (domain names), ElastiCache 1,
@@ -473,7 +473,7 @@ def test_api_calls_grow_linearly_with_buckets(fresh_cloud, versioned, owner_enfo
     # (DescribeRegistry only where there are repositories); and one listing each for queues,
     # topics, log groups, secrets, parameters, streams, file systems, backup vaults, backup plans.
     # (An account without AMIs makes no DescribeSnapshots for their devices.)
-    assert fixed == 4 + 3 + 21 + 9
+    assert fixed == 4 + 4 + 21 + 9
 
 
 # -------------------------------------------------------------------------- regions

@@ -311,6 +311,23 @@ def _put(t: _Templates, res: CapturedResource) -> None:
                     **({"KmsKeyId": t.link(m["ebs"]["kmsKeyId"], res)} if (m.get("ebs") or {}).get("kmsKeyId") else {})}}
                 for m in i.get("blockDeviceMappings") or []]},
             "TagSpecifications": [{"ResourceType": "launch-template", "Tags": _tags(i)}] if _tags(i) else None})
+    elif res.type == "aws:cloudfront/distribution:Distribution":
+        def origin(o: dict) -> dict:
+            custom = o.get("customOriginConfig")
+            return {"Id": o.get("originId"), "DomainName": t.link(o.get("domainName"), res),
+                    **({"CustomOriginConfig": {"HTTPPort": int(custom.get("httpPort") or 80),
+                                               "HTTPSPort": int(custom.get("httpsPort") or 443),
+                                               "OriginProtocolPolicy": custom.get("originProtocolPolicy")}}
+                       if custom else {"S3OriginConfig": {"OriginAccessIdentity": ""}})}
+        behaviour = i.get("defaultCacheBehavior") or {}
+        geo = (i.get("restrictions") or {}).get("geoRestriction") or {}
+        t.put(res, "AWS::CloudFront::Distribution", {"DistributionConfig": {
+            "Enabled": bool(i.get("enabled")), "PriceClass": i.get("priceClass"),
+            "Origins": [origin(o) for o in i.get("origins") or []],
+            "DefaultCacheBehavior": {"TargetOriginId": behaviour.get("targetOriginId"),
+                                     "ViewerProtocolPolicy": behaviour.get("viewerProtocolPolicy")},
+            "Restrictions": {"GeoRestriction": {"RestrictionType": geo.get("restrictionType"),
+                                                "Locations": geo.get("locations")}}}, "Tags": _tags(i)})
     elif res.type == "aws:ec2transitgateway/transitGateway:TransitGateway":
         t.put(res, "AWS::EC2::TransitGateway", {"Description": i.get("description"), "Tags": _tags(i)})
     elif res.type == "aws:ec2transitgateway/peeringAttachment:PeeringAttachment":

@@ -274,6 +274,28 @@ def gateway_peering(name="lux-transit", region="lu-central-1", peer_region="lu-c
                                                    tags={"Name": name, **_classified(classification)}, opts=opts(region))
 
 
+def distribution(name="cdn", bucket=None, website=None, viewer="redirect-to-https", origin_protocol="https-only",
+                 classification=None, enabled=True, region="lu-central-1"):
+    """A CloudFront distribution in front of a bucket (a Bucket of the stack, or a bucket's name) or
+    of a website (a host name, as a custom origin); tagged with the categories of data it serves."""
+    if bucket is not None:
+        domain = bucket.bucket_regional_domain_name if isinstance(bucket, aws.s3.Bucket) else \
+            f"{bucket}.s3.{region}.amazonaws.com"
+        origin = {"origin_id": "store", "domain_name": domain, "s3_origin_config": {"origin_access_identity": ""}}
+    else:
+        origin = {"origin_id": "store", "domain_name": website or "www.luxcloud.example",
+                  "custom_origin_config": {"http_port": 80, "https_port": 443, "origin_protocol_policy": origin_protocol,
+                                           "origin_ssl_protocols": ["TLSv1.2"]}}
+    return aws.cloudfront.Distribution(
+        name, enabled=enabled, origins=[origin], price_class="PriceClass_100",
+        default_cache_behavior={"target_origin_id": "store", "viewer_protocol_policy": viewer,
+                                "allowed_methods": ["GET", "HEAD"], "cached_methods": ["GET", "HEAD"],
+                                "forwarded_values": {"query_string": False, "cookies": {"forward": "none"}}},
+        restrictions={"geo_restriction": {"restriction_type": "whitelist", "locations": ["LU"]}},
+        viewer_certificate={"cloudfront_default_certificate": True},
+        tags={"Name": name, **_classified(classification)}, opts=opts(region))
+
+
 def cluster_snapshot(name="crm-nightly", region="lu-central-1", encrypted=True, public=False, shared_with=None):
     """A manual snapshot of its own Aurora cluster; shared with `all` (public) and/or an account."""
     cluster = db_cluster(f"{name}-db", region=region, encrypted=encrypted)

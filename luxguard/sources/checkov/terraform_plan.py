@@ -69,6 +69,8 @@ PLURAL_BLOCKS: dict[str, str] = {
     "destinations": "destination",                            # ECR replication rules
     "repositoryFilters": "repository_filter",
     "copyActions": "copy_action",                             # AWS Backup plan rules
+    "origins": "origin",                                      # CloudFront distributions
+    "orderedCacheBehaviors": "ordered_cache_behavior",
 }
 # Explicit renames where snake_casing alone is wrong (Pulumi name -> Terraform name).
 RENAMES: dict[str, str] = {
