@@ -53,6 +53,7 @@ EXPECTED: dict[str, Expected] = {
     "ec2.DescribeRegions": Expected(("Regions",)),
     "ec2.DescribeSecurityGroups": Expected(("SecurityGroups",)),
     "ec2.DescribeVolumes": Expected(("Volumes",)),
+    "ec2.DescribeInstances": Expected(("Reservations",)),
     "ec2.DescribeSnapshots": Expected(("Snapshots",)),
     "ec2.DescribeSnapshotAttribute": Expected(("SnapshotId",)),
     "ec2.DescribeImages": Expected(("Images",)),

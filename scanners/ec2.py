@@ -1,7 +1,8 @@
-"""EC2: security groups, EBS volumes and snapshots, EBS encryption-by-default, VPC and transit
-gateway peerings.
+"""EC2: security groups, instances, EBS volumes and snapshots, EBS encryption-by-default, VPC and
+transit gateway peerings.
 
-Calls per region: DescribeSecurityGroups, DescribeVolumes, DescribeSnapshots,
+Calls per region: DescribeSecurityGroups, DescribeInstances and DescribeVolumes (each once, shared
+by the instance and volume collectors), DescribeSnapshots,
 DescribeVpcPeeringConnections, DescribeTransitGatewayPeeringAttachments (all paginated), GetEbsEncryptionByDefault, and
 GetEbsDefaultKmsKeyId only when that is on.
 Per snapshot: DescribeSnapshotAttribute only for unencrypted snapshots (AWS refuses to
@@ -16,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from luxguard.core.external_access import share_grants_of
 from luxguard.resources.ebs_snapshot import SHARE_ACTIONS
+from luxguard.resources.launch_template import encryption
 from luxguard.resources.vpc_peering import peering
 from luxguard.core.model import Resource, common_properties
 from luxguard.core.security_group_rules import normalise_rule, sort_rules
@@ -23,12 +25,16 @@ from luxguard.core.security_group_rules import normalise_rule, sort_rules
 from scanners import arns
 from scanners.calls import FAILED, describe_error, read_group, tag_dict
 from scanners.context import Shared
-from scanners.keys import key_errors, key_properties
+from scanners.keys import key_errors, key_properties, resolved_key
 
 SG_TYPE = "AWS::EC2::SecurityGroup"
 VOLUME_TYPE = "AWS::EC2::Volume"
 SNAPSHOT_TYPE = "AWS::EC2::Snapshot"
 EBS_DEFAULT_TYPE = "AWS::EC2::EBSEncryptionByDefault"
+INSTANCE_TYPE = "AWS::EC2::Instance"
+INSTANCE_GROUPS = ("encrypted", "kms_key_id", "kms_key_region", "customer_managed_key")
+INSTANCE_GONE = {"terminated", "shutting-down"}   # these hold no volumes any more
+LAUNCH_ATTACH_SECONDS = 30   # a volume attached this close to its instance's launch was created with it
 
 
 def _rule(permission: dict[str, Any]) -> dict[str, Any]:
@@ -79,24 +85,83 @@ def collect_security_groups(shared: Shared, region: str) -> list[Resource]:
     ]
 
 
+def region_volumes(shared: Shared, region: str) -> list[dict[str, Any]]:
+    """The region's one DescribeVolumes answer, shared by the volume and instance collectors."""
+    ec2 = shared.clients.client("ec2", region)
+    return shared.once(f"ec2 volumes {region}", lambda: [
+        volume for page in ec2.get_paginator("describe_volumes").paginate() for volume in page.get("Volumes", [])])
+
+
+def region_instances(shared: Shared, region: str) -> list[dict[str, Any]]:
+    """The region's instances that hold volumes (one DescribeInstances answer, shared)."""
+    ec2 = shared.clients.client("ec2", region)
+    return shared.once(f"ec2 instances {region}", lambda: [
+        instance for page in ec2.get_paginator("describe_instances").paginate()
+        for reservation in page.get("Reservations", []) for instance in reservation.get("Instances", [])
+        if (instance.get("State") or {}).get("Name") not in INSTANCE_GONE])
+
+
+def _launched_with(volume: dict[str, Any], launches: dict[str, Any]) -> Optional[str]:
+    """The instance a volume was created with (attached at its launch): the instance's, not a stack's own volume."""
+    for attachment in volume.get("Attachments") or []:
+        launched, attached = launches.get(attachment.get("InstanceId")), attachment.get("AttachTime")
+        if launched and attached and abs((attached - launched).total_seconds()) <= LAUNCH_ATTACH_SECONDS:
+            return attachment.get("InstanceId")
+    return None
+
+
 def collect_volumes(shared: Shared, region: str) -> list[Resource]:
-    ec2, account, keys = shared.clients.client("ec2", region), shared.account, shared.keys
+    account, keys = shared.account, shared.keys
+    launches, instances_error = {}, None
+    try:
+        launches = {i["InstanceId"]: i.get("LaunchTime") for i in region_instances(shared, region)}
+    except (ClientError, BotoCoreError) as error:
+        instances_error = describe_error(error)
     found = []
-    for page in ec2.get_paginator("describe_volumes").paginate():
-        for volume in page.get("Volumes", []):
-            tags = tag_dict(volume.get("Tags"))
-            key = volume.get("KmsKeyId")
-            resource = Resource(type=VOLUME_TYPE, id=volume["VolumeId"], region=region,
-                                arn=arns.build("ec2", region, account, f"volume/{volume['VolumeId']}"))
-            info = keys.resolve(key, region)
-            resource.properties = {
-                **common_properties(_name(tags, volume["VolumeId"]), region, tags),
-                "encrypted": bool(volume.get("Encrypted")),
-                **key_properties(info, key),
-            }
-            resource.collection_errors.update(key_errors(info, key))
-            found.append(resource)
+    for volume in region_volumes(shared, region):
+        tags = tag_dict(volume.get("Tags"))
+        key = volume.get("KmsKeyId")
+        resource = Resource(type=VOLUME_TYPE, id=volume["VolumeId"], region=region,
+                            arn=arns.build("ec2", region, account, f"volume/{volume['VolumeId']}"))
+        info = keys.resolve(key, region)
+        resource.properties = {
+            **common_properties(_name(tags, volume["VolumeId"]), region, tags),
+            "encrypted": bool(volume.get("Encrypted")),
+            **key_properties(info, key),
+            "launched_with": _launched_with(volume, launches),
+        }
+        resource.collection_errors.update(key_errors(info, key))
+        if instances_error:
+            resource.collection_errors["launched_with"] = f"ec2 instances: {instances_error}"
+        found.append(resource)
     return found
+
+
+def collect_instances(shared: Shared, region: str) -> list[Resource]:
+    """Each instance's encryption: its attached volumes' (the weakest key), from the shared volume answer."""
+    volumes, volumes_error = {}, None
+    try:
+        volumes = {v["VolumeId"]: v for v in region_volumes(shared, region)}
+    except (ClientError, BotoCoreError) as error:
+        volumes_error = describe_error(error)
+    found = []
+    for instance in region_instances(shared, region):
+        identifier, tags = instance["InstanceId"], tag_dict(instance.get("Tags"))
+        resource = Resource(type=INSTANCE_TYPE, id=identifier, region=region,
+                            arn=arns.build("ec2", region, shared.account, f"instance/{identifier}"))
+        resource.properties = common_properties(_name(tags, identifier), region, tags)
+        attached = [(m.get("Ebs") or {}).get("VolumeId") for m in instance.get("BlockDeviceMappings") or []]
+        missing = [v for v in attached if v not in volumes]
+        if volumes_error or missing:
+            why = f"ec2 volumes: {volumes_error}" if volumes_error else f"volumes {', '.join(map(str, missing))} not listed"
+            resource.collection_errors.update({group: why for group in INSTANCE_GROUPS})
+            found.append(resource)
+            continue
+        devices = [(bool(volumes[v].get("Encrypted")), volumes[v].get("KmsKeyId") if volumes[v].get("Encrypted") else None)
+                   for v in attached]
+        resource.properties.update(encryption(devices, lambda key: resolved_key(resource, shared.keys, key, region)))
+        found.append(resource)
+    return sorted(found, key=lambda r: r.id)
 
 
 def collect_snapshots(shared: Shared, region: str) -> list[Resource]:

@@ -208,7 +208,16 @@ def _seed_ec2(endpoint: str, keys: dict[str, str], ids: dict[str, str]) -> None:
     _seed_image(ec2, ids)
     _seed_launch_and_network(ec2, keys, ids)
     ec2.enable_ebs_encryption_by_default()
-    ids["vol_eu"] = client(endpoint, "ec2", EU).create_volume(AvailabilityZone=f"{EU}a", Size=1)["VolumeId"]
+    ireland = client(endpoint, "ec2", EU)
+    ids["vol_eu"] = ireland.create_volume(AvailabilityZone=f"{EU}a", Size=1)["VolumeId"]
+    # An instance in Ireland (the local cloud runs none in Luxembourg), its root volume under the Irish CMK
+    # (of an Amazon image: one of the account's own would be one more AMI and snapshot in the estate)
+    image = ireland.describe_images(Owners=["amazon"], MaxResults=5)["Images"][0]["ImageId"]
+    ids["instance_eu"] = ireland.run_instances(
+        ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro", BlockDeviceMappings=[
+            {"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 8, "Encrypted": True, "KmsKeyId": keys["kms_eu_cmk"]}}],
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "lux-worker"}]}],
+    )["Instances"][0]["InstanceId"]
 
 
 def _seed_image(ec2: Any, ids: dict[str, str]) -> None:
@@ -401,6 +410,7 @@ def seed_estate(endpoint: str) -> dict[str, Any]:
                       ids["cdn_site"]],
         "violating": {
             "bucket_outside_lu": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "us-legacy"],
+            "instance_outside_lu": [ids["instance_eu"]],
             "bucket_without_cmk": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "lux-public-acl",
                                    "lux-public-policy", "lux-replicated", "lux-trail-logs", "us-legacy"],
             "bucket_public_policy": ["lux-public-policy"],

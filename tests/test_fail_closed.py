@@ -37,6 +37,7 @@ VAULT, PLAN = "AWS::Backup::BackupVault", "AWS::Backup::BackupPlan"
 CLUSTER, CLUSTER_SNAPSHOT = "AWS::RDS::DBCluster", "AWS::RDS::DBClusterSnapshot"
 PEERING, TEMPLATE = "AWS::EC2::VPCPeeringConnection", "AWS::EC2::LaunchTemplate"
 TRANSIT, CDN = "AWS::EC2::TransitGatewayPeeringAttachment", "AWS::CloudFront::Distribution"
+INSTANCE = "AWS::EC2::Instance"   # none seeded: the local cloud runs no instance in Luxembourg
 WAREHOUSE, DOMAIN, CACHE = "AWS::Redshift::Cluster", "AWS::OpenSearchService::Domain", "AWS::ElastiCache::ReplicationGroup"
 USER, GROUP, ROLE = "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role"
 PASSWORDS, ROOT = "AWS::IAM::AccountPasswordPolicy", "AWS::IAM::RootUser"
@@ -54,7 +55,7 @@ LISTINGS = {
     WAREHOUSE: ("redshift", "DescribeClusters"), DOMAIN: ("es", "ListDomainNames"),   # OpenSearch signs as `es`
     CACHE: ("elasticache", "DescribeReplicationGroups"), PEERING: ("ec2", "DescribeVpcPeeringConnections"),
     TEMPLATE: ("ec2", "DescribeLaunchTemplates"), TRANSIT: ("ec2", "DescribeTransitGatewayPeeringAttachments"),
-    CDN: ("cloudfront", "ListDistributions"),
+    CDN: ("cloudfront", "ListDistributions"), INSTANCE: ("ec2", "DescribeInstances"),
     # users, groups and roles are three listings of one answer
     USER: ("iam", "GetAccountAuthorizationDetails"), GROUP: ("iam", "GetAccountAuthorizationDetails"),
     ROLE: ("iam", "GetAccountAuthorizationDetails"), PASSWORDS: ("iam", "GetAccountPasswordPolicy"),
@@ -82,7 +83,8 @@ UNREAD_WHEN_READS_FAIL = {
     VOLUME: {"customer_managed_key"}, SNAPSHOT: {"public", "customer_managed_key"}, RDS: {"customer_managed_key"},
     DB_SNAPSHOT: {"public", "sharing"}, FUNCTION: set(), IMAGE: {"public", "sharing"},
     CLUSTER: {"customer_managed_key", "replica_regions"}, CLUSTER_SNAPSHOT: {"public", "sharing"},
-    PEERING: set(), TRANSIT: set(), CDN: {"tags", "classification", "role"}, TEMPLATE: {"encrypted", "customer_managed_key"}, WAREHOUSE: {"customer_managed_key"},
+    PEERING: set(), TRANSIT: set(), CDN: {"tags", "classification", "role"},
+    INSTANCE: {"encrypted", "customer_managed_key"}, TEMPLATE: {"encrypted", "customer_managed_key"}, WAREHOUSE: {"customer_managed_key"},
     CACHE: {"customer_managed_key", "tags", "classification", "role"},
     DOMAIN: {"encrypted", "customer_managed_key", "node_to_node_encryption", "enforce_https", "policy", "tags",
              "classification", "role"},

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # seed_estate's violation labels -> the rule that must fail on each listed resource
 EXPECTED_RULE = {
-    "bucket_outside_lu": "LUX-RES-001", "bucket_without_cmk": "LUX-ENC-001", "bucket_public_policy": "LUX-ACC-002",
+    "bucket_outside_lu": "LUX-RES-001", "instance_outside_lu": "LUX-RES-001", "bucket_without_cmk": "LUX-ENC-001", "bucket_public_policy": "LUX-ACC-002",
     "bucket_public_acl": "LUX-ACC-003", "bucket_replicates_abroad": "LUX-RES-002",
     "bucket_key_outside_lu": "LUX-RES-003", "kms_rotation_off": "LUX-ENC-005", "kms_key_outside_lu": "LUX-RES-001",
     "sg_open_admin": "LUX-ACC-004", "volume_unencrypted": "LUX-ENC-006", "snapshot_public": "LUX-ACC-008",

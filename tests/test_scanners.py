@@ -343,6 +343,7 @@ def test_seeded_violations_show_in_properties(estate):
         "secret_with_aws_key": ("AWS::SecretsManager::Secret", lambda r: not r.get("customer_managed_key")),
         "parameter_in_plain_text": ("AWS::SSM::Parameter", lambda r: r.get("parameter_type") != "SecureString"),
         "stream_unencrypted": ("AWS::Kinesis::Stream", lambda r: not r.get("encrypted")),
+        "instance_outside_lu": ("AWS::EC2::Instance", lambda r: r.region != LU),
     }
     assert set(checks) == set(seeded["violating"])
     for label, (resource_type, violates) in checks.items():
@@ -466,14 +467,14 @@ def test_api_calls_grow_linearly_with_buckets(fresh_cloud, versioned, owner_enfo
     fixed = totals[2] - per_bucket * 2
     assert totals[5] == fixed + per_bucket * 5
     # STS + s3 list + s3control + the buckets' region's tagging pass; once per account: CloudFront's listing, IAM (authorization details, password policy,
-    # account summary); per region: KMS 2, EC2 8 (security groups, volumes, snapshots, AMIs,
+    # account summary); per region: KMS 2, EC2 9 (security groups, instances, volumes, snapshots, AMIs,
     # EBS default, VPC and transit gateway peerings, launch templates), RDS 4 (instances, clusters, snapshots, cluster snapshots; global clusters only
     # where a cluster belongs to one), Redshift 1, OpenSearch 1 (domain names), ElastiCache 1,
     # DynamoDB 1, CloudTrail 1, Lambda 1, ECR 1
     # (DescribeRegistry only where there are repositories); and one listing each for queues,
     # topics, log groups, secrets, parameters, streams, file systems, backup vaults, backup plans.
     # (An account without AMIs makes no DescribeSnapshots for their devices.)
-    assert fixed == 4 + 4 + 21 + 9
+    assert fixed == 4 + 4 + 22 + 9
 
 
 # -------------------------------------------------------------------------- regions

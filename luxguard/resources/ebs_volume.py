@@ -86,11 +86,14 @@ def cfn_volume(p: dict, context: Any) -> list[tuple[str, str, dict]]:
 DESCRIPTOR = ResourceType(
     cfn_type="AWS::EC2::Volume",
     kind="volume",
-    properties=ENCRYPTION_PROPERTIES,
+    # launched_with: the instance a volume was created with (its root and launch devices), which
+    # the instance's own stack declares as part of it, never as a volume
+    properties={**ENCRYPTION_PROPERTIES, "launched_with": "string"},
     pulumi=(PulumiType(PULUMI_TYPE, convert=convert, inputs=inputs(**ENCRYPTION_INPUTS), terraform="aws_ebs_volume",
                        sandbox=provision, sandbox_rank=40),),
     live=LiveCollector("scanners.ec2", "collect_volumes", listing="ec2 volumes"),
-    drift=Drift(missing_category="retention", safer={"encrypted": True}),
+    drift=Drift(missing_category="retention", safer={"encrypted": True},
+                manageable=lambda volume: not volume.get("launched_with")),
     terraform=TerraformForm("aws_ebs_volume"),
     cloudformation=CloudFormationForm(types=(CloudFormationType("AWS::EC2::Volume", cfn_volume),)),
     tagging=EC2_TAGGING,

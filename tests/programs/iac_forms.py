@@ -328,6 +328,16 @@ def _put(t: _Templates, res: CapturedResource) -> None:
                                      "ViewerProtocolPolicy": behaviour.get("viewerProtocolPolicy")},
             "Restrictions": {"GeoRestriction": {"RestrictionType": geo.get("restrictionType"),
                                                 "Locations": geo.get("locations")}}}, "Tags": _tags(i)})
+    elif res.type == "aws:ec2/instance:Instance":
+        def mapping(name: str, d: dict) -> dict:
+            return {"DeviceName": d.get("deviceName") or name, "Ebs": {
+                "Encrypted": bool(d.get("encrypted")), "VolumeSize": d.get("volumeSize"),
+                **({"KmsKeyId": t.link(d["kmsKeyId"], res)} if d.get("kmsKeyId") else {})}}
+        root = [mapping("/dev/xvda", i["rootBlockDevice"])] if i.get("rootBlockDevice") else []
+        t.put(res, "AWS::EC2::Instance", {"ImageId": i.get("ami"), "InstanceType": i.get("instanceType"),
+                                          "BlockDeviceMappings": root + [mapping("/dev/sdb", d)
+                                                                         for d in i.get("ebsBlockDevices") or []],
+                                          "Tags": _tags(i)})
     elif res.type == "aws:ec2transitgateway/transitGateway:TransitGateway":
         t.put(res, "AWS::EC2::TransitGateway", {"Description": i.get("description"), "Tags": _tags(i)})
     elif res.type == "aws:ec2transitgateway/peeringAttachment:PeeringAttachment":

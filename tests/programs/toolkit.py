@@ -258,6 +258,18 @@ def launch_template(name="web", region="lu-central-1", encrypted=True, cmk=True,
                                   tags=_classified(classification), opts=opts(region))
 
 
+def instance(name="app", region="lu-central-1", encrypted=True, cmk=True, data_volume=True, classification="contact"):
+    """An instance of the AMI a data source finds, its root (and a data) volume encrypted, or not,
+    under its own key."""
+    ami = aws.ec2.get_ami(most_recent=True, owners=["amazon"], filters=[{"name": "name", "values": ["al2023-ami-*"]}],
+                          opts=pulumi.InvokeOptions(provider=provider(region)))
+    kms_key = key(f"{name}-key", region=region) if encrypted and cmk else None
+    device = {"encrypted": encrypted, "volume_size": 20, **({"kms_key_id": kms_key.arn} if kms_key else {})}
+    return aws.ec2.Instance(name, ami=ami.id, instance_type="t3.micro", root_block_device=device,
+                            ebs_block_devices=[{"device_name": "/dev/sdb", **device}] if data_volume else [],
+                            tags={"Name": name, **_classified(classification)}, opts=opts(region))
+
+
 def gateway_peering(name="lux-transit", region="lu-central-1", peer_region="lu-central-1", peer_account=None,
                     classification="contact"):
     """A transit gateway peered with a second gateway of the stack (in peer_region), or with another
