@@ -95,6 +95,8 @@ EXPECTED: dict[str, Expected] = {
     "rds.DescribeDBClusterSnapshots": Expected(("DBClusterSnapshots",)),
     "rds.DescribeDBClusterSnapshotAttributes": Expected(("DBClusterSnapshotAttributesResult",)),
     "lambda.ListFunctions": Expected(("Functions",)),
+    "eks.ListClusters": Expected(("clusters",)),
+    "eks.DescribeCluster": Expected(("cluster",)),
     "cloudfront.ListDistributions": Expected(("DistributionList",), root="DistributionList"),
     "lambda.GetPolicy": Expected(("Policy",)),
     "backup.ListBackupVaults": Expected(("BackupVaultList",)),

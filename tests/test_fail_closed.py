@@ -37,7 +37,7 @@ VAULT, PLAN = "AWS::Backup::BackupVault", "AWS::Backup::BackupPlan"
 CLUSTER, CLUSTER_SNAPSHOT = "AWS::RDS::DBCluster", "AWS::RDS::DBClusterSnapshot"
 PEERING, TEMPLATE = "AWS::EC2::VPCPeeringConnection", "AWS::EC2::LaunchTemplate"
 TRANSIT, CDN = "AWS::EC2::TransitGatewayPeeringAttachment", "AWS::CloudFront::Distribution"
-INSTANCE = "AWS::EC2::Instance"   # none seeded: the local cloud runs no instance in Luxembourg
+INSTANCE, EKS = "AWS::EC2::Instance", "AWS::EKS::Cluster"   # no instance seeded: the local cloud runs none in Luxembourg
 WAREHOUSE, DOMAIN, CACHE = "AWS::Redshift::Cluster", "AWS::OpenSearchService::Domain", "AWS::ElastiCache::ReplicationGroup"
 USER, GROUP, ROLE = "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role"
 PASSWORDS, ROOT = "AWS::IAM::AccountPasswordPolicy", "AWS::IAM::RootUser"
@@ -56,6 +56,7 @@ LISTINGS = {
     CACHE: ("elasticache", "DescribeReplicationGroups"), PEERING: ("ec2", "DescribeVpcPeeringConnections"),
     TEMPLATE: ("ec2", "DescribeLaunchTemplates"), TRANSIT: ("ec2", "DescribeTransitGatewayPeeringAttachments"),
     CDN: ("cloudfront", "ListDistributions"), INSTANCE: ("ec2", "DescribeInstances"),
+    EKS: ("eks", "ListClusters"),
     # users, groups and roles are three listings of one answer
     USER: ("iam", "GetAccountAuthorizationDetails"), GROUP: ("iam", "GetAccountAuthorizationDetails"),
     ROLE: ("iam", "GetAccountAuthorizationDetails"), PASSWORDS: ("iam", "GetAccountPasswordPolicy"),
@@ -75,7 +76,7 @@ READS = {("s3", op) for op in ("GetBucketLocation", "GetBucketEncryption", "GetP
     ("ecr", "DescribeRegistry"), ("ecr", "GetRepositoryPolicy"), ("ecr", "ListTagsForResource"),
     ("backup", "GetBackupPlan"), ("backup", "ListTags"), ("tagging", "GetResources"),
     ("rds", "DescribeGlobalClusters"), ("rds", "DescribeDBClusterSnapshotAttributes"), ("es", "DescribeDomains"),
-    ("es", "ListTags"), ("ec2", "DescribeLaunchTemplateVersions")}
+    ("es", "ListTags"), ("ec2", "DescribeLaunchTemplateVersions"), ("eks", "DescribeCluster")}
 UNREAD_WHEN_READS_FAIL = {
     S3: {"region", "encryption", "public_access_block", "policy", "ownership", "acl", "versioning", "logging",
          "lifecycle", "object_lock", "replication", "tags", "classification", "role"},
@@ -84,7 +85,9 @@ UNREAD_WHEN_READS_FAIL = {
     DB_SNAPSHOT: {"public", "sharing"}, FUNCTION: set(), IMAGE: {"public", "sharing"},
     CLUSTER: {"customer_managed_key", "replica_regions"}, CLUSTER_SNAPSHOT: {"public", "sharing"},
     PEERING: set(), TRANSIT: set(), CDN: {"tags", "classification", "role"},
-    INSTANCE: {"encrypted", "customer_managed_key"}, TEMPLATE: {"encrypted", "customer_managed_key"}, WAREHOUSE: {"customer_managed_key"},
+    INSTANCE: {"encrypted", "customer_managed_key"},
+    EKS: {"encrypted", "customer_managed_key", "endpoint_public", "public_access_cidrs", "tags", "classification", "role"},
+    TEMPLATE: {"encrypted", "customer_managed_key"}, WAREHOUSE: {"customer_managed_key"},
     CACHE: {"customer_managed_key", "tags", "classification", "role"},
     DOMAIN: {"encrypted", "customer_managed_key", "node_to_node_encryption", "enforce_https", "policy", "tags",
              "classification", "role"},
@@ -134,6 +137,8 @@ def _seed(endpoint: str) -> None:
     ec2.create_transit_gateway_peering_attachment(TransitGatewayId=hub, PeerTransitGatewayId="tgw-0a1b2c3d4e5f60718",
                                                   PeerRegion="eu-west-1", PeerAccountId="999999999999")
     create_distribution(endpoint, f"fp-private.s3.{LU}.amazonaws.com", viewer="allow-all")
+    client(endpoint, "eks").create_cluster(name="fp-k8s", roleArn="arn:aws:iam::123456789012:role/eks",
+                                           resourcesVpcConfig={"subnetIds": []})
     ec2.create_launch_template(LaunchTemplateName="fp-template", LaunchTemplateData={"BlockDeviceMappings": [
         {"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 8}}]})
     client(endpoint, "rds").create_db_instance(

@@ -338,6 +338,16 @@ def _put(t: _Templates, res: CapturedResource) -> None:
                                           "BlockDeviceMappings": root + [mapping("/dev/sdb", d)
                                                                          for d in i.get("ebsBlockDevices") or []],
                                           "Tags": _tags(i)})
+    elif res.type == "aws:eks/cluster:Cluster":
+        vpc, encryption = i.get("vpcConfig") or {}, i.get("encryptionConfig")
+        t.put(res, "AWS::EKS::Cluster", {
+            "Name": i.get("name"), "RoleArn": i.get("roleArn"),
+            "ResourcesVpcConfig": {"SubnetIds": vpc.get("subnetIds"), "EndpointPublicAccess": vpc.get("endpointPublicAccess"),
+                                   "EndpointPrivateAccess": vpc.get("endpointPrivateAccess"),
+                                   "PublicAccessCidrs": vpc.get("publicAccessCidrs")},
+            "EncryptionConfig": [{"Resources": encryption.get("resources"),
+                                  "Provider": {"KeyArn": t.link(encryption["provider"]["keyArn"], res)}}]
+            if encryption else None, "Tags": _tags(i)})
     elif res.type == "aws:ec2transitgateway/transitGateway:TransitGateway":
         t.put(res, "AWS::EC2::TransitGateway", {"Description": i.get("description"), "Tags": _tags(i)})
     elif res.type == "aws:ec2transitgateway/peeringAttachment:PeeringAttachment":

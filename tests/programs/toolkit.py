@@ -270,6 +270,23 @@ def instance(name="app", region="lu-central-1", encrypted=True, cmk=True, data_v
                             tags={"Name": name, **_classified(classification)}, opts=opts(region))
 
 
+PRIVATE = object()   # kubernetes(public_cidrs=PRIVATE): no public endpoint at all
+
+
+def kubernetes(name="k8s", region="lu-central-1", secrets_encrypted=True, public_cidrs=PRIVATE):
+    """An EKS cluster whose secrets are encrypted (or not) under its own key; its API private, or
+    public to `public_cidrs` (None: EKS's default, the whole internet)."""
+    kms_key = key(f"{name}-key", region=region) if secrets_encrypted else None
+    vpc = {"subnet_ids": ["subnet-0a1b2c3d4e5f60718", "subnet-0a1b2c3d4e5f60719"]}
+    if public_cidrs is PRIVATE:
+        vpc.update(endpoint_public_access=False, endpoint_private_access=True)
+    elif public_cidrs is not None:
+        vpc.update(endpoint_public_access=True, public_access_cidrs=list(public_cidrs))
+    return aws.eks.Cluster(name, name=name, role_arn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster", vpc_config=vpc,
+                           encryption_config={"resources": ["secrets"], "provider": {"key_arn": kms_key.arn}}
+                           if kms_key else None, tags={"Team": "platform"}, opts=opts(region))
+
+
 def gateway_peering(name="lux-transit", region="lu-central-1", peer_region="lu-central-1", peer_account=None,
                     classification="contact"):
     """A transit gateway peered with a second gateway of the stack (in peer_region), or with another
