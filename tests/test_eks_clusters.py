@@ -72,3 +72,22 @@ def test_a_refused_read_is_an_error(capsys, deployed, operation):
     judged = {"LUX-ENC-026", "LUX-ACC-020"}
     assert {f["rule_id"] for f in findings} >= judged
     assert {f["status"] for f in findings if f["rule_id"] in judged} == {"error"}
+
+
+def test_an_endpoint_only_a_deployment_knows_is_undecided_and_unknown_subnets_are_not(tmp_path):
+    program = """
+import pulumi
+import pulumi_aws as aws
+network = pulumi.StackReference('acme/network/prod')
+vpc = aws.ec2.get_vpc(default=True)
+subnets = aws.ec2.get_subnets(filters=[{'name': 'vpc-id', 'values': [vpc.id]}])
+aws.eks.Cluster('defaults', role_arn='arn:aws:iam::123456789012:role/eks', vpc_config={'subnet_ids': subnets.ids},
+                opts=t.opts())
+aws.eks.Cluster('vpc-only', role_arn='arn:aws:iam::123456789012:role/eks', opts=t.opts(),
+                vpc_config={'subnet_ids': subnets.ids, 'endpoint_public_access': True,
+                            'public_access_cidrs': [network.get_output('officeCidr')]})
+"""
+    report = check_capture(capture_program(write_program(tmp_path / "p", program), "test"), Settings())
+    verdicts = verdicts_of(report, EKS)
+    assert verdicts[("LUX-ACC-020", "defaults")] == "fail"       # EKS's default: open to the internet
+    assert verdicts[("LUX-ACC-020", "vpc-only")] == "error"

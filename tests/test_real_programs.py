@@ -80,6 +80,11 @@ CASES = [
     Case('resource-get', (), exit=1,
          resources=1, verdicts=['fail LUX-ENC-001 exports-lu', 'fail LUX-ENC-003 exports-lu', 'fail LUX-ENC-004 exports-lu', 'fail LUX-LOG-001 exports-lu', 'fail LUX-RET-001 exports-lu', 'fail LUX-RET-003 exports-lu'],
          notes=['existing resource read with .get(), not declared by the program and not judged: aws:s3/bucket:Bucket legacy-exports', 'not evaluated: aws:s3/bucketPolicy:BucketPolicy (1): configures a resource the program does not declare']),
+    # a site behind CloudFront (its bucket's host name an output) and an EKS cluster whose subnets
+    # come from a data source: the edges copy the bucket abroad, EKS's defaults open the API
+    Case('site-and-cluster', (), exit=1,
+         resources=4, verdicts=['fail LUX-ACC-020 platform', 'fail LUX-ENC-001 acme-site-assets', 'fail LUX-ENC-003 acme-site-assets', 'fail LUX-ENC-004 acme-site-assets', 'fail LUX-ENC-026 platform', 'fail LUX-LOG-001 acme-site-assets', 'fail LUX-RES-012 site-cdn', 'fail LUX-RET-004 acme-site-assets'],
+         notes=['not modelled: aws:cloudfront/originAccessControl:OriginAccessControl (1)']),
     Case('stack-reference', (), exit=1,
          resources=1, verdicts=['error LUX-CLS-002 records-lu', 'error LUX-ENC-001 records-lu', 'error LUX-ENC-002 records-lu', 'error LUX-RES-003 records-lu', 'fail LUX-ENC-003 records-lu', 'fail LUX-ENC-004 records-lu', 'fail LUX-LOG-001 records-lu', 'fail LUX-RET-004 records-lu'],
          notes=[]),

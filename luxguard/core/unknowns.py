@@ -4,6 +4,7 @@ that read them give `error`; the reason says what would make them known."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -35,3 +36,19 @@ def first_unknown(value: Any) -> Optional[Unknown]:
         if found is not None:
             return found
     return None
+
+
+# The token a Pulumi preview's placeholder carries where a deployment decides the value
+# (luxguard/sources/pulumi_placeholders.py makes them).
+MARK = re.compile(r"unknown[0-9a-f]{8}")
+
+
+def carries_placeholder(value: Any) -> bool:
+    """Whether a value (of any nesting) contains text made from a marked placeholder."""
+    if isinstance(value, str):
+        return MARK.search(value) is not None
+    if isinstance(value, dict):
+        return any(carries_placeholder(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(carries_placeholder(v) for v in value)
+    return False

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from luxguard.core.model import Resource
+from luxguard.core.unknowns import carries_placeholder
 from luxguard.resources.base import (
     CloudFormationForm,
     CloudFormationType,
@@ -49,6 +50,19 @@ def endpoint(public: Any, cidrs: Any) -> dict[str, Any]:
             "public_access_cidrs": sorted({str(c) for c in cidrs or [ANYWHERE]}) if is_public else []}
 
 
+def _endpoint_undecided(res: "CapturedResource") -> bool:
+    """vpcConfig is unknown at preview whenever its subnets come from a data source; the endpoint
+    is undecided only when its own settings are (or the whole block is)."""
+    if "vpcConfig" not in res.unknown_inputs:
+        return False
+    vpc = res.inputs.get("vpcConfig")
+    if not isinstance(vpc, Mapping):
+        return True
+    def unknown(value: Any) -> bool:   # an unknown reaches the capture as None (here or in a list)
+        return value is None or carries_placeholder(value) or isinstance(value, list) and None in value
+    return any(key in vpc and unknown(vpc[key]) for key in ("endpointPublicAccess", "publicAccessCidrs"))
+
+
 def convert(res: "CapturedResource", index: Any) -> Resource:
     resource = planned_resource(res, index, CFN_TYPE)
     resource.id = str(res.inputs.get("name") or res.name)
@@ -57,6 +71,9 @@ def convert(res: "CapturedResource", index: Any) -> Resource:
     resource.properties.update({"encrypted": key is not None, **index.key_facts(key, resource.region)})
     vpc = res.inputs.get("vpcConfig") or {}
     resource.properties.update(endpoint(vpc.get("endpointPublicAccess"), vpc.get("publicAccessCidrs")))
+    if _endpoint_undecided(res):
+        for group in ENDPOINT_GROUPS:
+            resource.collection_errors[group] = f"{res.name}: its endpoint access is not known until deployment"
     return resource
 
 
@@ -105,7 +122,8 @@ DESCRIPTOR = ResourceType(
     kind="EKS cluster",
     properties={**ENCRYPTION_PROPERTIES, "endpoint_public": "bool", "public_access_cidrs": "list"},
     pulumi=(PulumiType(PULUMI_TYPE, convert=convert, physical_name="name", terraform="aws_eks_cluster",
-                       inputs=inputs(name=("name",), encryptionConfig=SECRET_GROUPS, vpcConfig=ENDPOINT_GROUPS),
+                       # vpcConfig: judged in convert (its subnets are often unknown, its endpoint rarely)
+                       inputs=inputs(name=("name",), encryptionConfig=SECRET_GROUPS, vpcConfig=()),
                        sandbox=provision, sandbox_rank=60),),
     arn=lambda region, account, name: f"arn:aws:eks:{region}:{account}:cluster/{name}",
     live=LiveCollector("scanners.eks", "collect_clusters", listing="eks clusters"),

@@ -27,7 +27,8 @@ from luxguard.sources.pulumi_capture import (
     CapturedResource,
 )
 from luxguard.sources.pulumi_invokes import answer
-from luxguard.sources.pulumi_placeholders import carries_placeholder, resource_outputs, site_for
+from luxguard.core.unknowns import carries_placeholder
+from luxguard.sources.pulumi_placeholders import resource_outputs, site_for
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"           # pulumi's wire value for "not known yet"
 SPECIAL_SIG = "4dabf18193072939515e22adb298388d"

@@ -29,7 +29,6 @@ from typing import Any, Optional
 
 from luxguard.sources.pulumi_capture import arn_for
 
-MARK = re.compile(r"unknown[0-9a-f]{8}")
 MAX_DEPTH = 4
 TIMESTAMP = "2026-01-01T00:00:00Z"
 # The prefix EC2 and a few other services give ids, by the output property's name.
@@ -69,17 +68,6 @@ def site_for(seed: str, type_token: str, physical: str, region: str, account: st
     kind = parts[-1].lower() if parts else "resource"
     return Site(seed=seed, type_token=type_token, service=module.rstrip("_"), kind=kind, physical=physical,
                 region=region, account=account)
-
-
-def carries_placeholder(value: Any) -> bool:
-    """Whether a value (of any nesting) contains text made from a marked placeholder."""
-    if isinstance(value, str):
-        return MARK.search(value) is not None
-    if isinstance(value, dict):
-        return any(carries_placeholder(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(carries_placeholder(v) for v in value)
-    return False
 
 
 # --- the SDK's type information --------------------------------------------------------------
