@@ -250,7 +250,7 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
         return clients[service, region]
 
     for service in ("sqs", "sns", "logs", "secretsmanager", "ssm", "kinesis", "lambda", "efs", "ecr", "backup", "rds",
-                    "redshift", "opensearch", "elasticache", "iam"):   # clients first (not thread-safe to create)
+                    "redshift", "opensearch", "elasticache", "eks", "cloudfront", "iam"):   # clients first (not thread-safe to create)
         for region in REGIONS:
             c(service, region)
 
@@ -320,6 +320,17 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
             c("opensearch", home).create_domain(
                 DomainName=f"bench-d-{i}", TagList=tag_list, NodeToNodeEncryptionOptions={"Enabled": bool(i % 3)},
                 EncryptionAtRestOptions={"Enabled": bool(key), **({"KmsKeyId": key} if key else {})})
+            c("eks", home).create_cluster(   # an EKS cluster: secrets under the key, half with an open API
+                name=f"bench-k8s-{i}", roleArn="arn:aws:iam::123456789012:role/eks", tags=tags,
+                resourcesVpcConfig={"subnetIds": [], "endpointPublicAccess": bool(i % 8)},
+                **({"encryptionConfig": [{"resources": ["secrets"], "provider": {"keyArn": key}}]} if key else {}))
+            c("cloudfront", REGIONS[0]).create_distribution(DistributionConfig={   # and a CDN in front of a bucket
+                "CallerReference": f"bench-cdn-{i}", "Comment": "bench", "Enabled": True,
+                "Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": f"bench-{i}.s3.{home}.amazonaws.com",
+                                                      "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+                "DefaultCacheBehavior": {"TargetOriginId": "o", "ViewerProtocolPolicy": "redirect-to-https",
+                                         "MinTTL": 0, "TrustedSigners": {"Enabled": False, "Quantity": 0},
+                                         "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}}}})
             if i % 3 == 1:
                 c("rds", home).modify_db_cluster_snapshot_attribute(
                     DBClusterSnapshotIdentifier=f"bench-cs-{i}", AttributeName="restore", ValuesToAdd=["999999999999"])
@@ -338,7 +349,8 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
             "streams": count, "functions": count, "file_systems": count, "repositories": count,
             "backup_vaults": count, "backup_plans": (count + 1) // 2, "db_clusters": (count + 3) // 4,
             "db_cluster_snapshots": (count + 3) // 4, "warehouses": (count + 3) // 4,
-            "search_domains": (count + 3) // 4, "caches": (count + 3) // 4, "users": count}
+            "search_domains": (count + 3) // 4, "caches": (count + 3) // 4, "eks_clusters": (count + 3) // 4,
+            "distributions": (count + 3) // 4, "users": count}
 
 
 # API calls of each new type: the services' own operations (the shared tagging pass separately).
@@ -349,6 +361,7 @@ SERVICE_TYPES = {"sqs": "AWS::SQS::Queue", "sns": "AWS::SNS::Topic", "cloudwatch
                  "redshift": "AWS::Redshift::Cluster", "opensearch": "AWS::OpenSearchService::Domain",
                  "elasticache": "AWS::ElastiCache::ReplicationGroup", "cloudtrail": "AWS::CloudTrail::Trail", "kms": "AWS::KMS::Key",
                  "lambda": "AWS::Lambda::Function", "efs": "AWS::EFS::FileSystem", "ecr": "AWS::ECR::Repository",
+                 "eks": "AWS::EKS::Cluster", "cloudfront": "AWS::CloudFront::Distribution",
                  "backup": "AWS::Backup::BackupVault",   # its calls also read the plans (one per two vaults)
                  "iam": "AWS::IAM::User"}   # IAM's calls also list groups, roles, the password policy and root
 
