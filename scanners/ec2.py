@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from luxguard.core.external_access import share_grants_of
 from luxguard.resources.ebs_snapshot import SHARE_ACTIONS
+from luxguard.resources.ec2_instance import CFN_TYPE as INSTANCE_TYPE, GONE as INSTANCE_GONE, GROUPS as INSTANCE_GROUPS
 from luxguard.resources.launch_template import encryption
 from luxguard.resources.vpc_peering import peering
 from luxguard.core.model import Resource, common_properties
@@ -31,9 +32,6 @@ SG_TYPE = "AWS::EC2::SecurityGroup"
 VOLUME_TYPE = "AWS::EC2::Volume"
 SNAPSHOT_TYPE = "AWS::EC2::Snapshot"
 EBS_DEFAULT_TYPE = "AWS::EC2::EBSEncryptionByDefault"
-INSTANCE_TYPE = "AWS::EC2::Instance"
-INSTANCE_GROUPS = ("encrypted", "kms_key_id", "kms_key_region", "customer_managed_key")
-INSTANCE_GONE = {"terminated", "shutting-down"}   # these hold no volumes any more
 LAUNCH_ATTACH_SECONDS = 30   # a volume attached this close to its instance's launch was created with it
 
 

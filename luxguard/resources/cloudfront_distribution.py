@@ -37,8 +37,6 @@ PULUMI_TYPE = "aws:cloudfront/distribution:Distribution"
 EDGE = "cloudfront-edge"   # where a distribution's caches are: everywhere CloudFront has edges
 # bucket.s3.amazonaws.com, bucket.s3.REGION.amazonaws.com, bucket.s3-REGION..., bucket.s3-website(-|.)REGION...
 S3_HOST = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.-]*?)\.s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?$")
-DISTRIBUTION_GROUPS = ("enabled", "delivery_regions", "origin_stores", "viewer_protocol_policies",
-                       "origin_protocol_policies")
 
 
 def origin_bucket(domain: Any) -> Optional[str]:

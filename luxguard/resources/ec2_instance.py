@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 CFN_TYPE = "AWS::EC2::Instance"
 PULUMI_TYPE = "aws:ec2/instance:Instance"
 ROOT_DEVICES = ("/dev/xvda", "/dev/sda1")
-GONE = {"terminated", "shutting-down"}   # these instances hold no volumes any more
+GONE = {"terminated", "shutting-down"}   # these instances hold no volumes any more (not collected)
 GROUPS = ("encrypted", *KEY_GROUPS)
 
 
