@@ -119,6 +119,9 @@ EXPECTED: dict[str, Expected] = {
     "kinesis.ListStreams": Expected(("StreamNames",)),
     "kinesis.DescribeStreamSummary": Expected(("StreamDescriptionSummary",)),
     "kinesis.ListTagsForStream": Expected(("Tags",)),
+    "firehose.ListDeliveryStreams": Expected(("DeliveryStreamNames", "HasMoreDeliveryStreams")),
+    "firehose.DescribeDeliveryStream": Expected(("DeliveryStreamDescription",)),
+    "firehose.ListTagsForDeliveryStream": Expected(("Tags", "HasMoreTags")),
     "resource-groups-tagging-api.GetResources": Expected(("ResourceTagMappingList",)),
 }
 

@@ -6,30 +6,16 @@ GetBucketLocation only for a log bucket the S3 inventory does not know (another 
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from luxguard.core.model import Resource, common_properties
 
-from scanners.calls import FAILED, describe_error, read_group
+from scanners.calls import FAILED, read_group
 from scanners.clients import ClientFactory
 from scanners.context import Shared
-from scanners.s3 import S3Context, region_from_location
+from scanners.s3 import S3Context, bucket_region
 
 TYPE = "AWS::CloudTrail::Trail"
-
-
-def _bucket_region(clients: ClientFactory, bucket: Optional[str], context: S3Context,
-                   resource: Resource) -> Optional[str]:
-    if not bucket:
-        return None
-    if context.locations.get(bucket):
-        return context.locations[bucket]
-    try:
-        response = clients.client("s3", context.home_region).get_bucket_location(Bucket=bucket)
-        return region_from_location(response.get("LocationConstraint"))
-    except Exception as error:  # noqa: BLE001 - recorded on the trail, scan goes on
-        resource.collection_errors["s3_bucket_region"] = describe_error(error)
-        return None
 
 
 def _trail(clients: ClientFactory, cloudtrail: Any, trail: dict[str, Any], region: str,
@@ -42,7 +28,7 @@ def _trail(clients: ClientFactory, cloudtrail: Any, trail: dict[str, Any], regio
         "multi_region": bool(trail.get("IsMultiRegionTrail")),
         "log_file_validation": bool(trail.get("LogFileValidationEnabled")),
         "s3_bucket": trail.get("S3BucketName"),
-        "s3_bucket_region": _bucket_region(clients, trail.get("S3BucketName"), context, resource),
+        "s3_bucket_region": bucket_region(clients, context, trail.get("S3BucketName"), resource, "s3_bucket_region"),
     }
     if status is not FAILED:
         resource.properties["logging"] = bool(status.get("IsLogging"))

@@ -79,6 +79,22 @@ def locate(clients: ClientFactory, context: S3Context, name: str) -> None:
         context.location_errors[name] = describe_error(error)
 
 
+def bucket_region(clients: ClientFactory, context: S3Context, bucket: Optional[str], resource: Resource,
+                  group: str) -> Optional[str]:
+    """The region of a bucket another resource writes to: from the inventory, else (another
+    account's bucket) GetBucketLocation; a failure is recorded on `resource` under `group`."""
+    if not bucket:
+        return None
+    if context.locations.get(bucket):
+        return context.locations[bucket]
+    try:
+        response = clients.client("s3", context.home_region).get_bucket_location(Bucket=bucket)
+        return region_from_location(response.get("LocationConstraint"))
+    except Exception as error:  # noqa: BLE001 - recorded on the resource, scan goes on
+        resource.collection_errors[group] = describe_error(error)
+        return None
+
+
 def read_account_pab(clients: ClientFactory, context: S3Context) -> None:
     """The account-level public access block (s3control), once per scan."""
     if not context.account_id:

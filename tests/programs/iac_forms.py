@@ -311,6 +311,24 @@ def _put(t: _Templates, res: CapturedResource) -> None:
                     **({"KmsKeyId": t.link(m["ebs"]["kmsKeyId"], res)} if (m.get("ebs") or {}).get("kmsKeyId") else {})}}
                 for m in i.get("blockDeviceMappings") or []]},
             "TagSpecifications": [{"ResourceType": "launch-template", "Tags": _tags(i)}] if _tags(i) else None})
+    elif res.type == "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream":
+        def s3(c: dict) -> dict:
+            return {"RoleARN": c.get("roleArn"), "BucketARN": t.link(c.get("bucketArn"), res)}
+        http, sse, source = (i.get(k) or {} for k in (
+            "httpEndpointConfiguration", "serverSideEncryption", "kinesisSourceConfiguration"))
+        t.put(res, "AWS::KinesisFirehose::DeliveryStream", {
+            "DeliveryStreamName": i.get("name"), "Tags": _tags(i),
+            "DeliveryStreamType": "KinesisStreamAsSource" if source else "DirectPut",
+            "KinesisStreamSourceConfiguration": {"KinesisStreamARN": t.link(source.get("kinesisStreamArn"), res),
+                                                 "RoleARN": source.get("roleArn")} if source else None,
+            "DeliveryStreamEncryptionConfigurationInput": {"KeyType": sse.get("keyType"), **(
+                {"KeyARN": t.link(sse["keyArn"], res)} if sse.get("keyArn") else {})} if sse.get("enabled") else None,
+            "ExtendedS3DestinationConfiguration": s3(i["extendedS3Configuration"])
+            if i.get("extendedS3Configuration") else None,
+            "HttpEndpointDestinationConfiguration": {
+                "EndpointConfiguration": {"Url": http.get("url"), "Name": http.get("name")},
+                "RoleARN": http.get("roleArn"), "S3Configuration": s3(http.get("s3Configuration") or {})}
+            if http else None})
     elif res.type == "aws:cloudfront/distribution:Distribution":
         def origin(o: dict) -> dict:
             custom = o.get("customOriginConfig")

@@ -442,6 +442,28 @@ def stream(name="clickstream", region="lu-central-1", encrypted=True, cmk=True, 
                               kms_key_id=key_id, tags=_classified(classification), opts=opts(region))
 
 
+FIREHOSE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/firehose-delivery"
+
+
+def delivery_stream(name="clickstream-archive", region="lu-central-1", bucket_region="lu-central-1", endpoint=None,
+                    encrypted=True, cmk=True, key_region="lu-central-1", source=None, classification="technical"):
+    """A Firehose stream into a bucket of `bucket_region` (an archive bucket of the stack), or into
+    a third party's HTTP `endpoint` with that bucket as its backup; fed directly or by `source`
+    (a Kinesis Stream of the stack)."""
+    archive = log_bucket(f"firehose-archive-{bucket_region}", bucket_region)
+    s3 = {"role_arn": FIREHOSE_ROLE, "bucket_arn": archive.arn}
+    destination = {"destination": "http_endpoint", "http_endpoint_configuration": {
+        "url": endpoint, "name": "partner", "role_arn": FIREHOSE_ROLE, "s3_configuration": s3}} if endpoint else \
+        {"destination": "extended_s3", "extended_s3_configuration": s3}
+    kms_key = _store_key(name, cmk and encrypted and source is None, key_region)
+    sse = {"enabled": True, "key_type": "CUSTOMER_MANAGED_CMK", "key_arn": kms_key.arn} if kms_key else \
+        {"enabled": encrypted, "key_type": "AWS_OWNED_CMK"}
+    fed = {"kinesis_source_configuration": {"kinesis_stream_arn": source.arn, "role_arn": FIREHOSE_ROLE}} \
+        if source is not None else {"server_side_encryption": sse}
+    return aws.kinesis.FirehoseDeliveryStream(name, name=name, tags=_classified(classification), opts=opts(region),
+                                              **destination, **fed)
+
+
 LAMBDA_ROLE = f"arn:aws:iam::{ACCOUNT}:role/orders-export-role"
 
 
