@@ -250,7 +250,7 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
         return clients[service, region]
 
     for service in ("sqs", "sns", "logs", "secretsmanager", "ssm", "kinesis", "lambda", "efs", "ecr", "backup", "rds",
-                    "redshift", "opensearch", "elasticache", "eks", "cloudfront", "iam"):   # clients first (not thread-safe to create)
+                    "redshift", "opensearch", "elasticache", "eks", "cloudfront", "firehose", "iam"):   # clients first (not thread-safe to create)
         for region in REGIONS:
             c(service, region)
 
@@ -331,6 +331,13 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
                 "DefaultCacheBehavior": {"TargetOriginId": "o", "ViewerProtocolPolicy": "redirect-to-https",
                                          "MinTTL": 0, "TrustedSigners": {"Enabled": False, "Quantity": 0},
                                          "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}}}})
+            if i < 400:   # a delivery stream into a bucket of its region (the local cloud's quota: 50 per region)
+                c("firehose", home).create_delivery_stream(
+                    DeliveryStreamName=f"bench-fh-{i}", DeliveryStreamType="DirectPut", **({"Tags": tag_list} if tags else {}),
+                    ExtendedS3DestinationConfiguration={"RoleARN": "arn:aws:iam::123456789012:role/firehose",
+                                                        "BucketARN": f"arn:aws:s3:::bench-{i}"},
+                    **({"DeliveryStreamEncryptionConfigurationInput": {"KeyType": "CUSTOMER_MANAGED_CMK", "KeyARN": key}}
+                       if key else {}))
             if i % 3 == 1:
                 c("rds", home).modify_db_cluster_snapshot_attribute(
                     DBClusterSnapshotIdentifier=f"bench-cs-{i}", AttributeName="restore", ValuesToAdd=["999999999999"])
@@ -350,7 +357,7 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
             "backup_vaults": count, "backup_plans": (count + 1) // 2, "db_clusters": (count + 3) // 4,
             "db_cluster_snapshots": (count + 3) // 4, "warehouses": (count + 3) // 4,
             "search_domains": (count + 3) // 4, "caches": (count + 3) // 4, "eks_clusters": (count + 3) // 4,
-            "distributions": (count + 3) // 4, "users": count}
+            "distributions": (count + 3) // 4, "delivery_streams": min((count + 3) // 4, 100), "users": count}
 
 
 # API calls of each new type: the services' own operations (the shared tagging pass separately).
@@ -362,6 +369,7 @@ SERVICE_TYPES = {"sqs": "AWS::SQS::Queue", "sns": "AWS::SNS::Topic", "cloudwatch
                  "elasticache": "AWS::ElastiCache::ReplicationGroup", "cloudtrail": "AWS::CloudTrail::Trail", "kms": "AWS::KMS::Key",
                  "lambda": "AWS::Lambda::Function", "efs": "AWS::EFS::FileSystem", "ecr": "AWS::ECR::Repository",
                  "eks": "AWS::EKS::Cluster", "cloudfront": "AWS::CloudFront::Distribution",
+                 "firehose": "AWS::KinesisFirehose::DeliveryStream",
                  "backup": "AWS::Backup::BackupVault",   # its calls also read the plans (one per two vaults)
                  "iam": "AWS::IAM::User"}   # IAM's calls also list groups, roles, the password policy and root
 

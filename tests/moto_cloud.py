@@ -293,7 +293,8 @@ def _seed_trails(endpoint: str) -> None:
 
 
 def _seed_stores(endpoint: str, keys: dict[str, str]) -> None:
-    """A compliant and a violating queue, topic, log group, secret, parameter, stream and file system."""
+    """A compliant and a violating queue, topic, log group, secret, parameter, stream, delivery stream and
+    file system."""
     cmk, tags = keys["kms_lu_cmk"], [{"Key": "data-classification", "Value": "contact"}]
     sqs = client(endpoint, "sqs")
     sqs.create_queue(QueueName="lux-orders-queue", Attributes={"KmsMasterKeyId": cmk},
@@ -317,6 +318,12 @@ def _seed_stores(endpoint: str, keys: dict[str, str]) -> None:
         kinesis.create_stream(StreamName=name, ShardCount=1)
         kinesis.add_tags_to_stream(StreamName=name, Tags={"data-classification": "technical"})
     kinesis.start_stream_encryption(StreamName="lux-clickstream", EncryptionType="KMS", KeyId=cmk)
+    create_delivery_stream(endpoint, "lux-clickstream-archive", "lux-compliant", tags={"data-classification": "technical"})
+    client(endpoint, "firehose").start_delivery_stream_encryption(
+        DeliveryStreamName="lux-clickstream-archive",
+        DeliveryStreamEncryptionConfigurationInput={"KeyType": "CUSTOMER_MANAGED_CMK", "KeyARN": cmk})
+    create_delivery_stream(endpoint, "lux-partner-feed", "lux-compliant", url="https://ingest.partner-analytics.example/v1",
+                           tags={"data-classification": "technical"})
     efs = client(endpoint, "efs")
     home = efs.create_file_system(CreationToken="lux-home", Encrypted=True, KmsKeyId=cmk, Tags=tags)["FileSystemId"]
     efs.put_file_system_policy(FileSystemId=home, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
@@ -383,6 +390,19 @@ def create_distribution(endpoint: str, domain: str, viewer: str = "https-only", 
         "DistributionConfig": config, "Tags": {"Items": items}})["Distribution"]["Id"]
 
 
+def create_delivery_stream(endpoint: str, name: str, bucket: str, region: str = "lu-central-1",
+                           url: str | None = None, tags: dict | None = None) -> str:
+    """A Firehose stream into `bucket` (or to `url`, the bucket as its backup), unencrypted; its ARN."""
+    role = f"arn:aws:iam::{ACCOUNT}:role/firehose"
+    s3 = {"RoleARN": role, "BucketARN": f"arn:aws:s3:::{bucket}"}
+    destination = {"HttpEndpointDestinationConfiguration": {"EndpointConfiguration": {"Url": url, "Name": "partner"},
+                                                            "RoleARN": role, "S3Configuration": s3}} if url else \
+        {"ExtendedS3DestinationConfiguration": s3}
+    listed = {"Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]} if tags else {}
+    return client(endpoint, "firehose", region).create_delivery_stream(
+        DeliveryStreamName=name, DeliveryStreamType="DirectPut", **destination, **listed)["DeliveryStreamARN"]
+
+
 def seed_estate(endpoint: str) -> dict[str, Any]:
     """Create a mixed estate; returns {'ids': label -> id, 'compliant': [ids],
     'violating': violation -> [ids]} (ids are bucket names, key ids, sg-/vol-/snap- ids...)."""
@@ -408,13 +428,14 @@ def seed_estate(endpoint: str) -> dict[str, Any]:
         "compliant": ["lux-compliant", "lux-accounting", ids["kms_lu_cmk"], ids["sg_web_ok"],
                       ids["vol_encrypted"], ids["snap_private"], LU, "lux-db-ok", "lux-orders", "lux-trail",
                       "lux-orders-queue", "lux-order-events", "/lux/app", "lux-api-credentials", "/lux/export-token",
-                      "lux-clickstream", "lux-deployer", "lux-operators", "lux-fn-role", "lux-fn", "lux-backups",
+                      "lux-clickstream", "lux-clickstream-archive", "lux-deployer", "lux-operators", "lux-fn-role", "lux-fn", "lux-backups",
                       "lux-daily", "lux-crm", "lux-crm-weekly", "lux-warehouse", "lux-search",
                       "lux-cache", ids["peering_lu"], ids["transit_lu"], ids["template_lu"],
                       ids["cdn_site"], "lux-platform"],
         "violating": {
             "bucket_outside_lu": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "us-legacy"],
             "instance_outside_lu": [ids["instance_eu"]],
+            "delivery_stream_abroad": ["lux-partner-feed"],
             "bucket_without_cmk": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "lux-public-acl",
                                    "lux-public-policy", "lux-replicated", "lux-trail-logs", "us-legacy"],
             "bucket_public_policy": ["lux-public-policy"],

@@ -26,7 +26,7 @@ from luxguard.core.rules import load_rules
 from luxguard.sinks.history import HistoryStore
 from tests.fault_proxy import FAULTS, FaultProxy
 from tests.helpers import run_cli
-from tests.moto_cloud import LU, client, create_distribution, reset, tls_policy
+from tests.moto_cloud import LU, client, create_delivery_stream, create_distribution, reset, tls_policy
 
 S3, KMS, SG = "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::EC2::SecurityGroup"
 VOLUME, SNAPSHOT, EBS = "AWS::EC2::Volume", "AWS::EC2::Snapshot", "AWS::EC2::EBSEncryptionByDefault"
@@ -39,6 +39,7 @@ PEERING, TEMPLATE = "AWS::EC2::VPCPeeringConnection", "AWS::EC2::LaunchTemplate"
 TRANSIT, CDN = "AWS::EC2::TransitGatewayPeeringAttachment", "AWS::CloudFront::Distribution"
 INSTANCE, EKS = "AWS::EC2::Instance", "AWS::EKS::Cluster"   # no instance seeded: the local cloud runs none in Luxembourg
 WAREHOUSE, DOMAIN, CACHE = "AWS::Redshift::Cluster", "AWS::OpenSearchService::Domain", "AWS::ElastiCache::ReplicationGroup"
+FIREHOSE = "AWS::KinesisFirehose::DeliveryStream"
 USER, GROUP, ROLE = "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role"
 PASSWORDS, ROOT = "AWS::IAM::AccountPasswordPolicy", "AWS::IAM::RootUser"
 GLOBAL = {S3, USER, GROUP, ROLE, PASSWORDS, ROOT, CDN}   # listed once per account: a failure covers every region
@@ -56,7 +57,7 @@ LISTINGS = {
     CACHE: ("elasticache", "DescribeReplicationGroups"), PEERING: ("ec2", "DescribeVpcPeeringConnections"),
     TEMPLATE: ("ec2", "DescribeLaunchTemplates"), TRANSIT: ("ec2", "DescribeTransitGatewayPeeringAttachments"),
     CDN: ("cloudfront", "ListDistributions"), INSTANCE: ("ec2", "DescribeInstances"),
-    EKS: ("eks", "ListClusters"),
+    EKS: ("eks", "ListClusters"), FIREHOSE: ("firehose", "ListDeliveryStreams"),
     # users, groups and roles are three listings of one answer
     USER: ("iam", "GetAccountAuthorizationDetails"), GROUP: ("iam", "GetAccountAuthorizationDetails"),
     ROLE: ("iam", "GetAccountAuthorizationDetails"), PASSWORDS: ("iam", "GetAccountPasswordPolicy"),
@@ -76,7 +77,8 @@ READS = {("s3", op) for op in ("GetBucketLocation", "GetBucketEncryption", "GetP
     ("ecr", "DescribeRegistry"), ("ecr", "GetRepositoryPolicy"), ("ecr", "ListTagsForResource"),
     ("backup", "GetBackupPlan"), ("backup", "ListTags"), ("tagging", "GetResources"),
     ("rds", "DescribeGlobalClusters"), ("rds", "DescribeDBClusterSnapshotAttributes"), ("es", "DescribeDomains"),
-    ("es", "ListTags"), ("ec2", "DescribeLaunchTemplateVersions"), ("eks", "DescribeCluster")}
+    ("es", "ListTags"), ("ec2", "DescribeLaunchTemplateVersions"), ("eks", "DescribeCluster"),
+    ("firehose", "DescribeDeliveryStream"), ("firehose", "ListTagsForDeliveryStream")}
 UNREAD_WHEN_READS_FAIL = {
     S3: {"region", "encryption", "public_access_block", "policy", "ownership", "acl", "versioning", "logging",
          "lifecycle", "object_lock", "replication", "tags", "classification", "role"},
@@ -87,6 +89,8 @@ UNREAD_WHEN_READS_FAIL = {
     PEERING: set(), TRANSIT: set(), CDN: {"tags", "classification", "role"},
     INSTANCE: {"encrypted", "customer_managed_key"},
     EKS: {"encrypted", "customer_managed_key", "endpoint_public", "public_access_cidrs", "tags", "classification", "role"},
+    FIREHOSE: {"encrypted", "kms_key_id", "kms_key_region", "customer_managed_key", "source", "destinations",
+               "destination_regions", "tags", "classification", "role"},
     TEMPLATE: {"encrypted", "customer_managed_key"}, WAREHOUSE: {"customer_managed_key"},
     CACHE: {"customer_managed_key", "tags", "classification", "role"},
     DOMAIN: {"encrypted", "customer_managed_key", "node_to_node_encryption", "enforce_https", "policy", "tags",
@@ -137,6 +141,7 @@ def _seed(endpoint: str) -> None:
     ec2.create_transit_gateway_peering_attachment(TransitGatewayId=hub, PeerTransitGatewayId="tgw-0a1b2c3d4e5f60718",
                                                   PeerRegion="eu-west-1", PeerAccountId="999999999999")
     create_distribution(endpoint, f"fp-private.s3.{LU}.amazonaws.com", viewer="allow-all")
+    create_delivery_stream(endpoint, "fp-partner-feed", "fp-private", url="https://ingest.partner-analytics.example/v1")
     client(endpoint, "eks").create_cluster(name="fp-k8s", roleArn="arn:aws:iam::123456789012:role/eks",
                                            resourcesVpcConfig={"subnetIds": []})
     ec2.create_launch_template(LaunchTemplateName="fp-template", LaunchTemplateData={"BlockDeviceMappings": [
@@ -314,18 +319,20 @@ def test_faults_never_pass_and_never_resolve(cloud, clean, capsys, tmp_path, fas
 
 # Refusals that hide every critical violation of the estate (SSH open to the world, a public-read
 # bucket, a public database, a public snapshot or AMI, a repository replicated abroad, a backup
-# plan copying abroad, a database stored abroad too, a public cluster snapshot or warehouse).
+# plan copying abroad, a database stored abroad too, a public cluster snapshot or warehouse, a
+# distribution caching a bucket at the edges, a delivery stream feeding a third party).
 HIDING_CRITICAL = {("ec2", "DescribeSecurityGroups"), ("s3", "GetBucketAcl"), ("rds", "DescribeDBInstances"),
                    ("ec2", "DescribeSnapshotAttribute"), ("rds", "DescribeDBSnapshotAttributes"),
                    ("ec2", "DescribeImageAttribute"), ("ecr", "DescribeRegistry"), ("backup", "GetBackupPlan"),
                    ("rds", "DescribeGlobalClusters"), ("rds", "DescribeDBClusterSnapshotAttributes"),
-                   ("redshift", "DescribeClusters"), ("cloudfront", "ListDistributions")}
+                   ("redshift", "DescribeClusters"), ("cloudfront", "ListDistributions"),
+                   ("firehose", "ListDeliveryStreams")}
 
 
 def test_undecided_critical_findings_fail_the_critical_gate_unless_errors_are_allowed(cloud, clean, capsys, tmp_path):
     assert {f["rule_id"] for f in clean["findings"] if f["status"] == "fail" and f["severity"] == "critical"} == {
         "LUX-ACC-003", "LUX-ACC-004", "LUX-ACC-007", "LUX-ACC-008", "LUX-RES-009", "LUX-RES-010", "LUX-RES-012",
-        "LUX-RES-018"}
+        "LUX-RES-013", "LUX-RES-018"}
     proxy = cloud["proxy"]
     proxy.inject("denied", HIDING_CRITICAL)
     try:
@@ -333,7 +340,7 @@ def test_undecided_critical_findings_fail_the_critical_gate_unless_errors_are_al
         assert not any(f["status"] == "fail" and f["severity"] == "critical" for f in document["findings"])
         undecided = {f["rule_id"] for f in document["findings"] if f["status"] == "error"}
         assert {"LUX-ACC-003", "LUX-ACC-004", "LUX-ACC-007", "LUX-ACC-008", "LUX-RES-009", "LUX-RES-010",
-                "LUX-RES-012", "LUX-RES-018"} <= undecided
+                "LUX-RES-012", "LUX-RES-013", "LUX-RES-018"} <= undecided
         assert code == 1 and "they fail the run" in err
         code, _, err = scan(capsys, proxy, tmp_path / "h.db", "--fail-on", "critical", "--allow-errors")
         assert code == 0 and "--allow-errors: they do not fail the run" in err

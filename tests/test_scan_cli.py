@@ -31,6 +31,7 @@ EXPECTED_RULE = {
     "trail_single_region": "LUX-LOG-002", "trail_bucket_outside_lu": "LUX-RES-007", "trail_not_logging": "LUX-LOG-002",
     "queue_without_cmk": "LUX-ENC-011", "topic_without_cmk": "LUX-ENC-012", "log_group_kept_forever": "LUX-RET-006",
     "secret_with_aws_key": "LUX-ENC-014", "parameter_in_plain_text": "LUX-ENC-015", "stream_unencrypted": "LUX-ENC-016",
+    "delivery_stream_abroad": "LUX-RES-013",
 }
 
 

@@ -344,6 +344,8 @@ def test_seeded_violations_show_in_properties(estate):
         "parameter_in_plain_text": ("AWS::SSM::Parameter", lambda r: r.get("parameter_type") != "SecureString"),
         "stream_unencrypted": ("AWS::Kinesis::Stream", lambda r: not r.get("encrypted")),
         "instance_outside_lu": ("AWS::EC2::Instance", lambda r: r.region != LU),
+        "delivery_stream_abroad": ("AWS::KinesisFirehose::DeliveryStream",
+                                   lambda r: r.get("destination_regions") != [LU]),
     }
     assert set(checks) == set(seeded["violating"])
     for label, (resource_type, violates) in checks.items():
@@ -472,9 +474,10 @@ def test_api_calls_grow_linearly_with_buckets(fresh_cloud, versioned, owner_enfo
     # where a cluster belongs to one), Redshift 1, OpenSearch 1 (domain names), ElastiCache 1,
     # DynamoDB 1, CloudTrail 1, Lambda 1, ECR 1, EKS 1
     # (DescribeRegistry only where there are repositories); and one listing each for queues,
-    # topics, log groups, secrets, parameters, streams, file systems, backup vaults, backup plans.
+    # topics, log groups, secrets, parameters, streams, delivery streams, file systems, backup vaults,
+    # backup plans.
     # (An account without AMIs makes no DescribeSnapshots for their devices.)
-    assert fixed == 4 + 4 + 23 + 9
+    assert fixed == 4 + 4 + 24 + 9
 
 
 # -------------------------------------------------------------------------- regions

@@ -102,7 +102,8 @@ def delivery(blocks: Any, bucket_region: BucketRegion, resource: Resource) -> di
     unknown = [target for target, place in places.items() if place is None]
     if unknown:
         resource.collection_errors.setdefault(   # a refused lookup has already said why
-            "destination_regions", f"{resource.id}: the region of {', '.join(unknown)} is not known")
+            "destination_regions", f"{resource.id}: the region of {', '.join(unknown)} is not known "
+                                  "(a bucket not declared here)")
     return {"destinations": targets, "destination_regions": sorted({p for p in places.values() if p})}
 
 
@@ -173,7 +174,7 @@ def provision(provisioner: Any, res: "CapturedResource", values: dict, region: s
         DeliveryStreamName=name, DeliveryStreamType="KinesisStreamAsSource" if source else "DirectPut",
         **({"KinesisStreamSourceConfiguration": {"KinesisStreamARN": str(source.get("kinesisStreamArn")),
                                                  "RoleARN": str(source.get("roleArn") or role)}} if source else {}),
-        **_destination(res, values, role), Tags=sandbox_tags(values))
+        **_destination(res, values, role), **({"Tags": sandbox_tags(values)} if values.get("tags") else {}))
     sse = values.get("serverSideEncryption") or {}
     if sse.get("enabled"):   # as AWS reports it: a status beside the key
         key = {"KeyARN": str(sse["keyArn"])} if sse.get("keyArn") else {}
