@@ -15,7 +15,7 @@ from luxguard.pipeline import Settings, check_capture, evaluate
 from luxguard.resources.firehose_delivery_stream import delivery, place_of
 from luxguard.sandbox.provision import provision_capture
 from luxguard.sources.pulumi_capture import capture_program
-from tests.helpers import (drift_failures, named, scan_live, scan_refusing, scan_with_approvals, verdicts_of,
+from tests.helpers import (drift_failures, named, run_cli, scan_live, scan_refusing, scan_with_approvals, verdicts_of,
                            write_program)
 from tests.moto_cloud import EU, LU, client, create_delivery_stream
 
@@ -148,3 +148,21 @@ def test_a_refused_read_is_an_error(capsys, deployed, operation):
                 if f["resource"]["type"] == FIREHOSE]
     assert {f["rule_id"] for f in findings} >= {"LUX-RES-013", "LUX-ENC-027"}
     assert {f["status"] for f in findings if f["rule_id"] in ("LUX-RES-013", "LUX-ENC-027")} == {"error"}
+
+
+def test_enforcer_tags_a_stream_abroad_and_plans_nothing_the_second_time(capsys, fresh_cloud, tmp_path):
+    create_delivery_stream(fresh_cloud, "eu-feed", "anything", region=EU, tags={"data-classification": "technical"})
+
+    def enforce() -> list[dict]:
+        code, out, err = run_cli(capsys, "enforce", "--endpoint-url", fresh_cloud, "--regions", f"{LU},{EU}",
+                                 "--format", "json", "--rule", "LUX-RES-001", "--apply", "--yes",
+                                 "--audit-log", str(tmp_path / "audit.jsonl"), "--db", str(tmp_path / "h.db"))
+        assert code in (0, 1), err
+        return [c for c in json.loads(out)["plan"] if c["resource"]["id"] == "eu-feed"]
+
+    [change] = enforce()
+    assert [(c["service"], c["operation"]) for c in change["calls"]] == [("firehose", "TagDeliveryStream")]
+    tags = {t["Key"]: t["Value"] for t in
+            client(fresh_cloud, "firehose", EU).list_tags_for_delivery_stream(DeliveryStreamName="eu-feed")["Tags"]}
+    assert tags["luxguard:residency"] == "violation" and tags["data-classification"] == "technical"
+    assert enforce() == []   # idempotent: nothing left to do
