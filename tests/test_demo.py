@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from luxguard.sandbox.demo import SHADOW_BUCKET
+from luxguard.sandbox.demo import SHADOW_BUCKET, SHADOW_FEED
 from tests.helpers import run_cli
 
 CONTACTS = "luxcloud-local-customer-contacts"
@@ -42,6 +42,7 @@ def test_demo_runs_the_whole_loop(capsys, tmp_path):
     # After the hand changes: the scan sees the problems...
     after = {(f["rule_id"], f["resource"]["id"]) for f in _failing(tmp_path / "scan-after.json")}
     assert ("LUX-RES-001", SHADOW_BUCKET) in after
+    assert ("LUX-RES-013", SHADOW_FEED) in after   # the stream that feeds it
     assert ("LUX-ENC-001", CONTACTS) in after
     assert ("LUX-ACC-004", group["id"]) in after
     [log_group] = by_type["aws:cloudwatch/logGroup:LogGroup"]
@@ -64,6 +65,7 @@ def test_demo_runs_the_whole_loop(capsys, tmp_path):
         ("DRIFT-S3-ENCRYPTION", CONTACTS, "encryption.bucket_key_enabled", "encryption"),
         ("DRIFT-SG-RULES", group["id"], "ingress", "access"),
         ("DRIFT-UNMANAGED", SHADOW_BUCKET, "unmanaged", "residency"),
+        ("DRIFT-UNMANAGED", SHADOW_FEED, "unmanaged", "access"),
         ("DRIFT-LOGS-RETENTION", log_group["id"], "retention_days", "retention"),
         ("DRIFT-UNMANAGED", image, "unmanaged", "access"),
         ("DRIFT-UNMANAGED", image_snapshot, "unmanaged", "access"),
@@ -76,7 +78,7 @@ def test_demo_runs_the_whole_loop(capsys, tmp_path):
     assert ingress["drift"]["added"] == ["tcp 22 0.0.0.0/0"]
 
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["stack_failing_before"] == 0 and summary["drift"]["failed"] == 8
+    assert summary["stack_failing_before"] == 0 and summary["drift"]["failed"] == 9
     # The enforcer's dry-run and the HTML report.
     plan = (tmp_path / "enforce-plan.txt").read_text()
     assert "dry-run: nothing was changed" in plan

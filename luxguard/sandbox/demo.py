@@ -23,7 +23,7 @@ from luxguard.core.model import Finding, Status
 from luxguard.core.packaged import reference_stack_dir
 from luxguard.pipeline import Settings
 from luxguard.sandbox.local_cloud import LU
-from luxguard.sandbox.violations import ABROAD, SHADOW_BUCKET, break_things
+from luxguard.sandbox.violations import ABROAD, SHADOW_BUCKET, SHADOW_FEED, break_things
 from luxguard.sinks.outputs import Report, render, write_atomically
 
 STACK = "local"
@@ -141,7 +141,7 @@ def run_demo(output_dir: Path, port: int) -> int:
         record(store, after, target)
         _write_json(after, output_dir / "scan-after.json")
         for finding in _failing(after):
-            if finding.resource.id in stack_ids or finding.resource.id == SHADOW_BUCKET \
+            if finding.resource.id in stack_ids or finding.resource.id in (SHADOW_BUCKET, SHADOW_FEED) \
                     or finding.resource.type == "AWS::EC2::Image":   # the hand-made public AMI
                 console.print("   " + _line(finding))
 

@@ -11,6 +11,7 @@ from luxguard.sandbox.local_cloud import LU
 ABROAD = "eu-west-1"
 SHADOW_BUCKET = "luxcloud-local-shadow-export"
 APP_IMAGE = "luxcloud-local-app-server-image"
+SHADOW_FEED = "luxcloud-local-shadow-feed"
 
 
 def stack_ids(provisioned: Any) -> dict[str, str]:
@@ -20,8 +21,8 @@ def stack_ids(provisioned: Any) -> dict[str, str]:
 
 def break_things(endpoint: str, provisioned: Any) -> list[str]:
     """Remove a bucket's encryption, open SSH to the world, drop a log group's retention, copy
-    contacts into a bucket in Ireland and make a public AMI of the app server; returns one
-    sentence per change."""
+    contacts into a bucket in Ireland (and a delivery stream that feeds it), and make a public AMI
+    of the app server; returns one sentence per change."""
     import boto3
 
     ids = stack_ids(provisioned)
@@ -38,6 +39,11 @@ def break_things(endpoint: str, provisioned: Any) -> list[str]:
     abroad = boto3.client("s3", region_name=ABROAD, endpoint_url=endpoint)
     abroad.create_bucket(Bucket=SHADOW_BUCKET, CreateBucketConfiguration={"LocationConstraint": ABROAD})
     abroad.put_object(Bucket=SHADOW_BUCKET, Key="contacts-export.csv", Body=b"name,email\n")
+    boto3.client("firehose", region_name=LU, endpoint_url=endpoint).create_delivery_stream(
+        DeliveryStreamName=SHADOW_FEED, DeliveryStreamType="DirectPut",
+        Tags=[{"Key": "data-classification", "Value": "contact"}],
+        ExtendedS3DestinationConfiguration={"RoleARN": "arn:aws:iam::123456789012:role/shadow-export",
+                                            "BucketARN": f"arn:aws:s3:::{SHADOW_BUCKET}"})
     image = ec2.register_image(Name=APP_IMAGE, RootDeviceName="/dev/xvda")["ImageId"]
     ec2.create_tags(Resources=[image], Tags=[{"Key": "data-classification", "Value": "contact"}])
     ec2.modify_image_attribute(ImageId=image, LaunchPermission={"Add": [{"Group": "all"}]})
@@ -46,5 +52,6 @@ def break_things(endpoint: str, provisioned: Any) -> list[str]:
         f"opened SSH (tcp 22) to 0.0.0.0/0 on security group {group}",
         f"removed the retention of log group {log_group} (client IP addresses kept forever)",
         f"created bucket {SHADOW_BUCKET} in {ABROAD} (Ireland) and copied a contacts export into it",
+        f"created delivery stream {SHADOW_FEED} in Luxembourg that copies every record it gets into {SHADOW_BUCKET}",
         f"made an AMI of the app server ({image}, {APP_IMAGE}) that any AWS account may launch",
     ]
