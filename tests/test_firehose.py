@@ -166,3 +166,26 @@ def test_enforcer_tags_a_stream_abroad_and_plans_nothing_the_second_time(capsys,
             client(fresh_cloud, "firehose", EU).list_tags_for_delivery_stream(DeliveryStreamName="eu-feed")["Tags"]}
     assert tags["luxguard:residency"] == "violation" and tags["data-classification"] == "technical"
     assert enforce() == []   # idempotent: nothing left to do
+
+
+def test_drift_finds_a_destination_and_a_key_changed_by_hand(capsys, deployed, tmp_path):
+    _, provisioned, endpoint = deployed
+    state = provisioned.write_state(tmp_path / "state.json")
+    firehose = client(endpoint, "firehose", LU)
+    described = firehose.describe_delivery_stream(DeliveryStreamName="clickstream-archive")["DeliveryStreamDescription"]
+    firehose.update_destination(
+        DeliveryStreamName="clickstream-archive", CurrentDeliveryStreamVersionId=described["VersionId"],
+        DestinationId=described["Destinations"][0]["DestinationId"],
+        ExtendedS3DestinationUpdate={"BucketARN": "arn:aws:s3:::firehose-archive-eu-west-1"})
+    firehose.stop_delivery_stream_encryption(DeliveryStreamName="aws-key")
+    firehose.stop_delivery_stream_encryption(DeliveryStreamName="to-partner")
+    code, out, err = run_cli(capsys, "drift", "--state", state, "--endpoint-url", endpoint, "--format", "json",
+                             "--no-history")
+    assert code == 1, err
+    assert {(f["rule_id"], f["resource"]["name"], f["drift"]["property"]) for f in json.loads(out)["findings"]
+            if f["status"] == "fail" and f["resource"]["type"] == FIREHOSE} == {
+        ("DRIFT-DELIVERY-DESTINATION", "clickstream-archive", "destinations"),
+        ("DRIFT-DELIVERY-DESTINATION", "clickstream-archive", "destination_regions"),
+        ("DRIFT-STREAM-ENCRYPTION", "aws-key", "encrypted"), ("DRIFT-STREAM-ENCRYPTION", "to-partner", "encrypted"),
+        ("DRIFT-STORE-ENCRYPTION", "to-partner", "kms_key_id"),
+        ("DRIFT-STORE-ENCRYPTION", "to-partner", "customer_managed_key")}
