@@ -112,6 +112,7 @@ EXPECTED: dict[str, Expected] = {
     "sns.ListTopics": Expected(),
     "sns.GetTopicAttributes": Expected(("Attributes",)),
     "cloudwatch-logs.DescribeLogGroups": Expected(("logGroups",)),
+    "cloudwatch-logs.DescribeSubscriptionFilters": Expected(("subscriptionFilters",)),
     "secrets-manager.ListSecrets": Expected(("SecretList",)),
     "secrets-manager.DescribeSecret": Expected(("ARN",)),
     "secrets-manager.GetResourcePolicy": Expected(("ARN",)),

@@ -311,6 +311,10 @@ def _put(t: _Templates, res: CapturedResource) -> None:
                     **({"KmsKeyId": t.link(m["ebs"]["kmsKeyId"], res)} if (m.get("ebs") or {}).get("kmsKeyId") else {})}}
                 for m in i.get("blockDeviceMappings") or []]},
             "TagSpecifications": [{"ResourceType": "launch-template", "Tags": _tags(i)}] if _tags(i) else None})
+    elif res.type == "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter":
+        t.put(res, "AWS::Logs::SubscriptionFilter", {
+            "FilterName": i.get("name"), "LogGroupName": t.link(i.get("logGroup"), res),
+            "DestinationArn": i.get("destinationArn"), "FilterPattern": i.get("filterPattern")})
     elif res.type == "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream":
         def s3(c: dict) -> dict:
             return {"RoleARN": c.get("roleArn"), "BucketARN": t.link(c.get("bucketArn"), res)}

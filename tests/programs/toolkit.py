@@ -405,12 +405,23 @@ def topic(name="order-events", region="lu-central-1", cmk=True, key_region="lu-c
     return t
 
 
+CENTRAL_LOGGING = "222222222222"   # the organisation's central logging account
+
+
 def log_group(name="app-logs", region="lu-central-1", cmk=True, key_region="lu-central-1", retention_days=30,
-              classification="technical"):
+              classification="technical", ship_to=None):
+    """ship_to: a region whose central logging destination (a Logs destination of the central
+    logging account, named by ARN as that account hands it out) gets every event through a
+    subscription filter."""
     kms_key = _store_key(name, cmk, key_region)
-    return aws.cloudwatch.LogGroup(name, name=name, kms_key_id=kms_key.arn if kms_key else None,
-                                   retention_in_days=retention_days, tags=_classified(classification),
-                                   opts=opts(region))
+    group = aws.cloudwatch.LogGroup(name, name=name, kms_key_id=kms_key.arn if kms_key else None,
+                                    retention_in_days=retention_days, tags=_classified(classification),
+                                    opts=opts(region))
+    if ship_to:
+        aws.cloudwatch.LogSubscriptionFilter(
+            f"{name}-shipping", name=f"{name}-shipping", log_group=group.name, filter_pattern="",
+            destination_arn=f"arn:aws:logs:{ship_to}:{CENTRAL_LOGGING}:destination:central-logs", opts=opts(region))
+    return group
 
 
 def secret(name="billing-api-credentials", region="lu-central-1", cmk=True, key_region="lu-central-1", replicas=(),
