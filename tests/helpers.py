@@ -99,3 +99,18 @@ def drift_failures(capsys, state: Path, endpoint: str, resource_type: str) -> se
     assert code in (0, 1), err
     return {(f["rule_id"], f["drift"].get("kind")) for f in json.loads(out)["findings"]
             if f["status"] == "fail" and f["resource"]["type"] == resource_type}
+
+
+def verdicts_by_id(report, *resource_types: str) -> dict[tuple[str, str], str]:
+    """(rule id, resource id) -> status, for the findings on any of `resource_types` in a check or scan report."""
+    return {(f.rule_id, f.resource.id): f.status.value for f in report.findings if f.resource.type in resource_types}
+
+
+def drift_changes(capsys, state: Path, endpoint: str, *resource_types: str) -> set[tuple[str, str, Any]]:
+    """(rule id, resource id, drifted property or else drift kind) of the failing `drift --state`
+    findings on any of `resource_types`."""
+    code, out, err = run_cli(capsys, "drift", "--state", state, "--endpoint-url", endpoint, "--format", "json",
+                             "--no-history")
+    assert code in (0, 1), err
+    return {(f["rule_id"], f["resource"]["id"], f["drift"].get("property") or f["drift"].get("kind"))
+            for f in json.loads(out)["findings"] if f["status"] == "fail" and f["resource"]["type"] in resource_types}

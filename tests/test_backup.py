@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 
 from luxguard.pipeline import Settings, check_capture, evaluate
 from luxguard.sandbox.provision import provision_capture
 from luxguard.sources.pulumi_capture import capture_program
-from scanners import collect
-from tests.helpers import run_cli, scan_refusing, scan_with_approvals, write_program
+from tests.helpers import drift_changes, scan_live, scan_refusing, scan_with_approvals, verdicts_by_id, write_program
 from tests.moto_cloud import EU, LU, client
 
 VAULT = "AWS::Backup::BackupVault"
@@ -66,17 +64,9 @@ def deployed(fresh_cloud, tmp_path):
     return capture, provision_capture(capture, fresh_cloud), fresh_cloud
 
 
-def scan(endpoint: str, regions=(LU, EU)):
-    return collect(boto3.Session(region_name=LU), list(regions), endpoint)
-
-
-def verdicts(report) -> dict[tuple[str, str], str]:
-    return {(f.rule_id, f.resource.id): f.status.value for f in report.findings if f.resource.type in BACKUP_TYPES}
-
-
 def test_collected_properties_and_calls(deployed):
     _, _, endpoint = deployed
-    result = scan(endpoint)
+    result = scan_live(endpoint)
     assert result.failures == []
     vaults = {r.id: r for r in result.resources if r.type == VAULT}
     plans = {r.id: r for r in result.resources if r.type == PLAN}
@@ -102,9 +92,9 @@ def test_collected_properties_and_calls(deployed):
 def test_check_and_scan_agree_rule_for_rule(deployed):
     capture, _, endpoint = deployed
     settings = Settings()
-    planned = verdicts(check_capture(capture, settings))
-    live = verdicts(evaluate(settings.engine(), settings, [r for r in scan(endpoint).resources
-                                                           if r.type in BACKUP_TYPES], "aws"))
+    planned = verdicts_by_id(check_capture(capture, settings), *BACKUP_TYPES)
+    live = verdicts_by_id(evaluate(settings.engine(), settings, [r for r in scan_live(endpoint).resources
+                                                                 if r.type in BACKUP_TYPES], "aws"), *BACKUP_TYPES)
     assert planned.keys() == live.keys()
     assert {k: (planned[k], live[k]) for k in planned if planned[k] != live[k]} == {}
     assert {k for k, status in planned.items() if status == "fail"} == {
@@ -140,15 +130,7 @@ def _declare_copies(state: dict, plan: str, destinations: list[str]) -> None:
 def test_drift_when_plans_and_vaults_are_changed_by_hand(capsys, deployed, tmp_path):
     _, provisioned, endpoint = deployed
     state = provisioned.write_state(tmp_path / "state.json")
-
-    def drifted() -> set[tuple]:
-        code, out, err = run_cli(capsys, "drift", "--state", state, "--endpoint-url", endpoint, "--format", "json",
-                                 "--no-history")
-        assert code in (0, 1), err
-        return {(f["rule_id"], f["resource"]["id"], f["drift"].get("property") or f["drift"].get("kind"))
-                for f in json.loads(out)["findings"] if f["status"] == "fail" and f["resource"]["type"] in BACKUP_TYPES}
-
-    assert drifted() == set()
+    assert drift_changes(capsys, state, endpoint, *BACKUP_TYPES) == set()
     backup = client(endpoint, "backup", LU)
     plan_id = next(p["BackupPlanId"] for p in backup.list_backup_plans()["BackupPlansList"]
                    if p["BackupPlanName"] == "plan-foreign")
@@ -161,11 +143,10 @@ def test_drift_when_plans_and_vaults_are_changed_by_hand(capsys, deployed, tmp_p
     document = json.loads(state.read_text())
     _declare_copies(document, "plan-local", [f"arn:aws:backup:{EU}:123456789012:backup-vault:dr-vault", PROCESSOR_VAULT])
     state.write_text(json.dumps(document))
-    assert drifted() == {("DRIFT-BACKUP-COPY", "plan-local", "copy_regions"),
-                         ("DRIFT-BACKUP-COPY", "plan-local", "sharing.grants"),
-                         ("DRIFT-MISSING", "plan-foreign", "missing"),
-                         ("DRIFT-UNMANAGED", "plan-hand-made", "unmanaged"),
-                         ("DRIFT-CLASSIFICATION", "spare-vault", "classification")}
+    assert drift_changes(capsys, state, endpoint, *BACKUP_TYPES) == {
+        ("DRIFT-BACKUP-COPY", "plan-local", "copy_regions"), ("DRIFT-BACKUP-COPY", "plan-local", "sharing.grants"),
+        ("DRIFT-MISSING", "plan-foreign", "missing"), ("DRIFT-UNMANAGED", "plan-hand-made", "unmanaged"),
+        ("DRIFT-CLASSIFICATION", "spare-vault", "classification")}
 
 
 def test_a_refused_plan_read_is_an_error_for_the_copy_rules(capsys, deployed):

@@ -4,17 +4,13 @@ drift when a group's tags are changed by hand, and a refused read never a pass."
 
 from __future__ import annotations
 
-import json
-
-import boto3
 import pytest
 
 from luxguard.pipeline import Settings, check_capture, evaluate
 from luxguard.sandbox.provision import provision_capture
 from luxguard.sources.pulumi_capture import capture_program
-from scanners import collect
-from tests.helpers import run_cli, scan_refusing, write_program
-from tests.moto_cloud import EU, LU, client
+from tests.helpers import drift_changes, scan_live, scan_refusing, verdicts_by_id, write_program
+from tests.moto_cloud import LU, client
 
 CACHE = "AWS::ElastiCache::ReplicationGroup"
 
@@ -34,17 +30,9 @@ def deployed(fresh_cloud, tmp_path):
     return capture, provision_capture(capture, fresh_cloud), fresh_cloud
 
 
-def scan(endpoint: str):
-    return collect(boto3.Session(region_name=LU), [LU, EU], endpoint)
-
-
-def verdicts(report) -> dict[tuple[str, str], str]:
-    return {(f.rule_id, f.resource.id): f.status.value for f in report.findings if f.resource.type == CACHE}
-
-
 def test_collected_properties_and_calls(deployed):
     _, _, endpoint = deployed
-    result = scan(endpoint)
+    result = scan_live(endpoint)
     assert result.failures == []
     groups = {r.id: r for r in result.resources if r.type == CACHE}
     assert sorted(groups) == ["cache-aws-key", "cache-clear-wire", "cache-ireland", "cache-plain",
@@ -64,9 +52,9 @@ def test_collected_properties_and_calls(deployed):
 def test_check_and_scan_agree_rule_for_rule(deployed):
     capture, _, endpoint = deployed
     settings = Settings()
-    planned = verdicts(check_capture(capture, settings))
-    live = verdicts(evaluate(settings.engine(), settings, [r for r in scan(endpoint).resources if r.type == CACHE],
-                             "aws"))
+    planned = verdicts_by_id(check_capture(capture, settings), CACHE)
+    live = verdicts_by_id(evaluate(settings.engine(), settings, [r for r in scan_live(endpoint).resources
+                                                                 if r.type == CACHE], "aws"), CACHE)
     assert planned.keys() == live.keys()
     assert {k: (planned[k], live[k]) for k in planned if planned[k] != live[k]} == {}
     assert {k for k, status in planned.items() if status == "fail"} == {
@@ -77,22 +65,14 @@ def test_check_and_scan_agree_rule_for_rule(deployed):
 def test_drift_when_a_cache_is_changed_by_hand(capsys, deployed, tmp_path):
     _, provisioned, endpoint = deployed
     state = provisioned.write_state(tmp_path / "state.json")
-
-    def drifted() -> set[tuple]:
-        code, out, err = run_cli(capsys, "drift", "--state", state, "--endpoint-url", endpoint, "--format", "json",
-                                 "--no-history")
-        assert code in (0, 1), err
-        return {(f["rule_id"], f["resource"]["id"], f["drift"].get("property") or f["drift"].get("kind"))
-                for f in json.loads(out)["findings"] if f["status"] == "fail" and f["resource"]["type"] == CACHE}
-
-    assert drifted() == set()
+    assert drift_changes(capsys, state, endpoint, CACHE) == set()
     elasticache = client(endpoint, "elasticache", LU)
     elasticache.remove_tags_from_resource(ResourceName=f"arn:aws:elasticache:{LU}:123456789012:replicationgroup:sessions",
                                           TagKeys=["data-classification"])
     elasticache.create_replication_group(ReplicationGroupId="cache-by-hand", ReplicationGroupDescription="x",
                                          Engine="redis", CacheNodeType="cache.t3.micro")
-    assert drifted() == {("DRIFT-CLASSIFICATION", "sessions", "classification"),
-                         ("DRIFT-UNMANAGED", "cache-by-hand", "unmanaged")}
+    assert drift_changes(capsys, state, endpoint, CACHE) == {
+        ("DRIFT-CLASSIFICATION", "sessions", "classification"), ("DRIFT-UNMANAGED", "cache-by-hand", "unmanaged")}
 
 
 def test_a_refused_read_is_an_error_never_a_pass(capsys, deployed):

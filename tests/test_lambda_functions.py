@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 
 from luxguard.pipeline import Settings, check_capture, evaluate
 from luxguard.sandbox.provision import provision_capture
 from luxguard.sources.pulumi_capture import capture_program
-from scanners import collect
-from tests.helpers import run_cli, scan_refusing, scan_with_approvals, write_program
+from tests.helpers import drift_changes, scan_live, scan_refusing, scan_with_approvals, verdicts_by_id, write_program
 from tests.moto_cloud import EU, LU, client
 
 FUNCTION = "AWS::Lambda::Function"
@@ -50,17 +48,9 @@ def deployed(fresh_cloud, tmp_path):
     return capture, provision_capture(capture, fresh_cloud), fresh_cloud
 
 
-def scan(endpoint: str, regions=(LU, EU)):
-    return collect(boto3.Session(region_name=LU), list(regions), endpoint)
-
-
-def verdicts(report) -> dict[tuple[str, str], str]:
-    return {(f.rule_id, f.resource.id): f.status.value for f in report.findings if f.resource.type == FUNCTION}
-
-
 def test_collected_properties_and_calls(deployed):
     _, _, endpoint = deployed
-    result = scan(endpoint)
+    result = scan_live(endpoint)
     assert result.failures == []
     found = {r.id: r for r in result.resources if r.type == FUNCTION}
     assert sorted(found) == ["fn-aws-key", "fn-foreign-caller", "fn-ireland", "fn-no-env", "fn-ok",
@@ -85,9 +75,9 @@ def test_collected_properties_and_calls(deployed):
 def test_check_and_scan_agree_rule_for_rule(deployed):
     capture, _, endpoint = deployed
     settings = Settings()
-    planned = verdicts(check_capture(capture, settings))
-    live = verdicts(evaluate(settings.engine(), settings, [r for r in scan(endpoint).resources
-                                                           if r.type == FUNCTION], "aws"))
+    planned = verdicts_by_id(check_capture(capture, settings), FUNCTION)
+    live = verdicts_by_id(evaluate(settings.engine(), settings, [r for r in scan_live(endpoint).resources
+                                                                 if r.type == FUNCTION], "aws"), FUNCTION)
     assert planned.keys() == live.keys()
     assert {k: (planned[k], live[k]) for k in planned if planned[k] != live[k]} == {}
     assert {k for k, status in planned.items() if status == "fail"} == {
@@ -108,15 +98,7 @@ def test_an_approved_processor_is_waived_and_a_stranger_fails(capsys, deployed, 
 def test_drift_when_functions_are_changed_by_hand(capsys, deployed, tmp_path):
     _, provisioned, endpoint = deployed
     state = provisioned.write_state(tmp_path / "state.json")
-
-    def drifted() -> set[tuple]:
-        code, out, err = run_cli(capsys, "drift", "--state", state, "--endpoint-url", endpoint, "--format", "json",
-                                 "--no-history")
-        assert code in (0, 1), err
-        return {(f["rule_id"], f["resource"]["id"], f["drift"].get("property") or f["drift"].get("kind"))
-                for f in json.loads(out)["findings"] if f["status"] == "fail" and f["resource"]["type"] == FUNCTION}
-
-    assert drifted() == set()
+    assert drift_changes(capsys, state, endpoint, FUNCTION) == set()
     # (the local cloud ignores a KMSKeyArn change in UpdateFunctionConfiguration, so the key's
     # drift is exercised by DRIFT-STORE-ENCRYPTION's other types in tests/test_data_stores.py)
     lam = client(endpoint, "lambda", LU)
@@ -126,8 +108,9 @@ def test_drift_when_functions_are_changed_by_hand(capsys, deployed, tmp_path):
     from luxguard.resources.lambda_function import deployment_package
     lam.create_function(FunctionName="hand-made", Runtime="python3.12", Role=role, Handler="index.handler",
                         Code={"ZipFile": deployment_package()})
-    assert drifted() == {("DRIFT-CLASSIFICATION", "fn-ok", "classification"),
-                         ("DRIFT-MISSING", "fn-aws-key", "missing"), ("DRIFT-UNMANAGED", "hand-made", "unmanaged")}
+    assert drift_changes(capsys, state, endpoint, FUNCTION) == {
+        ("DRIFT-CLASSIFICATION", "fn-ok", "classification"), ("DRIFT-MISSING", "fn-aws-key", "missing"),
+        ("DRIFT-UNMANAGED", "hand-made", "unmanaged")}
 
 
 def test_a_refused_get_policy_is_an_error_for_the_access_rule_only(capsys, deployed):

@@ -4,17 +4,13 @@ default version made by hand found by drift, and a refused version read never a 
 
 from __future__ import annotations
 
-import json
-
-import boto3
 import pytest
 
 from luxguard.pipeline import Settings, check_capture, evaluate
 from luxguard.sandbox.provision import provision_capture
 from luxguard.sources.pulumi_capture import capture_program
-from scanners import collect
-from tests.helpers import run_cli, scan_refusing, write_program
-from tests.moto_cloud import EU, LU, client
+from tests.helpers import drift_changes, named, scan_live, scan_refusing, verdicts_of, write_program
+from tests.moto_cloud import LU, client
 
 TEMPLATE = "AWS::EC2::LaunchTemplate"
 
@@ -32,24 +28,11 @@ def deployed(fresh_cloud, tmp_path):
     return capture, provision_capture(capture, fresh_cloud), fresh_cloud
 
 
-def scan(endpoint: str):
-    return collect(boto3.Session(region_name=LU), [LU, EU], endpoint)
-
-
-def by_name(resources) -> dict:
-    return {r.properties["name"]: r for r in resources if r.type == TEMPLATE}
-
-
-def verdicts(report) -> dict[tuple[str, str], str]:
-    return {(f.rule_id, f.resource.properties["name"]): f.status.value for f in report.findings
-            if f.resource.type == TEMPLATE}
-
-
 def test_collected_properties_and_calls(deployed):
     _, _, endpoint = deployed
-    result = scan(endpoint)
+    result = scan_live(endpoint)
     assert result.failures == []
-    templates = by_name(result.resources)
+    templates = named(result.resources, TEMPLATE)
     assert sorted(templates) == ["web", "web-aws-key", "web-ireland", "web-plain"]
     web = templates["web"]
     assert web.id.startswith("lt-") and web.properties["encrypted"] is True
@@ -64,8 +47,9 @@ def test_collected_properties_and_calls(deployed):
 def test_check_and_scan_agree_rule_for_rule(deployed):
     capture, _, endpoint = deployed
     settings = Settings()
-    planned = verdicts(check_capture(capture, settings))
-    live = verdicts(evaluate(settings.engine(), settings, list(by_name(scan(endpoint).resources).values()), "aws"))
+    planned = verdicts_of(check_capture(capture, settings), TEMPLATE)
+    live = verdicts_of(evaluate(settings.engine(), settings,
+                                list(named(scan_live(endpoint).resources, TEMPLATE).values()), "aws"), TEMPLATE)
     assert planned == live
     assert {k for k, status in planned.items() if status == "fail"} == {
         ("LUX-ENC-024", "web-plain"), ("LUX-ENC-024", "web-aws-key"), ("LUX-RES-001", "web-ireland"),
@@ -76,12 +60,8 @@ def test_drift_when_a_new_default_version_is_made_by_hand(capsys, deployed, tmp_
     _, provisioned, endpoint = deployed
     state = provisioned.write_state(tmp_path / "state.json")
 
-    def drifted() -> set[tuple]:
-        code, out, err = run_cli(capsys, "drift", "--state", state, "--endpoint-url", endpoint, "--format", "json",
-                                 "--no-history")
-        assert code in (0, 1), err
-        return {(f["rule_id"], f["drift"].get("property") or f["drift"].get("kind")) for f in json.loads(out)["findings"]
-                if f["status"] == "fail" and f["resource"]["type"] == TEMPLATE}
+    def drifted() -> set[tuple]:   # (rule id, drifted property or kind), whatever the template's id
+        return {(rule, what) for rule, _, what in drift_changes(capsys, state, endpoint, TEMPLATE)}
 
     assert drifted() == set()
     ec2 = client(endpoint, "ec2", LU)

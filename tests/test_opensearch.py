@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 
 from luxguard.pipeline import Settings, check_capture, evaluate
 from luxguard.sandbox.provision import provision_capture
 from luxguard.sources.pulumi_capture import capture_program
-from scanners import collect
-from tests.helpers import run_cli, scan_refusing, scan_with_approvals, write_program
+from tests.helpers import (drift_changes, run_cli, scan_live, scan_refusing, scan_with_approvals, verdicts_by_id,
+                           write_program)
 from tests.moto_cloud import EU, LU, client
 
 DOMAIN = "AWS::OpenSearchService::Domain"
@@ -51,17 +50,9 @@ def deployed(fresh_cloud, tmp_path):
     return capture, provision_capture(capture, fresh_cloud), fresh_cloud
 
 
-def scan(endpoint: str):
-    return collect(boto3.Session(region_name=LU), [LU, EU], endpoint)
-
-
-def verdicts(report) -> dict[tuple[str, str], str]:
-    return {(f.rule_id, f.resource.id): f.status.value for f in report.findings if f.resource.type == DOMAIN}
-
-
 def test_collected_properties_and_calls(deployed):
     _, _, endpoint = deployed
-    result = scan(endpoint)
+    result = scan_live(endpoint)
     assert result.failures == []
     domains = {r.id: r for r in result.resources if r.type == DOMAIN}
     assert sorted(domains) == ["search", "search-aws-key", "search-http", "search-ireland", "search-own",
@@ -84,9 +75,9 @@ def test_collected_properties_and_calls(deployed):
 def test_check_and_scan_agree_rule_for_rule(deployed):
     capture, _, endpoint = deployed
     settings = Settings()
-    planned = verdicts(check_capture(capture, settings))
-    live = verdicts(evaluate(settings.engine(), settings, [r for r in scan(endpoint).resources if r.type == DOMAIN],
-                             "aws"))
+    planned = verdicts_by_id(check_capture(capture, settings), DOMAIN)
+    live = verdicts_by_id(evaluate(settings.engine(), settings, [r for r in scan_live(endpoint).resources
+                                                                 if r.type == DOMAIN], "aws"), DOMAIN)
     assert planned.keys() == live.keys()
     assert {k: (planned[k], live[k]) for k in planned if planned[k] != live[k]} == {}
     assert {k for k, status in planned.items() if status == "fail"} == {
@@ -122,17 +113,9 @@ def _open_to_everyone(endpoint: str, name: str) -> None:
 def test_drift_when_the_policy_is_changed_by_hand(capsys, deployed, tmp_path):
     _, provisioned, endpoint = deployed
     state = provisioned.write_state(tmp_path / "state.json")
-
-    def drifted() -> set[tuple]:
-        code, out, err = run_cli(capsys, "drift", "--state", state, "--endpoint-url", endpoint, "--format", "json",
-                                 "--no-history")
-        assert code in (0, 1), err
-        return {(f["rule_id"], f["resource"]["id"], f["drift"].get("property") or f["drift"].get("kind"))
-                for f in json.loads(out)["findings"] if f["status"] == "fail" and f["resource"]["type"] == DOMAIN}
-
-    assert drifted() == set()
+    assert drift_changes(capsys, state, endpoint, DOMAIN) == set()
     _open_to_everyone(endpoint, "search-own")
-    assert drifted() == {("DRIFT-RESOURCE-POLICY", "search-own", "policy.grants")}
+    assert drift_changes(capsys, state, endpoint, DOMAIN) == {("DRIFT-RESOURCE-POLICY", "search-own", "policy.grants")}
 
 
 def test_enforce_takes_out_only_the_public_statement(capsys, deployed, tmp_path):

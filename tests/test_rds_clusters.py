@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 
 from luxguard.pipeline import Settings, check_capture, evaluate
 from luxguard.sandbox.provision import provision_capture
 from luxguard.sources.pulumi_capture import capture_program
-from scanners import collect
-from tests.helpers import run_cli, scan_refusing, scan_with_approvals, write_program
+from tests.helpers import (drift_changes, run_cli, scan_live, scan_refusing, scan_with_approvals, verdicts_by_id,
+                           write_program)
 from tests.moto_cloud import EU, LU, client
 
 CLUSTER, SNAPSHOT, INSTANCE = "AWS::RDS::DBCluster", "AWS::RDS::DBClusterSnapshot", "AWS::RDS::DBInstance"
+RDS_TYPES = (CLUSTER, SNAPSHOT, INSTANCE)
 PROCESSOR = "222233334444"
 
 PROGRAM = f"""
@@ -64,22 +64,9 @@ def deployed(fresh_cloud, tmp_path):
     return capture, provision_capture(capture, fresh_cloud), fresh_cloud
 
 
-def scan(endpoint: str):
-    return collect(boto3.Session(region_name=LU), [LU, EU], endpoint)
-
-
-def declared(report) -> set[str]:
-    return {f.resource.id for f in report.findings}
-
-
-def verdicts(report, ids: set[str]) -> dict[tuple[str, str], str]:
-    return {(f.rule_id, f.resource.id): f.status.value for f in report.findings
-            if f.resource.type in (CLUSTER, SNAPSHOT, INSTANCE) and f.resource.id in ids}
-
-
 def test_collected_properties_and_calls(deployed):
     _, _, endpoint = deployed
-    result = scan(endpoint)
+    result = scan_live(endpoint)
     assert result.failures == []
     clusters = {r.id: r for r in result.resources if r.type == CLUSTER}
     assert sorted(clusters) == ["crm", "crm-approved-dr", "crm-approved-dr-replica", "crm-dr", "crm-dr-replica",
@@ -115,10 +102,11 @@ def test_check_and_scan_agree_rule_for_rule(deployed):
     capture, _, endpoint = deployed
     settings = Settings()
     report = check_capture(capture, settings)
-    ids = {r for r in declared(report)}
-    planned = verdicts(report, ids)
-    live = verdicts(evaluate(settings.engine(), settings, [r for r in scan(endpoint).resources if r.id in ids],
-                             "aws"), ids)
+    ids = {f.resource.id for f in report.findings}
+    planned = verdicts_by_id(report, *RDS_TYPES)
+    live_report = evaluate(settings.engine(), settings, [r for r in scan_live(endpoint).resources if r.id in ids],
+                           "aws")
+    live = {k: status for k, status in verdicts_by_id(live_report, *RDS_TYPES).items() if k[1] in ids}
     assert planned.keys() == live.keys()
     assert {k: (planned[k], live[k]) for k in planned if planned[k] != live[k]} == {}
     assert {k for k, status in planned.items() if status == "fail"} == {
@@ -148,13 +136,8 @@ def test_drift_when_a_replica_or_a_share_is_made_by_hand(capsys, deployed, tmp_p
     _, provisioned, endpoint = deployed
     state = provisioned.write_state(tmp_path / "state.json")
 
-    def drifted() -> set[tuple]:
-        code, out, err = run_cli(capsys, "drift", "--state", state, "--endpoint-url", endpoint, "--format", "json",
-                                 "--no-history")
-        assert code in (0, 1), err
-        return {(f["rule_id"], f["resource"]["id"], f["drift"].get("property") or f["drift"].get("kind"))
-                for f in json.loads(out)["findings"] if f["status"] == "fail"
-                and f["resource"]["type"] in (CLUSTER, SNAPSHOT, INSTANCE) and not f["resource"]["id"].startswith("rds:")}
+    def drifted() -> set[tuple]:   # the "rds:..." ids left out
+        return {d for d in drift_changes(capsys, state, endpoint, *RDS_TYPES) if not d[1].startswith("rds:")}
 
     assert drifted() == set()
     lu, eu = client(endpoint, "rds", LU), client(endpoint, "rds", EU)

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 
 from luxguard.pipeline import Settings, check_capture, evaluate
 from luxguard.sandbox.provision import provision_capture
 from luxguard.sources.pulumi_capture import capture_program
-from scanners import collect
-from tests.helpers import scan_refusing, scan_with_approvals, write_program
+from tests.helpers import scan_live, scan_refusing, scan_with_approvals, verdicts_by_id, write_program
 from tests.moto_cloud import EU, LU
 
 SNAPSHOT = "AWS::RDS::DBSnapshot"
@@ -48,17 +46,9 @@ def deployed(fresh_cloud, tmp_path):
     return capture, provision_capture(capture, fresh_cloud), fresh_cloud
 
 
-def scan(endpoint: str):
-    return collect(boto3.Session(region_name=LU), [LU, EU], endpoint)
-
-
-def verdicts(report) -> dict[tuple[str, str], str]:
-    return {(f.rule_id, f.resource.id): f.status.value for f in report.findings if f.resource.type == SNAPSHOT}
-
-
 def test_collected_properties_and_calls(deployed):
     _, _, endpoint = deployed
-    result = scan(endpoint)
+    result = scan_live(endpoint)
     assert result.failures == []
     manual = {r.id: r for r in result.resources if r.type == SNAPSHOT and r.id.startswith("snap-")}
     assert sorted(manual) == ["snap-ireland", "snap-ok", "snap-plain", "snap-processor", "snap-public",
@@ -77,10 +67,10 @@ def test_collected_properties_and_calls(deployed):
 def test_check_and_scan_agree_rule_for_rule(deployed):
     capture, _, endpoint = deployed
     settings = Settings()
-    planned = verdicts(check_capture(capture, settings))
-    live_resources = [r for r in scan(endpoint).resources if r.type == SNAPSHOT and r.id in
+    planned = verdicts_by_id(check_capture(capture, settings), SNAPSHOT)
+    live_resources = [r for r in scan_live(endpoint).resources if r.type == SNAPSHOT and r.id in
                       {k[1] for k in planned}]
-    live = verdicts(evaluate(settings.engine(), settings, live_resources, "aws"))
+    live = verdicts_by_id(evaluate(settings.engine(), settings, live_resources, "aws"), SNAPSHOT)
     assert planned.keys() == live.keys()
     assert {k: (planned[k], live[k]) for k in planned if planned[k] != live[k]} == {}
     assert {k for k, status in planned.items() if status == "fail"} == {

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 
 from luxguard.pipeline import Settings, check_capture, evaluate
 from luxguard.sandbox.provision import provision_capture
 from luxguard.sources.pulumi_capture import capture_program
-from scanners import collect
-from tests.helpers import run_cli, scan_refusing, scan_with_approvals, write_program
+from tests.helpers import (drift_failures, named, scan_live, scan_refusing, scan_with_approvals, verdicts_of,
+                           write_program)
 from tests.moto_cloud import EU, LU, client
 
 PEERING = "AWS::EC2::VPCPeeringConnection"
@@ -45,24 +44,11 @@ def deployed(fresh_cloud, tmp_path):
     return capture, provision_capture(capture, fresh_cloud), fresh_cloud
 
 
-def scan(endpoint: str):
-    return collect(boto3.Session(region_name=LU), [LU, EU], endpoint)
-
-
-def by_name(resources) -> dict:
-    return {r.properties["name"]: r for r in resources if r.type == PEERING}
-
-
-def verdicts(report) -> dict[tuple[str, str], str]:
-    return {(f.rule_id, f.resource.properties["name"]): f.status.value for f in report.findings
-            if f.resource.type == PEERING}
-
-
 def test_collected_once_with_the_regions_they_connect(deployed):
     _, _, endpoint = deployed
-    result = scan(endpoint)
+    result = scan_live(endpoint)
     assert result.failures == []
-    peerings = by_name(result.resources)
+    peerings = named(result.resources, PEERING)
     assert sorted(peerings) == ["approved-dr", "lux-mesh", "to-ireland"]      # the Irish side's listing: not twice
     assert peerings["lux-mesh"].properties["network_regions"] == [LU]
     assert peerings["to-ireland"].properties["network_regions"] == [EU, LU]
@@ -74,8 +60,9 @@ def test_collected_once_with_the_regions_they_connect(deployed):
 def test_check_and_scan_agree_rule_for_rule(deployed):
     capture, _, endpoint = deployed
     settings = Settings()
-    planned = verdicts(check_capture(capture, settings))
-    live = verdicts(evaluate(settings.engine(), settings, list(by_name(scan(endpoint).resources).values()), "aws"))
+    planned = verdicts_of(check_capture(capture, settings), PEERING)
+    live = verdicts_of(evaluate(settings.engine(), settings,
+                                list(named(scan_live(endpoint).resources, PEERING).values()), "aws"), PEERING)
     assert planned == live
     assert {k for k, status in planned.items() if status == "fail"} == {
         ("LUX-RES-011", "to-ireland"), ("LUX-RES-011", "approved-dr")}
@@ -100,20 +87,12 @@ def test_an_approved_peering_abroad_is_waived(capsys, deployed, tmp_path):
 def test_drift_finds_a_peering_made_by_hand(capsys, deployed, tmp_path):
     _, provisioned, endpoint = deployed
     state = provisioned.write_state(tmp_path / "state.json")
-
-    def drifted() -> set[tuple]:
-        code, out, err = run_cli(capsys, "drift", "--state", state, "--endpoint-url", endpoint, "--format", "json",
-                                 "--no-history")
-        assert code in (0, 1), err
-        return {(f["rule_id"], f["drift"].get("kind")) for f in json.loads(out)["findings"]
-                if f["status"] == "fail" and f["resource"]["type"] == PEERING}
-
-    assert drifted() == set()
+    assert drift_failures(capsys, state, endpoint, PEERING) == set()
     lu, eu = client(endpoint, "ec2", LU), client(endpoint, "ec2", EU)
     mine = lu.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
     theirs = eu.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
     lu.create_vpc_peering_connection(VpcId=mine, PeerVpcId=theirs, PeerRegion=EU)
-    assert drifted() == {("DRIFT-UNMANAGED", "unmanaged")}
+    assert drift_failures(capsys, state, endpoint, PEERING) == {("DRIFT-UNMANAGED", "unmanaged")}
 
 
 def test_a_refused_listing_is_an_error(capsys, deployed):
