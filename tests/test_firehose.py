@@ -15,8 +15,8 @@ from luxguard.pipeline import Settings, check_capture, evaluate
 from luxguard.resources.firehose_delivery_stream import delivery, place_of
 from luxguard.sandbox.provision import provision_capture
 from luxguard.sources.pulumi_capture import capture_program
-from tests.helpers import (drift_failures, named, run_cli, scan_live, scan_refusing, scan_with_approvals, verdicts_of,
-                           write_program)
+from tests.helpers import (drift_changes, drift_failures, named, run_cli, scan_live, scan_refusing,
+                           scan_with_approvals, verdicts_of, write_program)
 from tests.moto_cloud import EU, LU, client, create_delivery_stream
 
 FIREHOSE = "AWS::KinesisFirehose::DeliveryStream"
@@ -179,11 +179,7 @@ def test_drift_finds_a_destination_and_a_key_changed_by_hand(capsys, deployed, t
         ExtendedS3DestinationUpdate={"BucketARN": "arn:aws:s3:::firehose-archive-eu-west-1"})
     firehose.stop_delivery_stream_encryption(DeliveryStreamName="aws-key")
     firehose.stop_delivery_stream_encryption(DeliveryStreamName="to-partner")
-    code, out, err = run_cli(capsys, "drift", "--state", state, "--endpoint-url", endpoint, "--format", "json",
-                             "--no-history")
-    assert code == 1, err
-    assert {(f["rule_id"], f["resource"]["name"], f["drift"]["property"]) for f in json.loads(out)["findings"]
-            if f["status"] == "fail" and f["resource"]["type"] == FIREHOSE} == {
+    assert drift_changes(capsys, state, endpoint, FIREHOSE) == {
         ("DRIFT-DELIVERY-DESTINATION", "clickstream-archive", "destinations"),
         ("DRIFT-DELIVERY-DESTINATION", "clickstream-archive", "destination_regions"),
         ("DRIFT-STREAM-ENCRYPTION", "aws-key", "encrypted"), ("DRIFT-STREAM-ENCRYPTION", "to-partner", "encrypted"),

@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Callable, Iterable, Mapping, Optional
 
+from luxguard.core.errors import LuxguardError
 from luxguard.core.listing import ListingFailure, covering
-from luxguard.core.errors import LuxguardError
 from luxguard.core.locations import Locations
-from luxguard.core.errors import LuxguardError
 from luxguard.core.model import Finding, Resource, Status, sort_findings
 from luxguard.core.rules import DRIFT_RULES_DIR, EVERY_TYPE, Rule, load_drift_rules
 from luxguard.pipeline import Settings
