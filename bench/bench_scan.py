@@ -335,7 +335,7 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
                 c("firehose", home).create_delivery_stream(
                     DeliveryStreamName=f"bench-fh-{i}", DeliveryStreamType="DirectPut", **({"Tags": tag_list} if tags else {}),
                     ExtendedS3DestinationConfiguration={"RoleARN": "arn:aws:iam::123456789012:role/firehose",
-                                                        "BucketARN": f"arn:aws:s3:::bench-{i}"},
+                                                        "BucketARN": f"arn:aws:s3:::bench-{i:05d}"},
                     **({"DeliveryStreamEncryptionConfigurationInput": {"KeyType": "CUSTOMER_MANAGED_CMK", "KeyARN": key}}
                        if key else {}))
             if i % 3 == 1:
@@ -411,13 +411,23 @@ def trivial_calls_child(endpoint: str, calls: int, workers: int) -> None:
     json.dump({"wall": time.perf_counter() - started, "calls": calls}, sys.stdout)
 
 
+def server_cpu() -> float:
+    """CPU seconds of this process so far: moto's server runs in it, so the difference over a
+    child's run is what the local cloud spent answering that child."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_trivial_calls(endpoint: str, calls: int, workers: int) -> dict[str, Any]:
     command = [sys.executable, str(Path(__file__).resolve()), "--child-trivial", endpoint, "--trivial-calls",
                str(calls), "--workers", str(workers)]
+    cpu = server_cpu()
     done = subprocess.run(command, check=False, env=child_env(), capture_output=True, text=True, cwd=ROOT, timeout=1800)
     if done.returncode:
         raise RuntimeError(f"trivial-calls child failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout)
+    return {**json.loads(done.stdout), "server_cpu": server_cpu() - cpu}
 
 
 def reset(endpoint: str) -> None:
@@ -458,12 +468,13 @@ def luxguard_child(endpoint: str, workers: int, trace: bool) -> None:
 def run_luxguard(endpoint: str, workers: int, trace: bool) -> dict[str, Any]:
     command = [sys.executable, str(Path(__file__).resolve()), "--child-luxguard", endpoint,
                "--workers", str(workers)] + (["--tracemalloc"] if trace else [])
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), server_cpu()
     done = subprocess.run(command, check=False, env=child_env(), capture_output=True, text=True, cwd=ROOT, timeout=1800)
     if done.returncode:
         raise RuntimeError(f"luxguard child failed ({done.returncode}):\n{done.stderr[-3000:]}")
     figures = json.loads(done.stdout)
     figures["process_wall"] = time.perf_counter() - started
+    figures["server_cpu"] = server_cpu() - cpu
     figures["buckets"] = figures["types"].get("AWS::S3::Bucket", 0)
     return figures
 
@@ -730,7 +741,10 @@ def main() -> int:
             raw[f"trivial {size}"] = trivial
             print(f"scan wall {lux['wall']:.2f}s for {total} calls; the same number of trivial calls "
                   f"(STS GetCallerIdentity, {args.workers} threads) {trivial['wall']:.2f}s: "
-                  f"ratio {lux['wall'] / trivial['wall']:.2f}")
+                  f"ratio {lux['wall'] / trivial['wall']:.2f}; the local cloud's CPU answering them: "
+                  f"{lux['server_cpu']:.2f}s ({1000 * lux['server_cpu'] / total:.1f} ms per call) against "
+                  f"{trivial['server_cpu']:.2f}s ({1000 * trivial['server_cpu'] / total:.1f} ms), ratio "
+                  f"{lux['server_cpu'] / trivial['server_cpu']:.2f} (moto answers under one GIL: its CPU bounds the wall)")
 
             if c7n_python:
                 workdir = Path(tempfile.mkdtemp(prefix=f"bench-c7n-{size}-"))

@@ -120,6 +120,8 @@ EXPECTED: dict[str, Expected] = {
     "kinesis.ListStreams": Expected(("StreamNames",)),
     "kinesis.DescribeStreamSummary": Expected(("StreamDescriptionSummary",)),
     "kinesis.ListTagsForStream": Expected(("Tags",)),
+    "ecs.ListClusters": Expected(("clusterArns",)),
+    "ecs.DescribeClusters": Expected(("clusters",)),
     "firehose.ListDeliveryStreams": Expected(("DeliveryStreamNames", "HasMoreDeliveryStreams")),
     "firehose.DescribeDeliveryStream": Expected(("DeliveryStreamDescription",)),
     "firehose.ListTagsForDeliveryStream": Expected(("Tags", "HasMoreTags")),
