@@ -250,7 +250,7 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
         return clients[service, region]
 
     for service in ("sqs", "sns", "logs", "secretsmanager", "ssm", "kinesis", "lambda", "efs", "ecr", "backup", "rds",
-                    "redshift", "opensearch", "elasticache", "eks", "cloudfront", "firehose", "iam"):   # clients first (not thread-safe to create)
+                    "redshift", "opensearch", "elasticache", "eks", "ecs", "cloudfront", "firehose", "iam"):   # clients first (not thread-safe to create)
         for region in REGIONS:
             c(service, region)
 
@@ -331,6 +331,10 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
                 "DefaultCacheBehavior": {"TargetOriginId": "o", "ViewerProtocolPolicy": "redirect-to-https",
                                          "MinTTL": 0, "TrustedSigners": {"Enabled": False, "Quantity": 0},
                                          "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}}}})
+            c("ecs", home).create_cluster(   # an ECS cluster, its tasks' storage under the key when there is one
+                clusterName=f"bench-ecs-{i}", tags=[{"key": k, "value": v} for k, v in tags.items()],
+                **({"configuration": {"managedStorageConfiguration": {"fargateEphemeralStorageKmsKeyId": key}}}
+                   if key else {}))
             if i < 400:   # a delivery stream into a bucket of its region (the local cloud's quota: 50 per region)
                 c("firehose", home).create_delivery_stream(
                     DeliveryStreamName=f"bench-fh-{i}", DeliveryStreamType="DirectPut", **({"Tags": tag_list} if tags else {}),
@@ -357,7 +361,7 @@ def seed_stores(endpoint: str, count: int, keys: dict[str, list[str]], workers: 
             "backup_vaults": count, "backup_plans": (count + 1) // 2, "db_clusters": (count + 3) // 4,
             "db_cluster_snapshots": (count + 3) // 4, "warehouses": (count + 3) // 4,
             "search_domains": (count + 3) // 4, "caches": (count + 3) // 4, "eks_clusters": (count + 3) // 4,
-            "distributions": (count + 3) // 4, "delivery_streams": min((count + 3) // 4, 100), "users": count}
+            "distributions": (count + 3) // 4, "delivery_streams": min((count + 3) // 4, 100), "ecs_clusters": (count + 3) // 4, "users": count}
 
 
 # API calls of each new type: the services' own operations (the shared tagging pass separately).
@@ -368,7 +372,7 @@ SERVICE_TYPES = {"sqs": "AWS::SQS::Queue", "sns": "AWS::SNS::Topic", "cloudwatch
                  "redshift": "AWS::Redshift::Cluster", "opensearch": "AWS::OpenSearchService::Domain",
                  "elasticache": "AWS::ElastiCache::ReplicationGroup", "cloudtrail": "AWS::CloudTrail::Trail", "kms": "AWS::KMS::Key",
                  "lambda": "AWS::Lambda::Function", "efs": "AWS::EFS::FileSystem", "ecr": "AWS::ECR::Repository",
-                 "eks": "AWS::EKS::Cluster", "cloudfront": "AWS::CloudFront::Distribution",
+                 "eks": "AWS::EKS::Cluster", "ecs": "AWS::ECS::Cluster", "cloudfront": "AWS::CloudFront::Distribution",
                  "firehose": "AWS::KinesisFirehose::DeliveryStream",
                  "backup": "AWS::Backup::BackupVault",   # its calls also read the plans (one per two vaults)
                  "iam": "AWS::IAM::User"}   # IAM's calls also list groups, roles, the password policy and root

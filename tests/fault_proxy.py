@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
 from urllib.parse import parse_qs, urlsplit
 
-JSON_SERVICES = {"kms", "dynamodb", "cloudtrail", "lambda", "elasticfilesystem", "ecr", "backup", "tagging", "es", "eks", "firehose"}
+JSON_SERVICES = {"kms", "dynamodb", "cloudtrail", "lambda", "elasticfilesystem", "ecr", "backup", "tagging", "es", "eks", "firehose", "ecs"}
 # REST services (JSON, and CloudFront's XML): (method, path pattern) -> operation.
 REST_ROUTES = {"cloudfront": ((r"GET /2020-05-31/distribution", "ListDistributions"),),
                "eks": ((r"GET /clusters", "ListClusters"), (r"GET /clusters/[^/]+", "DescribeCluster")),

@@ -311,6 +311,13 @@ def _put(t: _Templates, res: CapturedResource) -> None:
                     **({"KmsKeyId": t.link(m["ebs"]["kmsKeyId"], res)} if (m.get("ebs") or {}).get("kmsKeyId") else {})}}
                 for m in i.get("blockDeviceMappings") or []]},
             "TagSpecifications": [{"ResourceType": "launch-template", "Tags": _tags(i)}] if _tags(i) else None})
+    elif res.type == "aws:ecs/cluster:Cluster":
+        storage = (i.get("configuration") or {}).get("managedStorageConfiguration") or {}
+        t.put(res, "AWS::ECS::Cluster", {
+            "ClusterName": i.get("name"), "Tags": _tags(i),
+            "ClusterSettings": [{"Name": c.get("name"), "Value": c.get("value")} for c in i.get("settings") or []] or None,
+            "Configuration": {"ManagedStorageConfiguration": {"FargateEphemeralStorageKmsKeyId": t.link(
+                storage["fargateEphemeralStorageKmsKeyId"], res)}} if storage.get("fargateEphemeralStorageKmsKeyId") else None})
     elif res.type == "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter":
         t.put(res, "AWS::Logs::SubscriptionFilter", {
             "FilterName": i.get("name"), "LogGroupName": t.link(i.get("logGroup"), res),

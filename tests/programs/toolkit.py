@@ -270,6 +270,15 @@ def instance(name="app", region="lu-central-1", encrypted=True, cmk=True, data_v
                             tags={"Name": name, **_classified(classification)}, opts=opts(region))
 
 
+def container_cluster(name="apps", region="lu-central-1", cmk=True, key_region="lu-central-1"):
+    """An ECS cluster whose Fargate tasks' ephemeral storage is under its own key (or AWS's)."""
+    kms_key = key(f"{name}-key", region=key_region) if cmk else None
+    return aws.ecs.Cluster(name, name=name, settings=[{"name": "containerInsights", "value": "enabled"}],
+                           configuration={"managed_storage_configuration": {
+                               "fargate_ephemeral_storage_kms_key_id": kms_key.arn}} if kms_key else None,
+                           tags={"Team": "platform"}, opts=opts(region))
+
+
 PRIVATE = object()   # kubernetes(public_cidrs=PRIVATE): no public endpoint at all
 
 
