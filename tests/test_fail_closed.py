@@ -39,7 +39,7 @@ PEERING, TEMPLATE = "AWS::EC2::VPCPeeringConnection", "AWS::EC2::LaunchTemplate"
 TRANSIT, CDN = "AWS::EC2::TransitGatewayPeeringAttachment", "AWS::CloudFront::Distribution"
 INSTANCE, EKS = "AWS::EC2::Instance", "AWS::EKS::Cluster"   # no instance seeded: the local cloud runs none in Luxembourg
 WAREHOUSE, DOMAIN, CACHE = "AWS::Redshift::Cluster", "AWS::OpenSearchService::Domain", "AWS::ElastiCache::ReplicationGroup"
-FIREHOSE = "AWS::KinesisFirehose::DeliveryStream"
+FIREHOSE, ECS = "AWS::KinesisFirehose::DeliveryStream", "AWS::ECS::Cluster"
 USER, GROUP, ROLE = "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role"
 PASSWORDS, ROOT = "AWS::IAM::AccountPasswordPolicy", "AWS::IAM::RootUser"
 GLOBAL = {S3, USER, GROUP, ROLE, PASSWORDS, ROOT, CDN}   # listed once per account: a failure covers every region
@@ -58,6 +58,7 @@ LISTINGS = {
     TEMPLATE: ("ec2", "DescribeLaunchTemplates"), TRANSIT: ("ec2", "DescribeTransitGatewayPeeringAttachments"),
     CDN: ("cloudfront", "ListDistributions"), INSTANCE: ("ec2", "DescribeInstances"),
     EKS: ("eks", "ListClusters"), FIREHOSE: ("firehose", "ListDeliveryStreams"),
+    ECS: ("ecs", "ListClusters"),
     # users, groups and roles are three listings of one answer
     USER: ("iam", "GetAccountAuthorizationDetails"), GROUP: ("iam", "GetAccountAuthorizationDetails"),
     ROLE: ("iam", "GetAccountAuthorizationDetails"), PASSWORDS: ("iam", "GetAccountPasswordPolicy"),
@@ -78,7 +79,7 @@ READS = {("s3", op) for op in ("GetBucketLocation", "GetBucketEncryption", "GetP
     ("backup", "GetBackupPlan"), ("backup", "ListTags"), ("tagging", "GetResources"),
     ("rds", "DescribeGlobalClusters"), ("rds", "DescribeDBClusterSnapshotAttributes"), ("es", "DescribeDomains"),
     ("es", "ListTags"), ("ec2", "DescribeLaunchTemplateVersions"), ("eks", "DescribeCluster"),
-    ("firehose", "DescribeDeliveryStream"), ("firehose", "ListTagsForDeliveryStream")}
+    ("firehose", "DescribeDeliveryStream"), ("firehose", "ListTagsForDeliveryStream"), ("ecs", "DescribeClusters")}
 UNREAD_WHEN_READS_FAIL = {
     S3: {"region", "encryption", "public_access_block", "policy", "ownership", "acl", "versioning", "logging",
          "lifecycle", "object_lock", "replication", "tags", "classification", "role"},
@@ -91,6 +92,7 @@ UNREAD_WHEN_READS_FAIL = {
     EKS: {"encrypted", "customer_managed_key", "endpoint_public", "public_access_cidrs", "tags", "classification", "role"},
     FIREHOSE: {"encrypted", "kms_key_id", "kms_key_region", "customer_managed_key", "source", "destinations",
                "destination_regions", "tags", "classification", "role"},
+    ECS: {"encrypted", "kms_key_id", "kms_key_region", "customer_managed_key", "tags", "classification", "role"},
     TEMPLATE: {"encrypted", "customer_managed_key"}, WAREHOUSE: {"customer_managed_key"},
     CACHE: {"customer_managed_key", "tags", "classification", "role"},
     DOMAIN: {"encrypted", "customer_managed_key", "node_to_node_encryption", "enforce_https", "policy", "tags",
@@ -142,6 +144,7 @@ def _seed(endpoint: str) -> None:
                                                   PeerRegion="eu-west-1", PeerAccountId="999999999999")
     create_distribution(endpoint, f"fp-private.s3.{LU}.amazonaws.com", viewer="allow-all")
     create_delivery_stream(endpoint, "fp-partner-feed", "fp-private", url="https://ingest.partner-analytics.example/v1")
+    client(endpoint, "ecs").create_cluster(clusterName="fp-apps")
     client(endpoint, "eks").create_cluster(name="fp-k8s", roleArn="arn:aws:iam::123456789012:role/eks",
                                            resourcesVpcConfig={"subnetIds": []})
     ec2.create_launch_template(LaunchTemplateName="fp-template", LaunchTemplateData={"BlockDeviceMappings": [

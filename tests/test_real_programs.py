@@ -82,10 +82,11 @@ CASES = [
          notes=['existing resource read with .get(), not declared by the program and not judged: aws:s3/bucket:Bucket legacy-exports', 'not evaluated: aws:s3/bucketPolicy:BucketPolicy (1): configures a resource the program does not declare']),
     # a site behind CloudFront (its bucket's host name an output) and an EKS cluster whose subnets
     # come from a data source: the edges copy the bucket abroad, EKS's defaults open the API
-    # a clickstream pipeline: Firehose into an archive (fed by Kinesis), to Datadog's EU intake, and
-    # to a partner's bucket named in config (its region unknown here: undecided, not a pass)
+    # a clickstream pipeline: Firehose into an archive (fed by Kinesis), to Datadog's EU intake (the
+    # app's logs subscribed to it by its ARN, an output), to a partner's bucket named in config (its
+    # region unknown here: undecided, not a pass); its ECS cluster at AWS's default key
     Case('clickstream-pipeline', (), exit=1,
-         resources=6, verdicts=['error LUX-RES-013 events-to-partner', 'fail LUX-ENC-001 acme-clickstream-archive', 'fail LUX-ENC-003 acme-clickstream-archive', 'fail LUX-ENC-004 acme-clickstream-archive', 'fail LUX-ENC-016 clicks', 'fail LUX-ENC-027 events-to-partner', 'fail LUX-ENC-027 logs-to-datadog', 'fail LUX-LOG-001 acme-clickstream-archive', 'fail LUX-RES-013 logs-to-datadog'],
+         resources=8, verdicts=['error LUX-RES-013 events-to-partner', 'fail LUX-ENC-001 acme-clickstream-archive', 'fail LUX-ENC-003 acme-clickstream-archive', 'fail LUX-ENC-004 acme-clickstream-archive', 'fail LUX-ENC-013 /acme/clickstream/app', 'fail LUX-ENC-016 clicks', 'fail LUX-ENC-027 events-to-partner', 'fail LUX-ENC-027 logs-to-datadog', 'fail LUX-ENC-028 clickstream', 'fail LUX-LOG-001 acme-clickstream-archive', 'fail LUX-RES-013 logs-to-datadog'],
          notes=[]),
     Case('site-and-cluster', (), exit=1,
          resources=4, verdicts=['fail LUX-ACC-020 platform', 'fail LUX-ENC-001 acme-site-assets', 'fail LUX-ENC-003 acme-site-assets', 'fail LUX-ENC-004 acme-site-assets', 'fail LUX-ENC-026 platform', 'fail LUX-LOG-001 acme-site-assets', 'fail LUX-RES-012 site-cdn', 'fail LUX-RET-004 acme-site-assets'],

@@ -1,7 +1,9 @@
 """A team's clickstream pipeline, as the Firehose examples write it: a Kinesis stream archived to a
 bucket through Firehose, logs shipped to Datadog's EU intake with failed records kept in the
 archive, and events handed to a partner's bucket whose ARN comes from config (another account's:
-its region is not in the program)."""
+its region is not in the program). The app's log group ships to Datadog through that stream (a
+subscription filter naming the stream's ARN, an output), and the app runs on an ECS cluster left at
+AWS's defaults."""
 import pulumi
 import pulumi_aws as aws
 
@@ -26,7 +28,7 @@ aws.kinesis.FirehoseDeliveryStream(
         role_arn=firehose_role.arn, bucket_arn=archive.arn, buffering_size=64, compression_format="GZIP"),
     tags={"data-classification": "technical"})
 
-aws.kinesis.FirehoseDeliveryStream(
+to_datadog = aws.kinesis.FirehoseDeliveryStream(
     "logs-to-datadog",
     destination="http_endpoint",
     http_endpoint_configuration=aws.kinesis.FirehoseDeliveryStreamHttpEndpointConfigurationArgs(
@@ -43,3 +45,11 @@ aws.kinesis.FirehoseDeliveryStream(
     extended_s3_configuration=aws.kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationArgs(
         role_arn=firehose_role.arn, bucket_arn=config.require("partnerBucketArn")),
     tags={"data-classification": "contact"})
+
+app_logs = aws.cloudwatch.LogGroup("app-logs", name="/acme/clickstream/app", retention_in_days=30,
+                                   tags={"data-classification": "technical"})
+aws.cloudwatch.LogSubscriptionFilter("app-logs-to-datadog", log_group=app_logs.name, filter_pattern="",
+                                     destination_arn=to_datadog.arn, role_arn=firehose_role.arn)
+
+cluster = aws.ecs.Cluster("clickstream", settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")])
+pulumi.export("clusterArn", cluster.arn)
