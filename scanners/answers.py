@@ -120,6 +120,7 @@ EXPECTED: dict[str, Expected] = {
     "kinesis.ListStreams": Expected(("StreamNames",)),
     "kinesis.DescribeStreamSummary": Expected(("StreamDescriptionSummary",)),
     "kinesis.ListTagsForStream": Expected(("Tags",)),
+    "glacier.ListVaults": Expected(("VaultList",)),
     "ecs.ListClusters": Expected(("clusterArns",)),
     "ecs.DescribeClusters": Expected(("clusters",)),
     "firehose.ListDeliveryStreams": Expected(("DeliveryStreamNames", "HasMoreDeliveryStreams")),

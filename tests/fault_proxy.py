@@ -22,9 +22,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
 from urllib.parse import parse_qs, urlsplit
 
-JSON_SERVICES = {"kms", "dynamodb", "cloudtrail", "lambda", "elasticfilesystem", "ecr", "backup", "tagging", "es", "eks", "firehose", "ecs"}
+JSON_SERVICES = {"kms", "dynamodb", "cloudtrail", "lambda", "elasticfilesystem", "ecr", "backup", "tagging", "es", "eks", "firehose", "ecs", "glacier"}
 # REST services (JSON, and CloudFront's XML): (method, path pattern) -> operation.
 REST_ROUTES = {"cloudfront": ((r"GET /2020-05-31/distribution", "ListDistributions"),),
+               "glacier": ((r"GET /-/vaults", "ListVaults"),),
                "eks": ((r"GET /clusters", "ListClusters"), (r"GET /clusters/[^/]+", "DescribeCluster")),
                "backup": ((r"GET /backup-vaults", "ListBackupVaults"), (r"GET /backup/plans/[^/]+", "GetBackupPlan"),
                           (r"GET /backup/plans", "ListBackupPlans"), (r"GET /tags/.+", "ListTags")),

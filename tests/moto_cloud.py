@@ -420,6 +420,7 @@ def seed_estate(endpoint: str) -> dict[str, Any]:
         name="lux-platform", roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks", tags={"Team": "platform"},
         resourcesVpcConfig={"subnetIds": [], "endpointPublicAccess": False, "endpointPrivateAccess": True},
         encryptionConfig=[{"resources": ["secrets"], "provider": {"keyArn": keys["kms_lu_cmk"]}}])
+    client(endpoint, "glacier").create_vault(accountId="-", vaultName="lux-archive-vault")
     client(endpoint, "ecs").create_cluster(clusterName="lux-apps", tags=[{"key": "Team", "value": "platform"}], configuration={
         "managedStorageConfiguration": {"fargateEphemeralStorageKmsKeyId": keys["kms_lu_cmk"]}})
     ids["cdn_site"] = create_distribution(endpoint, "www.luxcloud.example", tags={"Name": "lux-site"})
@@ -433,7 +434,7 @@ def seed_estate(endpoint: str) -> dict[str, Any]:
                       "lux-clickstream", "lux-clickstream-archive", "lux-deployer", "lux-operators", "lux-fn-role", "lux-fn", "lux-backups",
                       "lux-daily", "lux-crm", "lux-crm-weekly", "lux-warehouse", "lux-search",
                       "lux-cache", ids["peering_lu"], ids["transit_lu"], ids["template_lu"],
-                      ids["cdn_site"], "lux-platform", "lux-apps"],
+                      ids["cdn_site"], "lux-platform", "lux-apps", "lux-archive-vault"],
         "violating": {
             "bucket_outside_lu": ["euw-replica", "euw-trail-logs", "euw-unencrypted", "us-legacy"],
             "instance_outside_lu": [ids["instance_eu"]],

@@ -63,7 +63,7 @@ CASES = [
          notes=['not modelled: aws:s3/bucketObject:BucketObject (1)']),
     Case('nothing-modelled', (), exit=0,
          resources=0, verdicts=[],
-         notes=['not modelled: aws:cloudwatch/metricAlarm:MetricAlarm (1)', 'not modelled: aws:glacier/vault:Vault (1)', 'nothing evaluated: no resource of a type luxguard models was found']),
+         notes=['not modelled: aws:cloudwatch/metricAlarm:MetricAlarm (1)', 'not modelled: aws:route53/zone:Zone (1)', 'nothing evaluated: no resource of a type luxguard models was found']),
     Case('os-exit', (), exit=2,
          error='tests/programs/real/os-exit/__main__.py: the program called os._exit(0) at tests/programs/real/os-exit/__main__.py:7'),
     Case('policy-document', (), exit=1,
@@ -174,7 +174,7 @@ def test_notes_reach_sarif_and_junit(capsys):
     notifications = json.loads(sarif)["runs"][0]["invocations"][0]["toolExecutionNotifications"]
     assert {"level": "warning", "message": {"text": "not modelled: aws:cloudwatch/metricAlarm:MetricAlarm (1)"}} in notifications
     _, junit, _ = run_cli(capsys, "check", REAL / "nothing-modelled", "--format", "junit")
-    assert 'value="not modelled: aws:glacier/vault:Vault (1)"' in junit
+    assert 'value="not modelled: aws:route53/zone:Zone (1)"' in junit
     code, text, _ = run_cli(capsys, "check", REAL / "nothing-modelled")
     assert code == 0 and "NOTHING EVALUATED" in text and "PASS" not in text
 

@@ -83,15 +83,15 @@ def test_lookups_by_every_source_name():
     assert by_pulumi_type("aws:s3/bucketPolicy:BucketPolicy").cfn_type == "AWS::S3::Bucket"
     assert by_pulumi_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup").cfn_type == "AWS::EC2::SecurityGroup"
     assert by_pulumi_type("aws:sqs/queue:Queue").cfn_type == "AWS::SQS::Queue"
-    assert by_pulumi_type("aws:glacier/vault:Vault") is None
+    assert by_pulumi_type("aws:route53/zone:Zone") is None
     assert by_terraform_type("aws_db_instance").cfn_type == "AWS::RDS::DBInstance"
     assert by_terraform_type("aws_vpc_security_group_ingress_rule").cfn_type == "AWS::EC2::SecurityGroup"
     assert by_terraform_type("aws_sqs_queue").cfn_type == "AWS::SQS::Queue"
-    assert by_terraform_type("aws_glacier_vault") is None
+    assert by_terraform_type("aws_route53_zone") is None
     assert cloudformation_type("AWS::EC2::SecurityGroupIngress").convert({"GroupId": "sg-1"}, None)[0][0] == \
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
     assert terraform_twin("aws_s3_bucket_lifecycle_configuration").terraform_blocks["rule"] == "rules"
-    assert cloudformation_type("AWS::Glacier::Vault") is None
+    assert cloudformation_type("AWS::Route53::HostedZone") is None
     assert len({spec.type for spec in pulumi_types()}) == len(pulumi_types())
 
 

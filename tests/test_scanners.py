@@ -472,12 +472,12 @@ def test_api_calls_grow_linearly_with_buckets(fresh_cloud, versioned, owner_enfo
     # account summary); per region: KMS 2, EC2 9 (security groups, instances, volumes, snapshots, AMIs,
     # EBS default, VPC and transit gateway peerings, launch templates), RDS 4 (instances, clusters, snapshots, cluster snapshots; global clusters only
     # where a cluster belongs to one), Redshift 1, OpenSearch 1 (domain names), ElastiCache 1,
-    # DynamoDB 1, CloudTrail 1, Lambda 1, ECR 1, EKS 1, ECS 1
+    # DynamoDB 1, CloudTrail 1, Lambda 1, ECR 1, EKS 1, ECS 1, Glacier 1
     # (DescribeRegistry only where there are repositories); and one listing each for queues,
     # topics, log groups, secrets, parameters, streams, delivery streams, file systems, backup vaults,
     # backup plans.
     # (An account without AMIs makes no DescribeSnapshots for their devices.)
-    assert fixed == 4 + 4 + 25 + 9
+    assert fixed == 4 + 4 + 26 + 9
 
 
 # -------------------------------------------------------------------------- regions

@@ -279,6 +279,11 @@ def container_cluster(name="apps", region="lu-central-1", cmk=True, key_region="
                            tags={"Team": "platform"}, opts=opts(region))
 
 
+def vault(name="lux-archive", region="lu-central-1"):
+    """An S3 Glacier vault (archives of exports and backups)."""
+    return aws.glacier.Vault(name, name=name, tags={"data-classification": "billing"}, opts=opts(region))
+
+
 PRIVATE = object()   # kubernetes(public_cidrs=PRIVATE): no public endpoint at all
 
 

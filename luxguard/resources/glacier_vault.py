@@ -1,0 +1,51 @@
+"""AWS::Glacier::Vault: an S3 Glacier vault (the pre-S3 archive service): archives of backups and
+exports kept for years, judged on where they are. Glacier always encrypts archives (AES-256, AWS's
+keys: there is no customer key to choose), and CloudFormation has no vault type.
+
+Neither the vault's tags nor its access policy are read: the local cloud implements neither
+ListTagsForVault nor GetVaultAccessPolicy, so nothing here could be tested (an approval cannot
+be limited to a vault's data categories; its external access is not judged).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from luxguard.core.model import Resource, common_properties
+from luxguard.resources.base import CloudFormationForm, Drift, LiveCollector, PulumiType, ResourceType, TerraformForm
+from luxguard.resources.planned import inputs, planned_resource
+
+if TYPE_CHECKING:
+    from luxguard.sources.pulumi_capture import CapturedResource
+
+CFN_TYPE = "AWS::Glacier::Vault"
+PULUMI_TYPE = "aws:glacier/vault:Vault"
+
+
+def convert(res: "CapturedResource", index: Any) -> Resource:
+    resource = planned_resource(res, index, CFN_TYPE)
+    resource.id = str(res.inputs.get("name") or res.name)
+    resource.properties.update({**common_properties(resource.id, resource.region, {}),   # tags: not read live either
+                                "encrypted": True})
+    return resource
+
+
+def provision(provisioner: Any, res: "CapturedResource", values: dict, region: str) -> tuple[str, dict]:
+    name = str(values.get("name") or res.name)
+    provisioner.client("glacier", region).create_vault(accountId="-", vaultName=name)
+    provisioner.exact[res.id] = name
+    return name, {"arn": f"arn:aws:glacier:{region}:{provisioner.account}:vaults/{name}", "name": name}
+
+
+DESCRIPTOR = ResourceType(
+    cfn_type=CFN_TYPE,
+    kind="Glacier vault",
+    properties={"encrypted": "bool"},   # always: Glacier encrypts every archive
+    pulumi=(PulumiType(PULUMI_TYPE, convert=convert, physical_name="name", terraform="aws_glacier_vault",
+                       inputs=inputs(name=("name",)), sandbox=provision, sandbox_rank=60),),
+    arn=lambda region, account, name: f"arn:aws:glacier:{region}:{account}:vaults/{name}",
+    live=LiveCollector("scanners.glacier", "collect_vaults", listing="glacier"),
+    drift=Drift(missing_category="retention"),
+    terraform=TerraformForm("aws_glacier_vault"),
+    cloudformation=CloudFormationForm(),   # CloudFormation has no Glacier vault type
+)
