@@ -108,6 +108,15 @@ def check_key(arn: str, clients: Any, locations: Locations, pinned: str) -> Desi
 
 # ------------------------------------------------------------------------------ planning
 
+def finding_label(finding: Finding) -> str:
+    """The rule id, and for drift the property that drifted: one resource can have several drift
+    findings of one rule (a removed encryption is three properties), told apart only by it."""
+    if not finding.drift:
+        return finding.rule_id
+    prop = finding.drift.get("property") if isinstance(finding.drift, dict) else None
+    return f"{finding.rule_id} (drift of {prop})" if prop else f"{finding.rule_id} (drift)"
+
+
 @dataclass
 class Skipped:
     finding: Finding
@@ -215,7 +224,7 @@ def _drop_duplicates(result: Plan) -> None:
                 kept[kept.index(twin)] = change
                 change, twin = twin, change
             result.skipped.append(Skipped(change.finding, f"covered by the {twin.action} change planned for "
-                                          f"{twin.finding.rule_id}", SkipKind.UP_TO_DATE))
+                                          f"{finding_label(twin.finding)}", SkipKind.UP_TO_DATE))
             result.actions.pop(id(change), None)
             continue
         kept.append(change)
