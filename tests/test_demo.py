@@ -82,5 +82,18 @@ def test_demo_runs_the_whole_loop(capsys, tmp_path):
     # The enforcer's dry-run and the HTML report.
     plan = (tmp_path / "enforce-plan.txt").read_text()
     assert "dry-run: nothing was changed" in plan
+    lines = plan.splitlines()
+    start = lines.index("nothing to change:") + 1
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("  ")), len(lines))
+    covered = lines[start:end]
+    assert len(covered) == 2 and len(set(covered)) == len(covered), covered   # every line tells its finding apart
+    # One removed encryption is three drifted properties: one change, the other two covered by it,
+    # each line naming its own property and the one the change was planned for.
+    properties = ("encryption.algorithm", "encryption.kms_key_id", "encryption.bucket_key_enabled")
+    (header,) = [line for line in lines if line.startswith("  [") and "DRIFT-S3-ENCRYPTION" in line]
+    (planned_for,) = [p for p in properties if f"(drift of {p})" in header]
+    assert sorted(line.split("(drift of ")[1].split(")")[0] for line in covered) == \
+        sorted(p for p in properties if p != planned_for)
+    assert all(line.endswith(f"planned for DRIFT-S3-ENCRYPTION (drift of {planned_for})") for line in covered)
     assert (tmp_path / "report.html").read_text().lstrip().lower().startswith("<!doctype html")
     assert (tmp_path / "history.db").is_file()

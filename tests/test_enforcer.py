@@ -331,6 +331,42 @@ def test_audit_log_in_history_store_and_jsonl_holds_before_and_after(fresh_cloud
     assert stored[-1]["rule_id"] == "LUX-ENC-005" and stored[-1]["actor"] == "tester@ci"
 
 
+def test_a_change_fixed_by_hand_before_apply_records_the_state_read_at_apply_time(fresh_cloud, capsys, tmp_path,
+                                                                                  calls, monkeypatch):
+    """Planned, then fixed by hand, then applied: a no-op whose before and after are what the apply
+    step re-read (not the plan's stale values), and not one write."""
+    from luxguard.actors.enforcer import session as enforce_session
+
+    kms = client(fresh_cloud, "kms")
+    key_id = kms.create_key(Description="rotated by hand meanwhile")["KeyMetadata"]["KeyId"]
+    planned_before: list = []
+    live: list = []
+    original = enforce_session.apply_and_verify
+
+    def fix_by_hand_then_apply(session: Any, *args: Any, **kwargs: Any) -> Any:
+        (change,) = session.plan.changes
+        planned_before.append(change.before)
+        kms.enable_key_rotation(KeyId=key_id)
+        live.append({"KeyRotationEnabled": kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"]})
+        calls.clear()
+        return original(session, *args, **kwargs)
+
+    monkeypatch.setattr(enforce_session, "apply_and_verify", fix_by_hand_then_apply)
+    code, document, err = enforce(capsys, fresh_cloud, tmp_path, "--rule", "LUX-ENC-005", "--apply", "--yes")
+    assert code == 0, err
+    assert planned_before == [{"KeyRotationEnabled": False}] and live == [{"KeyRotationEnabled": True}]
+    assert writes(calls) == []
+    result = result_of(document, "LUX-ENC-005", key_id)
+    assert result["outcome"] == "no-op" and "already compliant" in result["detail"]
+    assert result["before"] == result["after"] == live[0]
+    assert result["calls"] == [] and result["diff"] == []
+    (entry,) = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()
+                if json.loads(line)["resource_id"] == key_id]
+    assert entry["outcome"] == "no-op" and entry["before"] == entry["after"] == live[0] and entry["calls"] == []
+    (stored,) = [e for e in HistoryStore(str(tmp_path / "h.db")).audit() if e["resource_id"] == key_id]
+    assert stored["outcome"] == "no-op" and stored["before"] == stored["after"] == live[0]
+
+
 def test_waived_findings_are_never_acted_on(fresh_cloud, capsys, tmp_path, calls):
     kms = client(fresh_cloud, "kms")
     key_id = kms.create_key(Description="waived")["KeyMetadata"]["KeyId"]

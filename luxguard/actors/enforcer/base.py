@@ -145,15 +145,20 @@ class Action:
 
     def plan(self, finding: Finding, ctx: EnforceContext) -> PlannedChange | None:
         """Read the current configuration and compute the change (None: nothing to do)."""
+        return self.read_and_plan(finding, ctx)[1]
+
+    def read_and_plan(self, finding: Finding, ctx: EnforceContext) -> tuple[Any, PlannedChange | None]:
+        """(the configuration as read now, the change computed from it or None): applying needs
+        what was read even when there is nothing to do, for the audit's before/after."""
         current = None
         try:
             current = self.read(finding.resource, ctx)
             change = self.compute(finding, current, ctx)
         except Blocked as reason:
-            return PlannedChange(action=self.name, finding=finding, before=current, blocked=str(reason))
+            return current, PlannedChange(action=self.name, finding=finding, before=current, blocked=str(reason))
         if change is not None:
             change.before = current if change.before is None else change.before
-        return change
+        return current, change
 
     def change(self, finding: Finding, calls: list[ApiCall], after: Any, diff: list[str]) -> PlannedChange:
         return PlannedChange(action=self.name, finding=finding, calls=calls, after=after, diff=diff)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from luxguard.actors.enforcer.runner import Plan, Result, SkipKind
+from luxguard.actors.enforcer.runner import Plan, Result, SkipKind, finding_label
 
 SKIP_TITLES = {SkipKind.WAIVED: "waived, never acted on", SkipKind.MANUAL: "manual (no automatic repair)",
                SkipKind.UP_TO_DATE: "nothing to change",
@@ -22,7 +22,7 @@ def render_text(target: str, plan_: Plan, results: list[Result] | None, applied:
                  + (f", {kinds[SkipKind.KEPT]} with external grants kept (reported)" if kinds[SkipKind.KEPT] else ""))
     for n, change in enumerate(plan_.changes, 1):
         r = change.resource
-        lines.append(f"  [{n}] {change.finding.rule_id}{' (drift)' if change.finding.drift else ''}  "
+        lines.append(f"  [{n}] {finding_label(change.finding)}  "
                      f"{r.type} {r.id} ({r.region})")
         lines.append(f"      action: {change.action}")
         if change.blocked:
@@ -34,7 +34,7 @@ def render_text(target: str, plan_: Plan, results: list[Result] | None, applied:
         entries = [s for s in plan_.skipped if s.kind == kind]
         if entries:
             lines.append(f"{title}:")
-            lines += [f"  {s.finding.rule_id}  {s.finding.resource.type} {s.finding.resource.id}: {s.reason}"
+            lines += [f"  {finding_label(s.finding)}  {s.finding.resource.type} {s.finding.resource.id}: {s.reason}"
                       for s in entries]
     if not applied:
         lines.append("dry-run: nothing was changed" + ("; run with --apply to make these changes"

@@ -6,7 +6,7 @@ import fnmatch
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -107,6 +107,15 @@ def check_key(arn: str, clients: Any, locations: Locations, pinned: str) -> Desi
 
 
 # ------------------------------------------------------------------------------ planning
+
+def finding_label(finding: Finding) -> str:
+    """The rule id, and for drift the property that drifted: one resource can have several drift
+    findings of one rule (a removed encryption is three properties), told apart only by it."""
+    if not finding.drift:
+        return finding.rule_id
+    prop = finding.drift.get("property") if isinstance(finding.drift, dict) else None
+    return f"{finding.rule_id} (drift of {prop})" if prop else f"{finding.rule_id} (drift)"
+
 
 @dataclass
 class Skipped:
@@ -215,7 +224,7 @@ def _drop_duplicates(result: Plan) -> None:
                 kept[kept.index(twin)] = change
                 change, twin = twin, change
             result.skipped.append(Skipped(change.finding, f"covered by the {twin.action} change planned for "
-                                          f"{twin.finding.rule_id}", SkipKind.UP_TO_DATE))
+                                          f"{finding_label(twin.finding)}", SkipKind.UP_TO_DATE))
             result.actions.pop(id(change), None)
             continue
         kept.append(change)
@@ -306,16 +315,21 @@ def apply(plan_: Plan, ctx: EnforceContext, audit: AuditLog,
         progress(f"[{number}/{len(plan_.changes)}] applying {action.name} on "
                  f"{change.resource.type} {change.resource.id}")
         try:
-            fresh = action.plan(finding, ctx)
+            current, fresh = action.read_and_plan(finding, ctx)
         except (ClientError, BotoCoreError) as error:
             code, detail = _error_text(error)
             audit.record(change, Outcome.FAILED, change.before, None, f"re-reading before the change: {detail}", code)
             results.append(Result(change, Outcome.FAILED, detail, change.before, error_code=code))
             continue
         if fresh is None or (not fresh.calls and not fresh.blocked):
+            # Nothing to do: what was read just now is both before and after (the plan's values are
+            # stale), and no call was made.
+            now = current if fresh is None else fresh.before
+            done = replace(change, calls=[], diff=[], before=now, after=now,
+                           kept=fresh.kept if fresh is not None else [])
             detail = "already compliant when re-read (changed since the plan, or by an earlier action)"
-            audit.record(change, Outcome.NO_OP, change.before, change.before, detail)
-            results.append(Result(change, Outcome.NO_OP, detail, change.before, change.before))
+            audit.record(done, Outcome.NO_OP, now, now, detail)
+            results.append(Result(done, Outcome.NO_OP, detail, now, now))
             continue
         if fresh.blocked:
             audit.record(fresh, Outcome.REFUSED, fresh.before, None, fresh.blocked)
