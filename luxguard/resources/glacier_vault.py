@@ -2,9 +2,11 @@
 exports kept for years, judged on where they are. Glacier always encrypts archives (AES-256, AWS's
 keys: there is no customer key to choose), and CloudFormation has no vault type.
 
-Neither the vault's tags nor its access policy are read: the local cloud implements neither
-ListTagsForVault nor GetVaultAccessPolicy, so nothing here could be tested (an approval cannot
-be limited to a vault's data categories; its external access is not judged).
+Neither the vault's tags nor its access policy are read by the scan: the local cloud implements
+neither ListTagsForVault nor GetVaultAccessPolicy, so neither could be tested (an approval cannot
+be limited to a vault's data categories; its external access is not judged). The enforcer's
+residency tag uses Glacier's own tag API (ListTagsForVault, AddTagsToVault), which for the same
+reason runs only against AWS, never in this repository's tests.
 """
 
 from __future__ import annotations
@@ -12,7 +14,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from luxguard.core.model import Resource, common_properties
-from luxguard.resources.base import CloudFormationForm, Drift, LiveCollector, PulumiType, ResourceType, TerraformForm
+from luxguard.resources.base import (
+    CloudFormationForm,
+    Drift,
+    LiveCollector,
+    PulumiType,
+    ResourceType,
+    Tagging,
+    TerraformForm,
+)
 from luxguard.resources.planned import inputs, planned_resource
 
 if TYPE_CHECKING:
@@ -37,6 +47,14 @@ def provision(provisioner: Any, res: "CapturedResource", values: dict, region: s
     return name, {"arn": f"arn:aws:glacier:{region}:{provisioner.account}:vaults/{name}", "name": name}
 
 
+def read_tags(glacier: Any, vault: Resource) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (glacier.list_tags_for_vault(vaultName=vault.id).get("Tags") or {}).items()}
+
+
+def write_tags(vault: Resource, current: dict[str, str], new: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    return "AddTagsToVault", {"vaultName": vault.id, "Tags": dict(sorted(new.items()))}
+
+
 DESCRIPTOR = ResourceType(
     cfn_type=CFN_TYPE,
     kind="Glacier vault",
@@ -48,4 +66,5 @@ DESCRIPTOR = ResourceType(
     drift=Drift(missing_category="retention"),
     terraform=TerraformForm("aws_glacier_vault"),
     cloudformation=CloudFormationForm(),   # CloudFormation has no Glacier vault type
+    tagging=Tagging("glacier", read_tags, write_tags),
 )
