@@ -24,6 +24,16 @@ def write_program(directory: Path, body: str, stack: str = "test", config: dict[
     return directory
 
 
+def deploy(endpoint: str, directory: Path, program: str) -> tuple[Any, Any, str]:
+    """(capture, provisioned, endpoint) of a toolkit `program` written to `directory`, captured
+    under Pulumi's mocks and provisioned into the local cloud at `endpoint`."""
+    from luxguard.sandbox.provision import provision_capture
+    from luxguard.sources.pulumi_capture import capture_program
+
+    capture = capture_program(write_program(directory, program), "test")
+    return capture, provision_capture(capture, endpoint), endpoint
+
+
 def run_cli(capsys, *args: str) -> tuple[int, str, str]:
     capsys.readouterr()
     code = run([str(a) for a in args])
@@ -114,3 +124,17 @@ def drift_changes(capsys, state: Path, endpoint: str, *resource_types: str) -> s
     assert code in (0, 1), err
     return {(f["rule_id"], f["resource"]["id"], f["drift"].get("property") or f["drift"].get("kind"))
             for f in json.loads(out)["findings"] if f["status"] == "fail" and f["resource"]["type"] in resource_types}
+
+
+def check_and_scan(capture, endpoint: str, resource_type: str, regions: tuple[str, ...] = ("lu-central-1", "eu-west-1"),
+                   names: Any = None) -> tuple[dict, dict]:
+    """(check's verdicts, scan's verdicts) on `resource_type`, each (rule id, name) -> status: what
+    `check` says of a program and what `scan` says of what it provisioned (only `names`, when the
+    local cloud holds others of the type)."""
+    from luxguard.pipeline import Settings, check_capture, evaluate
+
+    settings = Settings()
+    live = [r for name, r in named(scan_live(endpoint, regions).resources, resource_type).items()
+            if names is None or name in names]
+    return (verdicts_of(check_capture(capture, settings), resource_type),
+            verdicts_of(evaluate(settings.engine(), settings, live, "aws"), resource_type))

@@ -5,10 +5,8 @@ from __future__ import annotations
 import pytest
 
 from luxguard.pipeline import Settings, check_capture
-from luxguard.sandbox.provision import provision_capture
-from luxguard.sources.pulumi_capture import capture_program
 from scanners import collect, open_session
-from tests.helpers import write_program
+from tests.helpers import deploy
 from tests.moto_cloud import LU
 
 # Resources of the types the sandbox provisioner creates, compliant and violating.
@@ -30,8 +28,7 @@ t.security_group(name='eq-db-world', ingress=[
 
 @pytest.fixture
 def deployed(fresh_cloud, tmp_path):
-    capture = capture_program(write_program(tmp_path / "p", PROGRAM), "test")
-    return capture, provision_capture(capture, fresh_cloud), fresh_cloud
+    return deploy(fresh_cloud, tmp_path / "p", PROGRAM)
 
 
 def verdicts(report, id_of_urn=None) -> dict[tuple[str, str, str], str]:

@@ -9,12 +9,8 @@ import json
 
 import pytest
 
-from luxguard.pipeline import Settings, check_capture, evaluate
 from luxguard.resources.cloudfront_distribution import EDGE, origin_bucket
-from luxguard.sandbox.provision import provision_capture
-from luxguard.sources.pulumi_capture import capture_program
-from tests.helpers import (drift_failures, named, scan_live, scan_refusing, scan_with_approvals, verdicts_of,
-                           write_program)
+from tests.helpers import (check_and_scan, deploy, drift_failures, named, scan_live, scan_refusing, scan_with_approvals)
 from tests.moto_cloud import LU, create_distribution
 
 CDN = "AWS::CloudFront::Distribution"
@@ -54,8 +50,7 @@ def test_origin_host_names_name_their_bucket(host, bucket):
 
 @pytest.fixture
 def deployed(fresh_cloud, tmp_path):
-    capture = capture_program(write_program(tmp_path / "p", PROGRAM), "test")
-    return capture, provision_capture(capture, fresh_cloud), fresh_cloud
+    return deploy(fresh_cloud, tmp_path / "p", PROGRAM)
 
 
 def test_collected_with_their_origins_and_protocols(deployed):
@@ -76,10 +71,7 @@ def test_collected_with_their_origins_and_protocols(deployed):
 
 def test_check_and_scan_agree_rule_for_rule(deployed):
     capture, _, endpoint = deployed
-    settings = Settings()
-    planned = verdicts_of(check_capture(capture, settings), CDN)
-    live = verdicts_of(evaluate(settings.engine(), settings, list(named(scan_live(endpoint).resources, CDN).values()),
-                                "aws"), CDN)
+    planned, live = check_and_scan(capture, endpoint, CDN)
     assert planned == live
     assert {k for k, status in planned.items() if status == "fail"} == {
         ("LUX-RES-012", "invoices-cdn"), ("LUX-RES-012", "approved-cdn"), ("LUX-ENC-025", "plain-site")}

@@ -10,10 +10,8 @@ import boto3
 import pytest
 
 from luxguard.pipeline import Settings, check_capture, evaluate
-from luxguard.sandbox.provision import provision_capture
-from luxguard.sources.pulumi_capture import capture_program
 from scanners import collect
-from tests.helpers import run_cli, write_program
+from tests.helpers import deploy, run_cli
 from tests.moto_cloud import EU, LU, client
 
 STORES = {"AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::Logs::LogGroup", "AWS::SecretsManager::Secret",
@@ -40,8 +38,7 @@ t.stream(name='k-aws-key', cmk=False)
 
 @pytest.fixture
 def deployed(fresh_cloud, tmp_path):
-    capture = capture_program(write_program(tmp_path / "p", PROGRAM), "test")
-    return capture, provision_capture(capture, fresh_cloud), fresh_cloud
+    return deploy(fresh_cloud, tmp_path / "p", PROGRAM)
 
 
 def verdicts(report) -> dict[tuple[str, str, str], str]:

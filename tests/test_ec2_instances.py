@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from luxguard.pipeline import Settings, check_capture, evaluate
-from luxguard.sandbox.provision import provision_capture
+from luxguard.pipeline import Settings, check_capture
 from luxguard.sources.pulumi_capture import capture_program
-from tests.helpers import drift_failures, named, scan_live, scan_refusing, verdicts_of, write_program
+from tests.helpers import (check_and_scan, deploy, drift_failures, named, scan_live, scan_refusing, verdicts_of,
+                           write_program)
 from tests.moto_cloud import EU, client
 
 INSTANCE, VOLUME = "AWS::EC2::Instance", "AWS::EC2::Volume"
@@ -26,8 +26,7 @@ t.instance('app-ie-aws-key', region='eu-west-1', cmk=False, data_volume=False)
 
 @pytest.fixture
 def deployed(fresh_cloud, tmp_path):
-    capture = capture_program(write_program(tmp_path / "p", PROGRAM), "test")
-    return capture, provision_capture(capture, fresh_cloud), fresh_cloud
+    return deploy(fresh_cloud, tmp_path / "p", PROGRAM)
 
 
 def test_collected_with_their_volumes_encryption(deployed):
@@ -49,10 +48,7 @@ def test_collected_with_their_volumes_encryption(deployed):
 
 def test_check_and_scan_agree_rule_for_rule(deployed):
     capture, _, endpoint = deployed
-    settings = Settings()
-    planned = verdicts_of(check_capture(capture, settings), INSTANCE)
-    live = verdicts_of(evaluate(settings.engine(), settings,
-                                list(named(scan_live(endpoint, (EU,)).resources, INSTANCE).values()), "aws"), INSTANCE)
+    planned, live = check_and_scan(capture, endpoint, INSTANCE, (EU,))
     assert planned == live
     assert {k for k, status in planned.items() if status == "fail"} == {
         ("LUX-RES-001", "app-ie"), ("LUX-RES-001", "app-ie-plain"), ("LUX-RES-001", "app-ie-aws-key"),

@@ -11,10 +11,8 @@ import boto3
 import pytest
 
 from luxguard.pipeline import Settings, check_capture, evaluate
-from luxguard.sandbox.provision import provision_capture
-from luxguard.sources.pulumi_capture import capture_program
 from scanners import collect
-from tests.helpers import run_cli, scan_refusing, scan_with_approvals, write_program
+from tests.helpers import deploy, run_cli, scan_refusing, scan_with_approvals
 from tests.moto_cloud import EU, LU, client
 
 REPOSITORY = "AWS::ECR::Repository"
@@ -63,8 +61,7 @@ approvals:
 
 @pytest.fixture
 def deployed(fresh_cloud, tmp_path):
-    capture = capture_program(write_program(tmp_path / "p", PROGRAM), "test")
-    return capture, provision_capture(capture, fresh_cloud), fresh_cloud
+    return deploy(fresh_cloud, tmp_path / "p", PROGRAM)
 
 
 def scan(endpoint: str, regions=(LU, EU)):

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from luxguard.pipeline import Settings, check_capture, evaluate
-from luxguard.sandbox.provision import provision_capture
-from luxguard.sources.pulumi_capture import capture_program
-from tests.helpers import drift_failures, named, scan_live, scan_refusing, verdicts_of, write_program
+from tests.helpers import check_and_scan, deploy, drift_failures, named, scan_live, scan_refusing
 from tests.moto_cloud import EU, LU, client
 
 ECS = "AWS::ECS::Cluster"
@@ -23,8 +20,7 @@ t.container_cluster('apps-dr', region='eu-west-1', key_region='eu-west-1')
 
 @pytest.fixture
 def deployed(fresh_cloud, tmp_path):
-    capture = capture_program(write_program(tmp_path / "p", PROGRAM), "test")
-    return capture, provision_capture(capture, fresh_cloud), fresh_cloud
+    return deploy(fresh_cloud, tmp_path / "p", PROGRAM)
 
 
 def test_collected_in_one_batch_per_region(deployed):
@@ -43,10 +39,7 @@ def test_collected_in_one_batch_per_region(deployed):
 
 def test_check_and_scan_agree_rule_for_rule(deployed):
     capture, _, endpoint = deployed
-    settings = Settings()
-    planned = verdicts_of(check_capture(capture, settings), ECS)
-    live = verdicts_of(evaluate(settings.engine(), settings, list(named(scan_live(endpoint).resources, ECS).values()),
-                                "aws"), ECS)
+    planned, live = check_and_scan(capture, endpoint, ECS)
     assert planned == live
     assert {k for k, status in planned.items() if status == "fail"} == {
         ("LUX-ENC-028", "batch"), ("LUX-RES-001", "apps-dr"), ("LUX-RES-004", "apps-dr")}

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from luxguard.pipeline import Settings, check_capture, evaluate
-from luxguard.sandbox.provision import provision_capture
+from luxguard.pipeline import Settings, check_capture
 from luxguard.sources.pulumi_capture import capture_program
-from tests.helpers import drift_failures, named, scan_live, scan_refusing, verdicts_of, write_program
+from tests.helpers import (check_and_scan, deploy, drift_failures, named, scan_live, scan_refusing, verdicts_of,
+                           write_program)
 from tests.moto_cloud import ACCOUNT, LU, client
 
 EKS = "AWS::EKS::Cluster"
@@ -25,8 +25,7 @@ t.kubernetes('dublin-k8s', region='eu-west-1')
 
 @pytest.fixture
 def deployed(fresh_cloud, tmp_path):
-    capture = capture_program(write_program(tmp_path / "p", PROGRAM), "test")
-    return capture, provision_capture(capture, fresh_cloud), fresh_cloud
+    return deploy(fresh_cloud, tmp_path / "p", PROGRAM)
 
 
 def test_collected_with_their_secrets_key_and_endpoint(deployed):
@@ -47,10 +46,7 @@ def test_collected_with_their_secrets_key_and_endpoint(deployed):
 
 def test_check_and_scan_agree_rule_for_rule(deployed):
     capture, _, endpoint = deployed
-    settings = Settings()
-    planned = verdicts_of(check_capture(capture, settings), EKS)
-    live = verdicts_of(evaluate(settings.engine(), settings, list(named(scan_live(endpoint).resources, EKS).values()),
-                                "aws"), EKS)
+    planned, live = check_and_scan(capture, endpoint, EKS)
     assert planned == live
     assert {k for k, status in planned.items() if status == "fail"} == {
         ("LUX-ACC-020", "open-k8s"), ("LUX-ENC-026", "plain-k8s"), ("LUX-RES-001", "dublin-k8s")}

@@ -7,9 +7,7 @@ from __future__ import annotations
 import pytest
 
 from luxguard.pipeline import Settings, check_capture, evaluate
-from luxguard.sandbox.provision import provision_capture
-from luxguard.sources.pulumi_capture import capture_program
-from tests.helpers import drift_changes, scan_live, scan_refusing, verdicts_by_id, write_program
+from tests.helpers import deploy, drift_changes, scan_live, scan_refusing, verdicts_by_id
 from tests.moto_cloud import LU, client
 
 CACHE = "AWS::ElastiCache::ReplicationGroup"
@@ -26,8 +24,7 @@ t.cache('cache-ireland', region='eu-west-1')
 
 @pytest.fixture
 def deployed(fresh_cloud, tmp_path):
-    capture = capture_program(write_program(tmp_path / "p", PROGRAM), "test")
-    return capture, provision_capture(capture, fresh_cloud), fresh_cloud
+    return deploy(fresh_cloud, tmp_path / "p", PROGRAM)
 
 
 def test_collected_properties_and_calls(deployed):

@@ -11,12 +11,10 @@ import json
 import pytest
 
 from luxguard.core.model import Resource
-from luxguard.pipeline import Settings, check_capture, evaluate
+from luxguard.pipeline import Settings, evaluate
 from luxguard.resources.firehose_delivery_stream import delivery, place_of
-from luxguard.sandbox.provision import provision_capture
-from luxguard.sources.pulumi_capture import capture_program
-from tests.helpers import (drift_changes, drift_failures, named, run_cli, scan_live, scan_refusing,
-                           scan_with_approvals, verdicts_of, write_program)
+from tests.helpers import (check_and_scan, deploy, drift_changes, drift_failures, named, run_cli, scan_live,
+                           scan_refusing, scan_with_approvals, verdicts_of)
 from tests.moto_cloud import EU, LU, client, create_delivery_stream
 
 FIREHOSE = "AWS::KinesisFirehose::DeliveryStream"
@@ -73,8 +71,7 @@ def test_a_destination_of_unknown_region_leaves_the_regions_undecided():
 
 @pytest.fixture
 def deployed(fresh_cloud, tmp_path):
-    capture = capture_program(write_program(tmp_path / "p", PROGRAM), "test")
-    return capture, provision_capture(capture, fresh_cloud), fresh_cloud
+    return deploy(fresh_cloud, tmp_path / "p", PROGRAM)
 
 
 def test_collected_with_where_they_deliver(deployed):
@@ -99,10 +96,7 @@ def test_collected_with_where_they_deliver(deployed):
 
 def test_check_and_scan_agree_rule_for_rule(deployed):
     capture, _, endpoint = deployed
-    settings = Settings()
-    planned = verdicts_of(check_capture(capture, settings), FIREHOSE)
-    live = verdicts_of(evaluate(settings.engine(), settings,
-                                list(named(scan_live(endpoint).resources, FIREHOSE).values()), "aws"), FIREHOSE)
+    planned, live = check_and_scan(capture, endpoint, FIREHOSE)
     assert planned == live
     assert {k for k, status in planned.items() if status == "fail"} == {
         ("LUX-RES-013", "eu-archive"), ("LUX-RES-013", "to-datadog"), ("LUX-RES-013", "to-partner"),

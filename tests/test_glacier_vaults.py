@@ -7,9 +7,7 @@ from __future__ import annotations
 import pytest
 
 from luxguard.pipeline import Settings, check_capture, evaluate
-from luxguard.sandbox.provision import provision_capture
-from luxguard.sources.pulumi_capture import capture_program
-from tests.helpers import drift_failures, named, scan_live, scan_refusing, verdicts_of, write_program
+from tests.helpers import deploy, drift_failures, named, scan_live, scan_refusing, verdicts_of
 from tests.moto_cloud import EU, LU, client
 
 VAULT = "AWS::Glacier::Vault"
@@ -22,8 +20,7 @@ t.vault('dr-archive', region='eu-west-1')
 
 @pytest.fixture
 def deployed(fresh_cloud, tmp_path):
-    capture = capture_program(write_program(tmp_path / "p", PROGRAM), "test")
-    return capture, provision_capture(capture, fresh_cloud), fresh_cloud
+    return deploy(fresh_cloud, tmp_path / "p", PROGRAM)
 
 
 def test_listed_and_judged_where_they_keep_archives(deployed):

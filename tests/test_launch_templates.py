@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from luxguard.pipeline import Settings, check_capture, evaluate
-from luxguard.sandbox.provision import provision_capture
-from luxguard.sources.pulumi_capture import capture_program
-from tests.helpers import drift_changes, named, scan_live, scan_refusing, verdicts_of, write_program
+from tests.helpers import check_and_scan, deploy, drift_changes, named, scan_live, scan_refusing
 from tests.moto_cloud import LU, client
 
 TEMPLATE = "AWS::EC2::LaunchTemplate"
@@ -24,8 +21,7 @@ t.launch_template('web-ireland', region='eu-west-1')
 
 @pytest.fixture
 def deployed(fresh_cloud, tmp_path):
-    capture = capture_program(write_program(tmp_path / "p", PROGRAM), "test")
-    return capture, provision_capture(capture, fresh_cloud), fresh_cloud
+    return deploy(fresh_cloud, tmp_path / "p", PROGRAM)
 
 
 def test_collected_properties_and_calls(deployed):
@@ -46,10 +42,7 @@ def test_collected_properties_and_calls(deployed):
 
 def test_check_and_scan_agree_rule_for_rule(deployed):
     capture, _, endpoint = deployed
-    settings = Settings()
-    planned = verdicts_of(check_capture(capture, settings), TEMPLATE)
-    live = verdicts_of(evaluate(settings.engine(), settings,
-                                list(named(scan_live(endpoint).resources, TEMPLATE).values()), "aws"), TEMPLATE)
+    planned, live = check_and_scan(capture, endpoint, TEMPLATE)
     assert planned == live
     assert {k for k, status in planned.items() if status == "fail"} == {
         ("LUX-ENC-024", "web-plain"), ("LUX-ENC-024", "web-aws-key"), ("LUX-RES-001", "web-ireland"),

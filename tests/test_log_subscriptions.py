@@ -10,12 +10,8 @@ import json
 import pytest
 
 from luxguard.core.model import Resource
-from luxguard.pipeline import Settings, check_capture, evaluate
 from luxguard.resources.logs_log_group import subscriptions
-from luxguard.sandbox.provision import provision_capture
-from luxguard.sources.pulumi_capture import capture_program
-from tests.helpers import (drift_changes, named, scan_live, scan_refusing, scan_with_approvals, verdicts_of,
-                           write_program)
+from tests.helpers import (check_and_scan, deploy, drift_changes, named, scan_live, scan_refusing, scan_with_approvals)
 from tests.moto_cloud import EU, LU, client
 
 GROUP = "AWS::Logs::LogGroup"
@@ -53,8 +49,7 @@ def test_a_destination_without_a_region_is_undecided():
 
 @pytest.fixture
 def deployed(fresh_cloud, tmp_path):
-    capture = capture_program(write_program(tmp_path / "p", PROGRAM), "test")
-    return capture, provision_capture(capture, fresh_cloud), fresh_cloud
+    return deploy(fresh_cloud, tmp_path / "p", PROGRAM)
 
 
 def test_collected_with_where_they_stream(deployed):
@@ -71,12 +66,7 @@ def test_collected_with_where_they_stream(deployed):
 
 def test_check_and_scan_agree_rule_for_rule(deployed):
     capture, _, endpoint = deployed
-    settings = Settings()
-    planned = verdicts_of(check_capture(capture, settings), GROUP)
-    declared = {"app-logs", "audit-logs", "legacy-logs", "partner-logs"}
-    live = verdicts_of(evaluate(settings.engine(), settings,
-                                [g for n, g in named(scan_live(endpoint).resources, GROUP).items() if n in declared],
-                                "aws"), GROUP)
+    planned, live = check_and_scan(capture, endpoint, GROUP, names={"app-logs", "audit-logs", "legacy-logs", "partner-logs"})
     assert planned == live
     assert {k for k, status in planned.items() if status == "fail"} == {
         ("LUX-RES-014", "legacy-logs"), ("LUX-RES-014", "partner-logs")}

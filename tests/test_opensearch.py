@@ -10,10 +10,8 @@ import json
 import pytest
 
 from luxguard.pipeline import Settings, check_capture, evaluate
-from luxguard.sandbox.provision import provision_capture
-from luxguard.sources.pulumi_capture import capture_program
-from tests.helpers import (drift_changes, run_cli, scan_live, scan_refusing, scan_with_approvals, verdicts_by_id,
-                           write_program)
+from tests.helpers import (deploy, drift_changes, run_cli, scan_live, scan_refusing, scan_with_approvals,
+                           verdicts_by_id)
 from tests.moto_cloud import EU, LU, client
 
 DOMAIN = "AWS::OpenSearchService::Domain"
@@ -46,8 +44,7 @@ approvals:
 
 @pytest.fixture
 def deployed(fresh_cloud, tmp_path):
-    capture = capture_program(write_program(tmp_path / "p", PROGRAM), "test")
-    return capture, provision_capture(capture, fresh_cloud), fresh_cloud
+    return deploy(fresh_cloud, tmp_path / "p", PROGRAM)
 
 
 def test_collected_properties_and_calls(deployed):

@@ -10,9 +10,8 @@ import json
 import pytest
 
 from luxguard.pipeline import Settings, check_capture, evaluate
-from luxguard.sandbox.provision import provision_capture
 from luxguard.sources.pulumi_capture import capture_program
-from tests.helpers import (drift_failures, named, scan_live, scan_refusing, scan_with_approvals, verdicts_of,
+from tests.helpers import (deploy, drift_failures, named, scan_live, scan_refusing, scan_with_approvals, verdicts_of,
                            write_program)
 from tests.moto_cloud import EU, LU, client
 
@@ -40,8 +39,7 @@ approvals:
 
 @pytest.fixture
 def deployed(fresh_cloud, tmp_path):
-    capture = capture_program(write_program(tmp_path / "p", PROGRAM), "test")
-    return capture, provision_capture(capture, fresh_cloud), fresh_cloud
+    return deploy(fresh_cloud, tmp_path / "p", PROGRAM)
 
 
 def test_collected_once_with_the_regions_they_connect(deployed):
