@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from luxguard.core.model import Resource, common_properties
-from luxguard.resources.ecs_cluster import CFN_TYPE, STORAGE_GROUPS, storage_key
+from luxguard.resources.ecs_cluster import CFN_TYPE, STORAGE_GROUPS, storage_key, tag_map
 
 from scanners.calls import FAILED, read_group
 from scanners.context import Shared
@@ -17,13 +17,6 @@ from scanners.keys import resolved_key
 
 BATCH = 100   # DescribeClusters' limit
 UNREAD = (*STORAGE_GROUPS, "tags", "classification", "role")   # what DescribeClusters answers
-
-
-def _lower(configuration: Any) -> dict[str, Any]:
-    """DescribeClusters' configuration in the model's (pulumi's) spelling."""
-    managed = (configuration or {}).get("managedStorageConfiguration") or {}
-    return {"managedStorageConfiguration": {"fargateEphemeralStorageKmsKeyId":
-                                            managed.get("fargateEphemeralStorageKmsKeyId")}}
 
 
 def _cluster(arn: str, described: Any, region: str, shared: Shared, refused: Optional[str]) -> Resource:
@@ -34,9 +27,8 @@ def _cluster(arn: str, described: Any, region: str, shared: Shared, refused: Opt
         for group in UNREAD:
             resource.collection_errors[group] = refused or f"{name}: DescribeClusters did not describe it"
         return resource
-    tags = {str(t["key"]): str(t.get("value", "")) for t in described.get("tags") or []}
-    resource.properties = common_properties(name, region, tags)
-    key = storage_key(_lower(described.get("configuration")))
+    resource.properties = common_properties(name, region, tag_map(described.get("tags")))
+    key = storage_key(described.get("configuration"))
     resource.properties.update({"encrypted": True, **resolved_key(resource, shared.keys, key, region)})
     return resource
 

@@ -18,6 +18,7 @@ from luxguard.resources.firehose_delivery_stream import (
     delivery,
     encryption_key,
     read_tags,
+    stream_arn,
 )
 
 from scanners.calls import FAILED, read_group
@@ -43,8 +44,7 @@ def _source(description: dict[str, Any]) -> str:
 
 
 def _stream(firehose: Any, name: str, region: str, shared: Shared) -> Resource:
-    resource = Resource(type=CFN_TYPE, id=name, region=region,
-                        arn=f"arn:aws:firehose:{region}:{shared.account}:deliverystream/{name}")
+    resource = Resource(type=CFN_TYPE, id=name, region=region, arn=stream_arn(region, shared.account or "", name))
     answer = read_group(resource, "encrypted", lambda: firehose.describe_delivery_stream(DeliveryStreamName=name))
     tags = read_group(resource, "tags", lambda: read_tags(firehose, resource))
     if tags is FAILED:

@@ -7,7 +7,7 @@ luxguard/resources/glacier_vault.py).
 from __future__ import annotations
 
 from luxguard.core.model import Resource, common_properties
-from luxguard.resources.glacier_vault import CFN_TYPE
+from luxguard.resources.glacier_vault import CFN_TYPE, vault_arn
 
 from scanners.context import Shared
 
@@ -26,7 +26,7 @@ def collect_vaults(shared: Shared, region: str) -> list[Resource]:
     for vault in vaults:
         name = vault["VaultName"]
         resource = Resource(type=CFN_TYPE, id=name, region=region,
-                            arn=vault.get("VaultARN") or f"arn:aws:glacier:{region}:{shared.account}:vaults/{name}")
+                            arn=vault.get("VaultARN") or vault_arn(region, shared.account or "", name))
         resource.properties = {**common_properties(name, region, {}), "encrypted": True}
         found.append(resource)
     return sorted(found, key=lambda r: r.id)

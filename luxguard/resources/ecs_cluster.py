@@ -32,7 +32,8 @@ STORAGE_GROUPS = ("encrypted", *KEY_GROUPS)
 
 
 def storage_key(configuration: Any) -> Optional[str]:
-    """The customer key of Fargate ephemeral storage in a cluster configuration (pulumi's spelling)."""
+    """The customer key of Fargate ephemeral storage in a cluster configuration (pulumi and
+    DescribeClusters spell it alike)."""
     managed = (configuration or {}).get("managedStorageConfiguration") if isinstance(configuration, Mapping) else None
     key = (managed or {}).get("fargateEphemeralStorageKmsKeyId") if isinstance(managed, Mapping) else None
     return str(key) if key else None
@@ -50,20 +51,28 @@ def convert(res: "CapturedResource", index: Any) -> Resource:
 
 # --------------------------------------------------------------------------- enforcer, sandbox
 
+def tag_map(items: Any) -> dict[str, str]:
+    """ECS's tags ([{key, value}], lower case) as a dict."""
+    return {str(t["key"]): str(t.get("value", "")) for t in items or []}
+
+
+def tag_items(tags: Any) -> list[dict[str, str]]:
+    return [{"key": str(k), "value": str(v)} for k, v in sorted((tags or {}).items())]
+
+
 def read_tags(ecs: Any, cluster: Resource) -> dict[str, str]:
-    return {str(t["key"]): str(t.get("value", "")) for t in ecs.list_tags_for_resource(
-        resourceArn=cluster.arn).get("tags") or []}
+    return tag_map(ecs.list_tags_for_resource(resourceArn=cluster.arn).get("tags"))
 
 
 def write_tags(cluster: Resource, current: dict[str, str], new: dict[str, str]) -> tuple[str, dict[str, Any]]:
-    return "TagResource", {"resourceArn": cluster.arn, "tags": [{"key": k, "value": v} for k, v in sorted(new.items())]}
+    return "TagResource", {"resourceArn": cluster.arn, "tags": tag_items(new)}
 
 
 def provision(provisioner: Any, res: "CapturedResource", values: dict, region: str) -> tuple[str, dict]:
     name = str(values.get("name") or res.name)
     key = storage_key(values.get("configuration"))
     created = provisioner.client("ecs", region).create_cluster(
-        clusterName=name, tags=[{"key": str(k), "value": str(v)} for k, v in sorted((values.get("tags") or {}).items())],
+        clusterName=name, tags=tag_items(values.get("tags")),
         **({"configuration": {"managedStorageConfiguration": {"fargateEphemeralStorageKmsKeyId": key}}} if key else {}))
     provisioner.exact[res.id] = name
     return name, {"arn": created["cluster"]["clusterArn"], "name": name}

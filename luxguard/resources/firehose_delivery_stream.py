@@ -80,12 +80,13 @@ def bucket_of(target: str) -> Optional[str]:
 
 def place_of(target: str, bucket_region: BucketRegion) -> Optional[str]:
     """The region a destination is in; `endpoint:HOST` outside AWS; None when not known."""
+    from scanners.arns import region_of
+
     bucket = bucket_of(target)
     if bucket is not None:
         return bucket_region(bucket)
     if target.startswith("arn:"):
-        region = target.split(":")[3] if target.count(":") >= 5 else ""
-        return region or None
+        return region_of(target)
     address = target.removeprefix("jdbc:")
     host = (urlparse(address if "://" in address else f"//{address}").hostname or "").lower()
     if not host:
@@ -135,13 +136,15 @@ def stream_arn(region: Any, account: str, name: str) -> str:
 # --------------------------------------------------------------------------- enforcer, sandbox
 
 def read_tags(firehose: Any, stream: Resource) -> dict[str, str]:
+    from scanners.calls import tag_dict
+
     tags_: list[dict] = []
     while True:
         start = {"ExclusiveStartTagKey": tags_[-1]["Key"]} if tags_ else {}
         page = firehose.list_tags_for_delivery_stream(DeliveryStreamName=stream.id, Limit=50, **start)
         tags_.extend(page.get("Tags") or [])
         if not page.get("HasMoreTags") or not page.get("Tags"):
-            return {str(t["Key"]): str(t.get("Value", "")) for t in tags_}
+            return tag_dict(tags_)
 
 
 def write_tags(stream: Resource, current: dict[str, str], new: dict[str, str]) -> tuple[str, dict[str, Any]]:
@@ -196,30 +199,6 @@ CFN_DESTINATIONS = {"ExtendedS3DestinationConfiguration": "extendedS3Configurati
                     "SplunkDestinationConfiguration": "splunkConfiguration",
                     "SnowflakeDestinationConfiguration": "snowflakeConfiguration",
                     "IcebergDestinationConfiguration": "icebergConfiguration"}
-CFN_FIELDS = {"BucketARN": "bucketArn", "Url": "url", "ClusterJDBCURL": "clusterJdbcurl", "DomainARN": "domainArn",
-              "ClusterEndpoint": "clusterEndpoint", "CollectionEndpoint": "collectionEndpoint",
-              "HECEndpoint": "hecEndpoint", "AccountUrl": "accountUrl", "CatalogARN": "catalogArn",
-              "RoleARN": "roleArn", "Name": "name"}
-
-
-def _pulumi_shape(value: Any) -> Any:
-    """A CloudFormation destination block in pulumi's spelling (nested blocks flattened the way
-    pulumi nests them: HTTP endpoint's EndpointConfiguration, Iceberg's CatalogConfiguration)."""
-    if isinstance(value, list):
-        return [_pulumi_shape(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    shaped: dict[str, Any] = {}
-    for key, item in value.items():
-        if key in ("EndpointConfiguration", "CatalogConfiguration") and isinstance(item, dict):
-            shaped.update(_pulumi_shape(item))
-        elif key in ("S3Configuration", "S3BackupConfiguration"):
-            shaped[key[:1].lower() + key[1:]] = _pulumi_shape(item)
-        else:
-            shaped[CFN_FIELDS.get(key, key[:1].lower() + key[1:])] = _pulumi_shape(item)
-    return shaped
-
-
 def cfn_stream(p: dict, context: Any) -> list[tuple[str, str, dict]]:
     sse = p.get("DeliveryStreamEncryptionConfigurationInput")
     source = p.get("KinesisStreamSourceConfiguration") or {}
@@ -230,9 +209,9 @@ def cfn_stream(p: dict, context: Any) -> list[tuple[str, str, dict]]:
         if isinstance(sse, dict) else None,
         "kinesisSourceConfiguration": {"kinesisStreamArn": source.get("KinesisStreamARN")} if source else None,
         "mskSourceConfiguration": {"mskClusterArn": msk.get("MSKClusterARN")} if msk else None}
-    for cfn_name, pulumi_name in CFN_DESTINATIONS.items():
-        if p.get(cfn_name) is not None:
-            values[pulumi_name] = _pulumi_shape(p[cfn_name])
+    for cfn_name, pulumi_name in CFN_DESTINATIONS.items():   # the blocks as written: their fields are
+        if p.get(cfn_name) is not None:                        # AWS's spelling, which DESTINATION_FIELDS reads
+            values[pulumi_name] = p[cfn_name]
     return [(PULUMI_TYPE, "", values)]
 
 

@@ -32,6 +32,10 @@ CFN_TYPE = "AWS::Glacier::Vault"
 PULUMI_TYPE = "aws:glacier/vault:Vault"
 
 
+def vault_arn(region: Any, account: str, name: str) -> str:
+    return f"arn:aws:glacier:{region}:{account}:vaults/{name}"
+
+
 def convert(res: "CapturedResource", index: Any) -> Resource:
     resource = planned_resource(res, index, CFN_TYPE)
     resource.id = str(res.inputs.get("name") or res.name)
@@ -44,7 +48,7 @@ def provision(provisioner: Any, res: "CapturedResource", values: dict, region: s
     name = str(values.get("name") or res.name)
     provisioner.client("glacier", region).create_vault(accountId="-", vaultName=name)
     provisioner.exact[res.id] = name
-    return name, {"arn": f"arn:aws:glacier:{region}:{provisioner.account}:vaults/{name}", "name": name}
+    return name, {"arn": vault_arn(region, provisioner.account, name), "name": name}
 
 
 def read_tags(glacier: Any, vault: Resource) -> dict[str, str]:
@@ -61,7 +65,7 @@ DESCRIPTOR = ResourceType(
     properties={"encrypted": "bool"},   # always: Glacier encrypts every archive
     pulumi=(PulumiType(PULUMI_TYPE, convert=convert, physical_name="name", terraform="aws_glacier_vault",
                        inputs=inputs(name=("name",)), sandbox=provision, sandbox_rank=60),),
-    arn=lambda region, account, name: f"arn:aws:glacier:{region}:{account}:vaults/{name}",
+    arn=vault_arn,
     live=LiveCollector("scanners.glacier", "collect_vaults", listing="glacier"),
     drift=Drift(missing_category="retention"),
     terraform=TerraformForm("aws_glacier_vault"),

@@ -5,7 +5,7 @@ regions, from the ARNs, in `subscription_regions`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Iterable
 
 from luxguard.core.model import Resource
 from luxguard.resources.base import (
@@ -34,20 +34,17 @@ def log_group_arn(region: Any, account: str, name: str) -> str:
     return regional_arn("logs")(region, account, f"log-group:{name}")
 
 
-def arn_region(arn: Any) -> Optional[str]:
-    parts = str(arn or "").split(":")
-    return parts[3] or None if len(parts) > 5 and parts[0] == "arn" else None
-
-
 def subscriptions(destinations: Iterable[Any], group: Resource) -> dict[str, list[str]]:
     """The model properties of a group's subscription filters (every source); a destination that
     is not a regional ARN leaves the regions undecided, never a pass."""
+    from scanners.arns import region_of
+
     found = sorted({str(d) for d in destinations if d})
-    unknown = [d for d in found if arn_region(d) is None]
+    unknown = [d for d in found if region_of(d) is None]
     if unknown:
         group.collection_errors.setdefault(
             "subscription_regions", f"{group.id}: the region of subscription destination {', '.join(unknown)} is not known")
-    return {"subscription_destinations": found, "subscription_regions": sorted({r for r in map(arn_region, found) if r})}
+    return {"subscription_destinations": found, "subscription_regions": sorted({r for r in map(region_of, found) if r})}
 
 
 def fold_subscription(res: "CapturedResource", group: Resource, index: Any) -> None:
